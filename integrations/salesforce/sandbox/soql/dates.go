@@ -99,7 +99,7 @@ func quarterStart(d time.Time) time.Time {
 func yearStart(d time.Time) time.Time { return time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // literalRange resolves a date literal against now in loc. For date fields
-// it returns day numbers; for datetime fields, Unix nanoseconds of the
+// it returns day numbers; for datetime fields, Unix milliseconds of the
 // local midnights bounding the range.
 func literalRange(v value, now time.Time, loc *time.Location, datetime bool) (lo, hi int64) {
 	local := now.In(loc)
@@ -108,7 +108,7 @@ func literalRange(v value, now time.Time, loc *time.Location, datetime bool) (lo
 	if !datetime {
 		return dayNumber(from.Date()), dayNumber(to.Date())
 	}
-	return localMidnight(from, loc).UnixNano(), localMidnight(to, loc).UnixNano()
+	return localMidnight(from, loc).UnixMilli(), localMidnight(to, loc).UnixMilli()
 }
 
 func localMidnight(d time.Time, loc *time.Location) time.Time {
