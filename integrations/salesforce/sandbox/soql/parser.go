@@ -516,13 +516,13 @@ func (p *parser) parseValue() (value, error) {
 	case tokDate:
 		d, err := time.Parse("2006-01-02", t.text)
 		if err != nil {
-			return value{}, positioned(CodeMalformedQuery, p.q, t.pos, "line 1:%d no viable alternative at character '%s'", t.pos, t.text)
+			return value{}, p.unexpected(t)
 		}
 		v.kind, v.day = valDate, dayNumber(d.Year(), d.Month(), d.Day())
 	case tokDateTime:
 		dt, ok := parseDateTime(t.text)
 		if !ok {
-			return value{}, positioned(CodeMalformedQuery, p.q, t.pos, "line 1:%d no viable alternative at character '%s'", t.pos, t.text)
+			return value{}, p.unexpected(t)
 		}
 		v.kind, v.t = valDateTime, dt
 	case tokIdent:
