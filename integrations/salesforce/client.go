@@ -188,7 +188,8 @@ type LimitInfo struct {
 // Remaining is the number of calls left in the rolling 24-hour window.
 func (l LimitInfo) Remaining() int { return max(l.Max-l.Used, 0) }
 
-var limitRE = regexp.MustCompile(`api-usage=(\d+)/(\d+)`)
+// The org usage, not the "per-app-api-usage" some orgs add beside it.
+var limitRE = regexp.MustCompile(`(?:^|[;,\s])api-usage=(\d+)/(\d+)`)
 
 // ParseLimitInfo reads an "api-usage=N/M" Sforce-Limit-Info header value.
 func ParseLimitInfo(h string) (LimitInfo, bool) {

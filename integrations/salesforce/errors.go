@@ -114,6 +114,8 @@ func (d *DuplicateResult) MatchedIDs() []string {
 // errors; the first one is promoted to ErrorCode, Message and Fields, and all
 // of them are kept in Errors.
 type APIError struct {
+	// StatusCode is the HTTP status; 0 for the failure of one record inside
+	// a successful collections call (SaveResult.Err).
 	StatusCode int
 	Method     string
 	// Path is the request path without its query string (which may carry
@@ -130,7 +132,16 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.Path, e.StatusCode)
+	switch {
+	case e.StatusCode == 0: // one record of a 200 collections answer
+		b.WriteString("record")
+		if e.Path != "" {
+			b.WriteString(" " + e.Path)
+		}
+		b.WriteString(":")
+	default:
+		fmt.Fprintf(&b, "%s %s: %d", e.Method, e.Path, e.StatusCode)
+	}
 	if e.ErrorCode != "" {
 		b.WriteString(" ")
 		b.WriteString(e.ErrorCode)
@@ -230,10 +241,15 @@ func IsValidation(err error) bool {
 	if !errors.As(err, &ae) {
 		return false
 	}
-	if ae.StatusCode != http.StatusBadRequest || ae.HasCode(CodeUnableToLockRow) {
+	if (ae.StatusCode != http.StatusBadRequest && ae.StatusCode != 0) || ae.HasCode(CodeUnableToLockRow) {
 		return false
 	}
-	return ae.ErrorCode != CodeMalformedQuery
+	switch ae.ErrorCode {
+	case CodeMalformedQuery, CodeAllOrNoneRolledBack, CodeProcessingHalted:
+		// The query is the bug, or the record was fine and only rolled back.
+		return false
+	}
+	return true
 }
 
 // IsNotFound reports whether err is a 404 (NOT_FOUND or ENTITY_IS_DELETED).

@@ -25,7 +25,7 @@ func (r SaveResult) Err() error {
 	if r.Success {
 		return nil
 	}
-	e := &APIError{Errors: r.Errors, Method: "record", Path: r.ID}
+	e := &APIError{Errors: r.Errors, Path: r.ID}
 	if len(r.Errors) > 0 {
 		e.ErrorCode, e.Message, e.Fields = r.Errors[0].Code, r.Errors[0].Message, r.Errors[0].Fields
 	} else {
