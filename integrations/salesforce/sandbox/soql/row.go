@@ -180,8 +180,14 @@ func (r Row) appendNode(b []byte, n *node) []byte {
 func appendValue(b []byte, v any, typ string) []byte {
 	switch v := v.(type) {
 	case nil:
+		if strings.EqualFold(typ, "boolean") {
+			return append(b, "false"...) // a checkbox is never null
+		}
 		return append(b, "null"...)
 	case string:
+		if v == "" {
+			return append(b, "null"...) // Salesforce stores empty text as null
+		}
 		if strings.EqualFold(typ, "datetime") {
 			if t, ok := parseRecordDateTime(v); ok {
 				return appendString(b, t.UTC().Format(dateTimeLayout))
