@@ -299,7 +299,7 @@ func (c *Client) do(ctx context.Context, r *request, v any) (*Response, error) {
 			if ctx.Err() != nil {
 				return resp, ctx.Err()
 			}
-			err = redactError(err, []string{tok.AccessToken, tok.RefreshToken})
+			err = redactError(err, append(urlSecrets(r.u), tok.AccessToken, tok.RefreshToken))
 			lastErr = fmt.Errorf("lightspeed: %s %s: %w", r.method, redactURL(r.u), err)
 			if attempt < c.retries && retryable(r.method, 0, true) {
 				if err := c.backoff(ctx, attempt, 0); err != nil {
@@ -334,7 +334,7 @@ func (c *Client) do(ctx context.Context, r *request, v any) (*Response, error) {
 			return resp, nil
 		}
 
-		apiErr := newAPIError(r.method, r.u, hr.StatusCode, body, []string{tok.AccessToken, tok.RefreshToken})
+		apiErr := newAPIError(r.method, r.u, hr.StatusCode, body, append(urlSecrets(r.u), tok.AccessToken, tok.RefreshToken))
 		if hr.StatusCode == http.StatusUnauthorized && !refreshed {
 			if rf, ok := c.tokens.(tokenRefresher); ok {
 				refreshed = true

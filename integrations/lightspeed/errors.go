@@ -195,6 +195,20 @@ var secretParams = []string{
 	"access_token", "refresh_token", "client_secret", "code", "code_verifier", "token", "password",
 }
 
+// urlSecrets returns the values of u's secret query parameters, so that a
+// server echoing them in a message cannot leak them.
+func urlSecrets(u *url.URL) []string {
+	if u == nil || u.RawQuery == "" {
+		return nil
+	}
+	var out []string
+	q := u.Query()
+	for _, p := range secretParams {
+		out = append(out, q[p]...)
+	}
+	return out
+}
+
 // redactURL returns u as a string with secret query parameters replaced.
 func redactURL(u *url.URL) string {
 	if u == nil {

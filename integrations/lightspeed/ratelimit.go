@@ -368,8 +368,9 @@ func relationsCost(rel string, list bool) float64 {
 	return total
 }
 
-// nestedEntities counts the objects nested inside a write body's relation
-// containers (keys starting with an upper-case letter), e.g. each SaleLine.
+// nestedEntities counts the entities in a write body's top-level relations
+// (keys starting with an upper-case letter): a plural key ("SaleLines") is a
+// container whose rows count, a singular one ("Contact") is one entity.
 func nestedEntities(body []byte) int {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil {
@@ -377,45 +378,17 @@ func nestedEntities(body []byte) int {
 	}
 	n := 0
 	for k, v := range top {
-		if k == "" || k[0] < 'A' || k[0] > 'Z' {
+		if k == "" || k[0] < 'A' || k[0] > 'Z' || isNull(v) {
 			continue
 		}
-		n += countObjects(v)
+		if !strings.HasSuffix(k, "s") {
+			n++
+			continue
+		}
+		var rows nested[json.RawMessage]
+		if rows.UnmarshalJSON(v) == nil {
+			n += len(rows)
+		}
 	}
 	return n
-}
-
-// countObjects counts the entities in a relation value: an object is one
-// entity unless it is a container ({"SaleLine":[...]}), whose rows count.
-func countObjects(v json.RawMessage) int {
-	v = bytes.TrimSpace(v)
-	if len(v) == 0 {
-		return 0
-	}
-	switch v[0] {
-	case '[':
-		var arr []json.RawMessage
-		if json.Unmarshal(v, &arr) != nil {
-			return 0
-		}
-		n := 0
-		for _, e := range arr {
-			n += countObjects(e)
-		}
-		return n
-	case '{':
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(v, &obj) != nil {
-			return 0
-		}
-		if len(obj) == 1 {
-			for k, inner := range obj {
-				if k != "" && k[0] >= 'A' && k[0] <= 'Z' {
-					return countObjects(inner)
-				}
-			}
-		}
-		return 1
-	}
-	return 0
 }
