@@ -11,6 +11,9 @@ import (
 // and INVALID_FIELD for operators and values that do not fit the field)
 // and runs it over store. Errors are *Error.
 func Execute(q *Query, schema Schema, store Store, opts ExecOptions) (*Result, error) {
+	if q == nil {
+		return nil, &Error{Code: CodeMalformedQuery, Message: "no query"}
+	}
 	obj, ok := schema.Object(q.object)
 	if !ok {
 		return nil, positioned(CodeInvalidType, q.text, q.objPos,
@@ -76,9 +79,10 @@ func Execute(q *Query, schema Schema, store Store, opts ExecOptions) (*Result, e
 	matched = matched[q.offset : q.offset+n]
 	rows := make([]Row, n)
 	slots := make([]any, n*lay.nslots) // one allocation for every row's values
+	f := filler{store: store}
 	for i, rec := range matched {
 		vals := slots[i*lay.nslots : (i+1)*lay.nslots : (i+1)*lay.nslots]
-		lay.fill(lay.root, rec, store, vals)
+		f.fill(lay.root, rec, vals)
 		rows[i] = Row{l: lay, vals: vals}
 	}
 	return &Result{TotalSize: n, Rows: rows}, nil
@@ -125,7 +129,9 @@ func sortRecords(recs []Record, orders []orderKey) []Record {
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	slices.SortStableFunc(idx, func(a, b int32) int {
+	// Ties fall back to the original position: a stable order from the
+	// faster unstable sort.
+	slices.SortFunc(idx, func(a, b int32) int {
 		ka, kb := keys[int(a)*k:int(a)*k+k], keys[int(b)*k:int(b)*k+k]
 		for j, o := range orders {
 			x, y := &ka[j], &kb[j]
@@ -147,7 +153,7 @@ func sortRecords(recs []Record, orders []orderKey) []Record {
 			}
 			return c
 		}
-		return 0
+		return int(a - b)
 	})
 	out := make([]Record, len(recs))
 	for i, j := range idx {

@@ -44,10 +44,9 @@ type path struct {
 }
 
 type orderItem struct {
-	field      path
-	desc       bool
-	nullsLast  bool
-	nullsGiven bool
+	field     path
+	desc      bool
+	nullsLast bool
 }
 
 // expr is a WHERE condition node: *andExpr, *orExpr, *notExpr or *cmpExpr.
@@ -340,7 +339,6 @@ func (p *parser) parseOrderItem() (orderItem, error) {
 		default:
 			return orderItem{}, p.unexpected(t)
 		}
-		item.nullsGiven = true
 	}
 	return item, nil
 }

@@ -77,9 +77,17 @@ func (n *node) child(key string, leaf bool) *node {
 	return nil
 }
 
+// filler copies selected values out of records. It remembers the parents
+// it has fetched, since many rows usually share a few parents and a
+// store lookup may cost more than a map hit.
+type filler struct {
+	store   Store
+	parents map[*node]map[string]Record
+}
+
 // fill copies the selected values of rec (and its parents) into vals, so
 // rows stay unchanged if the store's records change after the query.
-func (l *layout) fill(n *node, rec Record, store Store, vals []any) {
+func (f *filler) fill(n *node, rec Record, vals []any) {
 	vals[n.slot] = rec["Id"]
 	for _, c := range n.children {
 		if c.leaf {
@@ -90,10 +98,30 @@ func (l *layout) fill(n *node, rec Record, store Store, vals []any) {
 		if id == "" {
 			continue
 		}
-		if parent, ok := store.Get(c.object, id); ok {
-			l.fill(c, parent, store, vals)
+		if parent := f.parent(c, id); parent != nil {
+			f.fill(c, parent, vals)
 		}
 	}
+}
+
+func (f *filler) parent(n *node, id string) Record {
+	if f.parents == nil {
+		f.parents = make(map[*node]map[string]Record)
+	}
+	cache := f.parents[n]
+	if cache == nil {
+		cache = make(map[string]Record)
+		f.parents[n] = cache
+	}
+	if rec, ok := cache[id]; ok {
+		return rec
+	}
+	rec, ok := f.store.Get(n.object, id)
+	if !ok {
+		rec = nil
+	}
+	cache[id] = rec
+	return rec
 }
 
 // Row is one query record. It marshals to JSON exactly as Salesforce
@@ -161,7 +189,12 @@ func (r Row) appendNode(b []byte, n *node) []byte {
 	b = append(b, `{"attributes":{"type":`...)
 	b = appendString(b, n.object)
 	b = append(b, `,"url":`...)
-	b = appendString(b, r.l.urlPrefix+n.object+"/"+idStr)
+	b = append(b, '"')
+	b = appendEscaped(b, r.l.urlPrefix)
+	b = appendEscaped(b, n.object)
+	b = append(b, '/')
+	b = appendEscaped(b, idStr)
+	b = append(b, '"')
 	b = append(b, '}')
 	for _, c := range n.children {
 		b = append(b, ',')
@@ -190,7 +223,7 @@ func appendValue(b []byte, v any, typ string) []byte {
 		}
 		if strings.EqualFold(typ, "datetime") {
 			if t, ok := parseRecordDateTime(v); ok {
-				return appendString(b, t.UTC().Format(dateTimeLayout))
+				return appendTime(b, t.UTC(), dateTimeLayout)
 			}
 		}
 		return appendString(b, v)
@@ -198,9 +231,9 @@ func appendValue(b []byte, v any, typ string) []byte {
 		return strconv.AppendBool(b, v)
 	case time.Time:
 		if strings.EqualFold(typ, "date") {
-			return appendString(b, v.Format("2006-01-02"))
+			return appendTime(b, v, "2006-01-02")
 		}
-		return appendString(b, v.UTC().Format(dateTimeLayout))
+		return appendTime(b, v.UTC(), dateTimeLayout)
 	case float64, float32, int64, int, int32:
 		return append(b, formatNumber(v, typ)...)
 	}
@@ -278,10 +311,22 @@ func javaDouble(f float64) string {
 
 const hexDigits = "0123456789abcdef"
 
+func appendTime(b []byte, t time.Time, layout string) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, layout)
+	return append(b, '"')
+}
+
 // appendString writes s as a JSON string. Unlike encoding/json it leaves
 // <, > and & alone, as Salesforce does.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendEscaped(b, s)
+	return append(b, '"')
+}
+
+// appendEscaped writes s with JSON string escapes, without quotes.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -317,6 +362,5 @@ func appendString(b []byte, s string) []byte {
 		i++
 		start = i
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
