@@ -1,0 +1,133 @@
+package salesforce_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tandemsync/tandem/integrations/salesforce"
+)
+
+const jobID = "750RM000000Zc1ZYAS"
+
+func TestIngestLifecycle(t *testing.T) {
+	t.Parallel()
+	mux, c, _ := setup(t)
+	var uploaded atomic.Value
+	var polls atomic.Int32
+	mux.HandleFunc("POST "+apiRoot+"/jobs/ingest", func(w http.ResponseWriter, r *http.Request) {
+		got := decodeBody(t, r)
+		want := map[string]any{"object": "Contact", "operation": "upsert", "externalIdFieldName": "Lightspeed_Customer_ID__c", "contentType": "CSV", "lineEnding": "LF", "columnDelimiter": "COMMA"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("create body (-want +got):\n%s", diff)
+		}
+		writeJSON(w, 200, `{"id":"`+jobID+`","operation":"upsert","object":"Contact","state":"Open","contentUrl":"services/data/v66.0/jobs/ingest/`+jobID+`/batches"}`)
+	})
+	mux.HandleFunc("PUT "+apiRoot+"/jobs/ingest/"+jobID+"/batches", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") != "text/csv" {
+			t.Errorf("content type %q", r.Header.Get("Content-Type"))
+		}
+		b, _ := io.ReadAll(r.Body)
+		uploaded.Store(string(b))
+		w.WriteHeader(201)
+	})
+	mux.HandleFunc("PATCH "+apiRoot+"/jobs/ingest/"+jobID, func(w http.ResponseWriter, r *http.Request) {
+		if got := decodeBody(t, r); got["state"] != "UploadComplete" {
+			t.Errorf("state = %v", got)
+		}
+		writeJSON(w, 200, `{"id":"`+jobID+`","state":"UploadComplete"}`)
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID, func(w http.ResponseWriter, r *http.Request) {
+		state := []string{"UploadComplete", "InProgress", "JobComplete"}[min(polls.Add(1)-1, 2)]
+		writeJSON(w, 200, `{"id":"`+jobID+`","state":"`+state+`","numberRecordsProcessed":3,"numberRecordsFailed":1}`)
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID+"/successfulResults/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		io.WriteString(w, "\"sf__Id\",\"sf__Created\",LastName,Lightspeed_Customer_ID__c\n003RM0000068xVCYAY,true,\"Smith, Jr\",1\n003RM0000068xUAYAY,false,Jones,2\n")
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID+"/failedResults/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "\"sf__Id\",\"sf__Error\",LastName,Lightspeed_Customer_ID__c\n\"\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --\",,3\n")
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID+"/unprocessedrecords/", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(204)
+	})
+	data, err := salesforce.EncodeCSV([]string{"LastName", "Lightspeed_Customer_ID__c", "Email"}, []map[string]any{
+		{"LastName": "Smith, Jr", "Lightspeed_Customer_ID__c": 1, "Email": nil},
+		{"LastName": "Jones", "Lightspeed_Customer_ID__c": "2"},
+		{"LastName": "", "Lightspeed_Customer_ID__c": "3"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Ingest(t.Context(), salesforce.IngestJobSpec{Object: "Contact", Operation: salesforce.BulkUpsert, ExternalIDFieldName: "Lightspeed_Customer_ID__c"}, data,
+		&salesforce.PollOptions{Initial: time.Millisecond, Max: 2 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "LastName,Lightspeed_Customer_ID__c,Email\n\"Smith, Jr\",1,#N/A\nJones,2,\n,3,\n"; uploaded.Load() != want {
+		t.Errorf("uploaded %q, want %q", uploaded.Load(), want)
+	}
+	if res.Job.State != salesforce.JobComplete || polls.Load() != 3 {
+		t.Errorf("job %+v after %d polls", res.Job, polls.Load())
+	}
+	wantOK := []salesforce.BulkSuccess{
+		{ID: "003RM0000068xVCYAY", Created: true, Fields: map[string]string{"LastName": "Smith, Jr", "Lightspeed_Customer_ID__c": "1"}},
+		{ID: "003RM0000068xUAYAY", Fields: map[string]string{"LastName": "Jones", "Lightspeed_Customer_ID__c": "2"}},
+	}
+	if diff := cmp.Diff(wantOK, res.Successful); diff != "" {
+		t.Errorf("successful (-want +got):\n%s", diff)
+	}
+	wantFail := []salesforce.BulkFailure{{Code: "REQUIRED_FIELD_MISSING", Message: "Required fields are missing: [LastName]:LastName --",
+		Fields: map[string]string{"LastName": "", "Lightspeed_Customer_ID__c": "3"}}}
+	if diff := cmp.Diff(wantFail, res.Failed); diff != "" {
+		t.Errorf("failed (-want +got):\n%s", diff)
+	}
+	if len(res.Unprocessed) != 0 {
+		t.Errorf("unprocessed = %v", res.Unprocessed)
+	}
+}
+
+func TestIngestAbortsOnUploadFailure(t *testing.T) {
+	t.Parallel()
+	mux, c, _ := setup(t)
+	var aborted atomic.Bool
+	mux.HandleFunc("POST "+apiRoot+"/jobs/ingest", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"id":"`+jobID+`","state":"Open"}`)
+	})
+	mux.HandleFunc("PUT "+apiRoot+"/jobs/ingest/"+jobID+"/batches", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 400, `[{"errorCode":"INVALIDJOBSTATE","message":"bad csv"}]`)
+	})
+	mux.HandleFunc("PATCH "+apiRoot+"/jobs/ingest/"+jobID, func(w http.ResponseWriter, r *http.Request) {
+		var b map[string]string
+		json.NewDecoder(r.Body).Decode(&b)
+		aborted.Store(b["state"] == "Aborted")
+		writeJSON(w, 200, `{"id":"`+jobID+`","state":"Aborted"}`)
+	})
+	_, err := c.Ingest(t.Context(), salesforce.IngestJobSpec{Object: "Contact", Operation: salesforce.BulkInsert}, []byte("LastName\nX\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "bad csv") || !aborted.Load() {
+		t.Fatalf("err = %v, aborted = %v", err, aborted.Load())
+	}
+}
+
+func TestIngestRejectsBadSpec(t *testing.T) {
+	t.Parallel()
+	_, c, _ := setup(t)
+	for _, spec := range []salesforce.IngestJobSpec{
+		{Object: "Contact", Operation: "merge"},
+		{Object: "Contact", Operation: "upsert"},
+		{Object: "", Operation: "insert"},
+		{Object: "Contact", Operation: "insert", ColumnDelimiter: "TAB"},
+	} {
+		if _, err := c.CreateIngestJob(t.Context(), spec); err == nil {
+			t.Errorf("spec %+v accepted", spec)
+		}
+	}
+	if _, err := salesforce.EncodeCSV([]string{"A"}, []map[string]any{{"A": []int{1}}}); err == nil {
+		t.Error("EncodeCSV accepted a slice")
+	}
+}
