@@ -22,8 +22,14 @@ type Error struct {
 	Message string
 }
 
-// Error implements the error interface.
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+// Error implements the error interface: the code, then the message as
+// Salesforce words it.
+func (e *Error) Error() string {
+	if strings.HasPrefix(e.Message, "\n") {
+		return e.Code + ":" + e.Message // keeps the caret under its column
+	}
+	return e.Code + ": " + e.Message
+}
 
 // positioned builds the message Salesforce gives for errors it can place in
 // the query text: the query, a caret under the offending column, the row and

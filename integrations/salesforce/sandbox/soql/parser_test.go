@@ -99,7 +99,7 @@ func TestParseErrors(t *testing.T) {
 			if e.Code != tc.code || !strings.Contains(e.Message, tc.contains) {
 				t.Errorf("error = %s %q\nwant %s containing %q", e.Code, e.Message, tc.code, tc.contains)
 			}
-			if got := err.Error(); !strings.HasPrefix(got, tc.code+": ") {
+			if got := err.Error(); !strings.HasPrefix(got, tc.code+":") || !strings.Contains(got, tc.contains) {
 				t.Errorf("Error() = %q, want the code first", got)
 			}
 		})
