@@ -169,7 +169,9 @@ func (p *parser) parseQuery() (*Query, error) {
 		return nil, err
 	}
 	obj := p.next()
-	if obj.kind != tokIdent || strings.Contains(obj.text, ".") || isClauseKeyword(obj) {
+	// Any identifier can name the object: Order is a standard object even
+	// though ORDER is also a keyword.
+	if obj.kind != tokIdent || strings.Contains(obj.text, ".") {
 		return nil, p.unexpected(obj)
 	}
 	q.object, q.objPos = obj.text, obj.pos

@@ -19,6 +19,7 @@ func TestParseErrors(t *testing.T) {
 		{"SELECT FROM Contact", CodeMalformedQuery, "unexpected token: 'FROM'"},
 		{"SELECT Id, FROM Contact", CodeMalformedQuery, "Column:12\nunexpected token: 'FROM'"},
 		{"SELECT Id FROM", CodeMalformedQuery, "unexpected token: <EOF>"},
+		{"SELECT Id FROM WHERE Id = null", CodeMalformedQuery, "unexpected token: '='"},
 		{"SELECT Id FROM Contact.Account", CodeMalformedQuery, "unexpected token: 'Contact.Account'"},
 		{"SELECT Id FROM Contact WHERE", CodeMalformedQuery, "unexpected token: <EOF>"},
 		{"SELECT Id FROM Contact WHERE Name", CodeMalformedQuery, "unexpected token: <EOF>"},
@@ -134,6 +135,7 @@ func TestParseValid(t *testing.T) {
 		{"SELECT Id, Account.Owner.Name FROM Contact WHERE Account.Name LIKE 'A%'", "Contact", false, -1, 0},
 		{"SELECT Id, DeveloperName, TableEnumOrId FROM CustomField WHERE TableEnumOrId = 'Contact'", "CustomField", false, -1, 0},
 		{"SELECT Id FROM Contact WHERE Name<>'x'AND Id!=null", "Contact", false, -1, 0},
+		{"SELECT Id FROM Order ORDER BY Id LIMIT 1", "Order", false, 1, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {
