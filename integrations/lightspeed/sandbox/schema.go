@@ -1,0 +1,232 @@
+package sandbox
+
+import (
+	"strings"
+	"time"
+)
+
+// kind is how the query engine compares a field's values.
+type kind uint8
+
+const (
+	kindString kind = iota
+	kindInt
+	kindDec
+	kindBool
+	kindTime
+)
+
+// field is one scalar member of an entity on the wire. get returns false
+// when the value is null, and the field is then omitted, as the API does.
+type field[T any] struct {
+	name string
+	kind kind
+	get  func(*T) (string, bool)
+}
+
+func intField[T any](name string, f func(*T) int) field[T] {
+	return field[T]{name, kindInt, func(t *T) (string, bool) { return itoa(f(t)), true }}
+}
+
+func strField[T any](name string, f func(*T) string) field[T] {
+	return field[T]{name, kindString, func(t *T) (string, bool) { return f(t), true }}
+}
+
+// optStrField omits the field when the value is empty (a null column).
+func optStrField[T any](name string, f func(*T) string) field[T] {
+	return field[T]{name, kindString, func(t *T) (string, bool) { v := f(t); return v, v != "" }}
+}
+
+func boolField[T any](name string, f func(*T) bool) field[T] {
+	return field[T]{name, kindBool, func(t *T) (string, bool) { return fmtBool(f(t)), true }}
+}
+
+func decField[T any](name string, f func(*T) dec) field[T] {
+	return field[T]{name, kindDec, func(t *T) (string, bool) { return f(t).String(), true }}
+}
+
+// timeField omits zero times (null columns such as an unset dob).
+func timeField[T any](name string, f func(*T) time.Time) field[T] {
+	return field[T]{name, kindTime, func(t *T) (string, bool) {
+		v := f(t)
+		if v.IsZero() {
+			return "", false
+		}
+		return fmtTime(v), true
+	}}
+}
+
+// relSet is the set of relations a request loads, by dotted name relative
+// to the entity being written ("SaleLines", "SaleLines.Item").
+type relSet map[string]bool
+
+// sub returns the relations loaded below prefix ("Customer" turns
+// "Customer.Contact" into "Contact").
+func (rs relSet) sub(prefix string) relSet {
+	var out relSet
+	p := prefix + "."
+	for name := range rs {
+		if rest, ok := strings.CutPrefix(name, p); ok {
+			if out == nil {
+				out = relSet{}
+			}
+			out[rest] = true
+		}
+	}
+	return out
+}
+
+// relation is one loadable relation of an entity.
+type relation[T any] struct {
+	name string
+	many bool
+	// nested lists the relations loadable below this one (without the prefix).
+	nested []string
+	// nestedMany marks which nested relations are to-many, for the cost model.
+	nestedMany map[string]bool
+	// inAll is false for relations "all" does not load (CustomFieldValues).
+	notInAll bool
+	// write writes the relation member (key and value) or nothing when the
+	// relation has no row (an unset to-one foreign key).
+	write func(st *store, t *T, loaded relSet, w *jw)
+	// values returns the values of field on the related rows, for filters
+	// such as Contact.email; ok is false for an unknown field.
+	values func(st *store, t *T, field string) (vals []string, k kind, ok bool)
+}
+
+// resource describes one entity type: its wire name, fields in wire order,
+// relations, sort whitelist and where its rows live.
+type resource[T any] struct {
+	name     string
+	idField  string
+	id       func(*T) int
+	archived func(*T) bool // nil: the entity has no archived flag
+	fields   []field[T]
+	byName   map[string]int
+	// aliases maps accepted spellings to wire field names.
+	aliases  map[string]string
+	sortable []string
+	rels     []*relation[T]
+	// extraRels are documented relations the emulator accepts but does not
+	// model; loading them writes nothing.
+	extraRels []string
+	// always writes members present whatever load_relations says (Item's Prices).
+	always func(st *store, t *T, w *jw)
+	rows   func(st *store, parent int) []*T
+	find   func(st *store, parent, id int) *T
+}
+
+func (r *resource[T]) init() *resource[T] {
+	r.byName = make(map[string]int, len(r.fields))
+	for i, f := range r.fields {
+		r.byName[f.name] = i
+	}
+	return r
+}
+
+func (r *resource[T]) field(name string) (*field[T], bool) {
+	if a, ok := r.aliases[name]; ok {
+		name = a
+	}
+	i, ok := r.byName[name]
+	if !ok {
+		return nil, false
+	}
+	return &r.fields[i], true
+}
+
+func (r *resource[T]) fieldNames() []string {
+	names := make([]string, len(r.fields))
+	for i, f := range r.fields {
+		names[i] = f.name
+	}
+	return names
+}
+
+func (r *resource[T]) relation(name string) *relation[T] {
+	for _, rel := range r.rels {
+		if rel.name == name {
+			return rel
+		}
+	}
+	return nil
+}
+
+// relationNames lists every loadable relation name, nested ones dotted.
+func (r *resource[T]) relationNames() []string {
+	var names []string
+	for _, rel := range r.rels {
+		names = append(names, rel.name)
+		for _, n := range rel.nested {
+			names = append(names, rel.name+"."+n)
+		}
+	}
+	return append(names, r.extraRels...)
+}
+
+// write writes one entity as a JSON object with the loaded relations.
+func (r *resource[T]) write(st *store, t *T, loaded relSet, w *jw) {
+	r.writeWith(st, t, loaded, w, nil)
+}
+
+// writeWith is write with extra trailing members (Sale's taxTotal on write
+// responses).
+func (r *resource[T]) writeWith(st *store, t *T, loaded relSet, w *jw, tail func(*jw)) {
+	w.beginObj()
+	for i := range r.fields {
+		f := &r.fields[i]
+		if v, ok := f.get(t); ok {
+			w.kv(f.name, v)
+		}
+	}
+	if r.always != nil {
+		r.always(st, t, w)
+	}
+	if len(loaded) > 0 {
+		for _, rel := range r.rels {
+			if loaded[rel.name] {
+				rel.write(st, t, loaded.sub(rel.name), w)
+			}
+		}
+	}
+	if tail != nil {
+		tail(w)
+	}
+	w.endObj()
+}
+
+// writeMany writes a to-many relation: "" when empty, else the plural
+// container with the singular key holding one object or an array.
+func writeMany[C any](w *jw, plural, singular string, rows []C, item func(C)) {
+	w.key(plural)
+	if len(rows) == 0 {
+		w.str("")
+		return
+	}
+	w.beginObj()
+	w.key(singular)
+	w.collection(len(rows), func(i int) { item(rows[i]) })
+	w.endObj()
+}
+
+// scalarValues adapts a resource's own fields for relation filters.
+func scalarValues[T any](r *resource[T], rows ...*T) func(field string) ([]string, kind, bool) {
+	return func(name string) ([]string, kind, bool) {
+		f, ok := r.field(name)
+		if !ok {
+			return nil, 0, false
+		}
+		var vals []string
+		for _, row := range rows {
+			if row == nil {
+				continue
+			}
+			if v, ok := f.get(row); ok {
+				vals = append(vals, v)
+			} else {
+				vals = append(vals, "")
+			}
+		}
+		return vals, f.kind, true
+	}
+}
