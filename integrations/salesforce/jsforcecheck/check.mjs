@@ -8,6 +8,8 @@
 // (defaults are the sandbox's).
 import jsforce from 'jsforce';
 
+let step = 'start';
+
 const url = process.env.SF_SANDBOX_URL;
 if (!url) {
   fail('SF_SANDBOX_URL is not set (the base URL of a running Salesforce sandbox)');
@@ -19,8 +21,6 @@ const clientSecret = process.env.SF_CLIENT_SECRET || 'tandem-dev-secret';
 // A run id keeps names and external ids unique if the sandbox is long-lived.
 const run = Date.now().toString(36);
 const EXT = 'Lightspeed_Customer_ID__c';
-
-let step = 'start';
 
 function fail(msg) {
   console.error(`jsforcecheck: FAIL at step "${step}": ${msg}`);
@@ -186,5 +186,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  fail(`${err.name || 'Error'}${err.errorCode ? ` (${err.errorCode})` : ''}: ${err.message}`);
+  const cause = err.cause ? ` (cause: ${err.cause.message || err.cause})` : '';
+  fail(`${err.name || 'Error'}${err.errorCode ? ` (${err.errorCode})` : ''}: ${err.message}${cause}`);
 });
