@@ -25,7 +25,7 @@ var fastRetry = salesforce.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Milliseco
 // setup starts an httptest server standing in for an org's instance and
 // returns its mux and a client pointed at it (go-github's shape). Handlers
 // that do not check the bearer token accept any.
-func setup(t *testing.T, opts ...salesforce.Option) (*http.ServeMux, *salesforce.Client, *httptest.Server) {
+func setup(t testing.TB, opts ...salesforce.Option) (*http.ServeMux, *salesforce.Client, *httptest.Server) {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
