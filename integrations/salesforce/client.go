@@ -324,16 +324,16 @@ func (c *Client) send(req *http.Request) (*Response, []byte, error) {
 	ctx := req.Context()
 	for refreshed := false; ; refreshed = true {
 		tok := c.Token()
-		r := req
-		if refreshed {
-			r = req.Clone(ctx)
-			if req.GetBody != nil {
-				b, err := req.GetBody()
-				if err != nil {
-					return nil, nil, err
-				}
-				r.Body = b
+		// Work on a copy: the caller's request keeps its placeholder host,
+		// so a replay after a refresh that moved the org goes to the new
+		// instance.
+		r := req.Clone(ctx)
+		if refreshed && req.GetBody != nil {
+			b, err := req.GetBody()
+			if err != nil {
+				return nil, nil, err
 			}
+			r.Body = b
 		}
 		if r.URL.Host == instancePlaceholder {
 			u, err := url.Parse(tok.InstanceURL)
@@ -419,6 +419,9 @@ func (c *Client) refresh(ctx context.Context, stale Token) error {
 	}
 	if fresh.InstanceURL == "" {
 		fresh.InstanceURL = current.InstanceURL
+	}
+	if fresh.ID == "" {
+		fresh.ID = current.ID
 	}
 	if err := checkInstanceURL(fresh.InstanceURL); err != nil {
 		return err

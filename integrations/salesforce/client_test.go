@@ -462,3 +462,26 @@ func TestAPIVersionAndInstanceURLUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRefreshMovesToNewInstance(t *testing.T) {
+	t.Parallel()
+	newInstance := http.NewServeMux()
+	newSrv := httptest.NewServer(newInstance)
+	t.Cleanup(newSrv.Close)
+	var hits atomic.Int32
+	newInstance.HandleFunc("GET "+apiRoot+"/limits", requireToken("fresh", func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		writeJSON(w, 200, `{}`)
+	}))
+	ts := &tokenServer{next: "fresh"}
+	saved := &savedTokens{}
+	mux, c := refreshSetup(t, ts, saved)
+	ts.instance = newSrv.URL // the org moved
+	mux.HandleFunc("GET "+apiRoot+"/limits", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 401, sessionExpiredBody) })
+	if _, err := c.Limits(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if hits.Load() != 1 || c.InstanceURL() != newSrv.URL {
+		t.Errorf("replay hits on new instance = %d, instance = %s", hits.Load(), c.InstanceURL())
+	}
+}
