@@ -31,10 +31,10 @@ type endpoint interface {
 type route struct {
 	name    string // resource path for stats, e.g. "Customer/CustomField"
 	account int    // account id in the path; 0 for account-less routes
-	ep     endpoint
-	parent int
-	id     int
-	hasID  bool
+	ep      endpoint
+	parent  int
+	id      int
+	hasID   bool
 	// writes maps POST/PUT/DELETE to their handlers.
 	writes map[string]func(c *call)
 	// saleWrite marks Sale and SaleLine writes, which cost more.

@@ -44,13 +44,13 @@ var scopes = []string{
 var verifierPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
 type authCode struct {
-	acct                int
-	client, scope       string
-	redirectURI         string
-	challenge, method   string
-	expires             time.Time
-	used                bool
-	issued              []*accessToken // tokens minted from this code, revoked on reuse
+	acct              int
+	client, scope     string
+	redirectURI       string
+	challenge, method string
+	expires           time.Time
+	used              bool
+	issued            []*accessToken // tokens minted from this code, revoked on reuse
 }
 
 type accessToken struct {

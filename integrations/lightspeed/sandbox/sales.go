@@ -528,4 +528,3 @@ func (s *Server) refundSale(rt *route) func(*call) {
 		respondWrite(c, s.res.sale, 0, ref.ID, saleDefaults, saleTail)
 	}
 }
-
