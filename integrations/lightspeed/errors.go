@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ func (e *APIError) Error() string {
 func (e *APIError) Text() string {
 	parts := make([]string, 0, 3)
 	for _, s := range []string{e.Message, e.ErrorDescription, e.Hint} {
-		if s != "" {
+		if s != "" && !slices.Contains(parts, s) {
 			parts = append(parts, s)
 		}
 	}

@@ -178,8 +178,7 @@ func (b *Bucket) reserve(cost float64, now time.Time) (time.Duration, error) {
 
 // observe records a response's rate headers. With no other request in
 // flight the API's level is taken as is; otherwise the higher of the local
-// estimate and the API's level, since the API may not have counted the
-// other requests yet.
+// estimate and the API's level plus the requests still in flight.
 func (b *Bucket) observe(h http.Header, reserved float64, now time.Time) {
 	st, ok := parseBucketHeaders(h)
 	b.mu.Lock()
@@ -203,8 +202,13 @@ func (b *Bucket) observe(h http.Header, reserved float64, now time.Time) {
 	}
 	b.state.BurstLevel = st.BurstLevel
 	b.state.LastCost = st.LastCost
-	if b.inflight == 0 || st.Level > b.state.Level {
+	// The API's level may not yet include requests still in flight, so
+	// those are added back; when that exceeds the local estimate (another
+	// process, or a client outside this registry, spent drips), it wins.
+	if b.inflight == 0 {
 		b.state.Level = st.Level
+	} else if lv := st.Level + b.inflight; lv > b.state.Level {
+		b.state.Level = lv
 	}
 	snapshot := b.state
 	b.mu.Unlock()
@@ -316,10 +320,43 @@ func requestCost(method string, u *url.URL, body []byte, list bool) float64 {
 	if rel := q.Get("load_relations"); rel != "" {
 		cost += relationsCost(rel, list)
 	}
+	if or := q.Get("or"); or != "" {
+		cost += orCost(or)
+	}
 	if write && len(body) > 0 {
 		cost += 0.5 * float64(nestedEntities(body))
 	}
 	return cost
+}
+
+// orCost prices an or= group: free when every operand filters the same
+// field; +1 per operand within one entity with at most one range operator;
+// otherwise +10 per entity and +1 per extra operand.
+func orCost(v string) float64 {
+	operands := strings.Split(v, "|")
+	fields := map[string]bool{}
+	entities := map[string]bool{}
+	ranges := 0
+	for _, o := range operands {
+		f, val, _ := strings.Cut(o, "=")
+		fields[f] = true
+		ent, _, _ := strings.Cut(f, ".")
+		if !strings.Contains(f, ".") {
+			ent = ""
+		}
+		entities[ent] = true
+		op, _, found := strings.Cut(val, ",")
+		if found && (op == ">" || op == ">=" || op == "<" || op == "<=" || op == "><") {
+			ranges++
+		}
+	}
+	switch {
+	case len(fields) == 1:
+		return 0
+	case len(entities) == 1 && ranges <= 1:
+		return float64(len(operands))
+	}
+	return 10*float64(len(entities)) + float64(len(operands)-1)
 }
 
 func hasSeg(segs []string, name string) bool {

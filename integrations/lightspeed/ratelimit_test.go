@@ -43,6 +43,9 @@ func TestRequestCost(t *testing.T) {
 		// list: SaleLines .4 + SaleLines.Item (one under many) .4 + SalePayments .4 +
 		// SalePayments.PaymentType .4 + Customer .2 + Customer.Contact .2
 		{"sale sync relations", "GET", "/API/V3/Account/1/Sale.json", url.Values{"load_relations": {saleRels}}, "", true, 3},
+		{"or same field", "GET", "/API/V3/Account/1/Item.json", url.Values{"or": {"description=~,a%|description=~,b%"}}, "", true, 1},
+		{"or two fields", "GET", "/API/V3/Account/1/Item.json", url.Values{"or": {"description=a|upc=b"}}, "", true, 3},
+		{"or two entities", "GET", "/API/V3/Account/1/Customer.json", url.Values{"or": {"firstName=a|Contact.email=b"}}, "", true, 22},
 		{"all", "GET", "/API/V3/Account/1/Sale.json", url.Values{"load_relations": {"all"}}, "", true, 1 + allRelationsCost},
 	}
 	for _, tt := range tests {
