@@ -182,7 +182,8 @@ async function main() {
   expect(mixed[1].success === false && perRecord && (perRecord.statusCode || perRecord.errorCode) === 'REQUIRED_FIELD_MISSING',
     'bad record of a mixed collection lacks REQUIRED_FIELD_MISSING', mixed[1]);
 
-  console.log(`jsforcecheck: OK (jsforce ${jsforce.VERSION}, ${pages} queryMore pages, ${fetches} autoFetch pages, API usage ${usage.used}/${usage.limit})`);
+  const final = conn.limitInfo.apiUsage;
+  console.log(`jsforcecheck: OK (jsforce ${jsforce.VERSION}, ${pages} queryMore pages, ${fetches} autoFetch pages, API usage ${final.used}/${final.limit})`);
 }
 
 main().catch((err) => {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,32 @@ import (
 
 func TestJSForceAgainstSandbox(t *testing.T) {
 	t.Parallel()
+	out, err := runCheck(t, nil)
+	if err != nil {
+		t.Fatalf("node check.mjs against the sandbox failed: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
+// TestJSForceCheckCanFail makes sure a mismatch really fails the script (a
+// check that cannot fail proves nothing): the sandbox refuses the password.
+func TestJSForceCheckCanFail(t *testing.T) {
+	t.Parallel()
+	out, err := runCheck(t, []string{"SF_PASSWORD=not-the-password"})
+	if err == nil {
+		t.Fatalf("check.mjs passed with a wrong password:\n%s", out)
+	}
+	if !strings.Contains(string(out), `FAIL at step "login`) {
+		t.Errorf("failure output does not name the login step:\n%s", out)
+	}
+	if strings.Contains(string(out), "not-the-password") {
+		t.Errorf("failure output repeats the password:\n%s", out)
+	}
+}
+
+// runCheck starts a sandbox in-process and runs check.mjs against it.
+func runCheck(t *testing.T, env []string) ([]byte, error) {
+	t.Helper()
 	if _, err := os.Stat("node_modules/jsforce/package.json"); err != nil {
 		t.Fatalf("jsforce is not installed: run `npm ci --prefix integrations/salesforce/jsforcecheck` first (%v)", err)
 	}
@@ -25,16 +52,15 @@ func TestJSForceAgainstSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node is not on PATH: install Node.js 20 or later to run the jsforce check (%v)", err)
 	}
-	srv := httptest.NewServer(sandbox.New(sandbox.Options{}))
-	t.Cleanup(srv.Close)
-
+	sb := sandbox.New(sandbox.Options{})
+	srv := httptest.NewServer(sb)
+	t.Cleanup(func() {
+		srv.Close()
+		sb.Close()
+	})
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "check.mjs")
-	cmd.Env = append(os.Environ(), "SF_SANDBOX_URL="+srv.URL)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node check.mjs against the sandbox failed: %v\n%s", err, out)
-	}
-	t.Logf("%s", out)
+	cmd.Env = append(append(os.Environ(), "SF_SANDBOX_URL="+srv.URL), env...)
+	return cmd.CombinedOutput()
 }
