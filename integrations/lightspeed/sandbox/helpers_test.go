@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -190,4 +191,15 @@ func errBody(t *testing.T, b []byte, status string) string {
 		t.Fatalf("error body %s has no message", b)
 	}
 	return msg
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func readAll(t *testing.T, r *http.Response) []byte {
+	t.Helper()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -40,7 +40,9 @@ func filterEnv(t *testing.T) *env {
 func TestFilterOperators(t *testing.T) {
 	t.Parallel()
 	e := filterEnv(t)
-	ts := func(min int) string { return url.QueryEscape(epoch.Add(time.Duration(min) * time.Minute).Format(time.RFC3339)) }
+	ts := func(min int) string {
+		return url.QueryEscape(epoch.Add(time.Duration(min) * time.Minute).Format(time.RFC3339))
+	}
 	tests := []struct {
 		name, query string
 		want        []string
