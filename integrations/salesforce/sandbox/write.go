@@ -447,6 +447,9 @@ func (t *txn) create(o *objectDef, raw map[string]any, opts writeOpts) (string, 
 	if f := o.field("Name"); f != nil && o.Custom && rec["Name"] == nil {
 		rec["Name"] = id
 	}
+	if errs := checkRequired(o, rec); errs != nil {
+		return "", errs
+	}
 	if errs := t.beforeWrite(o, nil, rec, changes); errs != nil {
 		return "", errs
 	}
@@ -482,6 +485,9 @@ func (t *txn) update(o *objectDef, id string, raw map[string]any, opts writeOpts
 		rec[c.f.Name] = c.v
 	}
 	rec["LastModifiedDate"], rec["SystemModstamp"], rec["LastModifiedById"] = t.now, t.now, t.user
+	if errs := checkRequired(o, rec); errs != nil {
+		return errs
+	}
 	if errs := t.beforeWrite(o, old, rec, changes); errs != nil {
 		return errs
 	}
@@ -492,9 +498,8 @@ func (t *txn) update(o *objectDef, id string, raw map[string]any, opts writeOpts
 	return t.afterWrite(o, old, rec)
 }
 
-// checkRecord enforces required fields, uniqueness and the duplicate rule on
-// the record about to be stored.
-func (t *txn) checkRecord(o *objectDef, old, rec soql.Record, opts writeOpts) []apiError {
+// checkRequired reports the required fields the record lacks.
+func checkRequired(o *objectDef, rec soql.Record) []apiError {
 	var missing []string
 	for _, f := range o.Fields {
 		if f.Type == "boolean" || f.Nillable || !(f.Createable || f.Updateable) {
@@ -507,6 +512,12 @@ func (t *txn) checkRecord(o *objectDef, old, rec soql.Record, opts writeOpts) []
 	if len(missing) > 0 {
 		return []apiError{errf("REQUIRED_FIELD_MISSING", missing, "Required fields are missing: [%s]", strings.Join(missing, ", "))}
 	}
+	return nil
+}
+
+// checkRecord enforces uniqueness and the duplicate rule on the record
+// about to be stored.
+func (t *txn) checkRecord(o *objectDef, old, rec soql.Record, opts writeOpts) []apiError {
 	tb := t.db.table(o)
 	id := rec["Id"].(string)
 	for _, f := range o.Fields {
