@@ -22,7 +22,7 @@ func TestCustomerCreateUpdateMerge(t *testing.T) {
 			"Phones": {"ContactPhone": [{"number": "514-555-0142", "useType": "Mobile"}, {"number": "514-555-0100", "useType": "Work"}]},
 			"Emails": {"ContactEmail": {"address": "zoe@example.com", "useType": "Primary"}},
 			"Addresses": {"ContactAddress": {"address1": "700 St-Antoine E", "city": "Montréal", "countryCode": "CA"}}},
-		"CustomFieldValues": {"CustomFieldValue": [{"customFieldID": "1", "value": "` + choice + `"}, {"customFieldID": 2, "value": true}]}
+		"CustomFieldValues": {"CustomFieldValue": [{"customFieldID": "1", "value": "`+choice+`"}, {"customFieldID": 2, "value": true}]}
 	}`, http.StatusOK)
 	c := m["Customer"].(map[string]any)
 	id := c["customerID"].(string)
