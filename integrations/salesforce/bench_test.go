@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 )
 
 const benchRecord = `{"attributes":{"type":"Contact","url":"/services/data/v66.0/sobjects/Contact/003RM0000068xVCYAY"},"Id":"003RM0000068xVCYAY","FirstName":"Jo","LastName":"Smith","Email":"jo@example.com","Phone":"+1 555 0100","MailingCity":"Montreal","Lightspeed_Customer_ID__c":"1042","SystemModstamp":"2026-03-01T10:15:02.000+0000"}`
@@ -84,4 +85,44 @@ func BenchmarkID18(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSandboxUpsertRecords200 is the end-to-end figure: client and
+// in-process sandbox together, one collections upsert of 200 contacts.
+func BenchmarkSandboxUpsertRecords200(b *testing.B) {
+	env := newSandbox(b, sandbox.Options{DailyAPILimit: 1 << 30})
+	recs := contacts(200)
+	for b.Loop() {
+		if _, err := env.c.UpsertRecords(b.Context(), "Contact", extID, recs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*200)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkSandboxQuery10000 reads 10,000 contacts across pages of 2,000.
+func BenchmarkSandboxQuery10000(b *testing.B) {
+	env := newSandbox(b, sandbox.Options{DailyAPILimit: 1 << 30})
+	for i := 0; i < 10000; i += 200 {
+		recs := contacts(200)
+		for j, r := range recs {
+			r[extID] = fmt.Sprint(i + j)
+		}
+		if _, err := env.c.CreateRecords(b.Context(), "Contact", recs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		n := 0
+		for _, err := range env.c.Query(b.Context(), "SELECT Id, LastName, "+extID+" FROM Contact", nil) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != 10000 {
+			b.Fatalf("%d rows", n)
+		}
+	}
+	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "records/s")
 }

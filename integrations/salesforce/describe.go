@@ -247,6 +247,7 @@ type ValidationError struct {
 	Problems []ErrorDetail
 }
 
+// Error lists every problem found.
 func (e *ValidationError) Error() string {
 	msgs := make([]string, len(e.Problems))
 	for i, p := range e.Problems {

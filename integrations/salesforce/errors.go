@@ -130,6 +130,7 @@ type APIError struct {
 	Matches []string
 }
 
+// Error describes the failure with the API's own code and message.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	switch {

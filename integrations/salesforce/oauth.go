@@ -182,6 +182,7 @@ type OAuthError struct {
 	Op string
 }
 
+// Error describes the failure with the OAuth error code and description.
 func (e *OAuthError) Error() string {
 	msg := fmt.Sprintf("salesforce: oauth %s: %d %s", e.Op, e.StatusCode, e.Code)
 	if e.Description != "" {

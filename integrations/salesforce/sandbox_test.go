@@ -871,3 +871,70 @@ func TestSandboxIdentityAndTooling(t *testing.T) {
 		t.Error("tooling query does not list the field created through the Tooling API")
 	}
 }
+
+func TestSandboxPriceBookAndTypeErrors(t *testing.T) {
+	t.Parallel()
+	env := newSandbox(t, sandbox.Options{})
+	ctx, c := t.Context(), env.c
+	var std string
+	for rec, err := range c.Query(ctx, "SELECT Id FROM Pricebook2 WHERE IsStandard = true", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		std = rec.ID()
+	}
+	custom, err := c.Create(ctx, "Pricebook2", map[string]any{"Name": "Outlet", "IsActive": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := c.Create(ctx, "Product2", map[string]any{"Name": "Hat", "IsActive": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Create(ctx, "PricebookEntry", map[string]any{"Pricebook2Id": custom, "Product2Id": prod, "UnitPrice": 20, "IsActive": true})
+	if code := apiCode(err); code != "STANDARD_PRICE_NOT_DEFINED" || !salesforce.IsValidation(err) {
+		t.Errorf("custom price before standard: %v", err)
+	}
+	if _, err := c.Create(ctx, "PricebookEntry", map[string]any{"Pricebook2Id": std, "Product2Id": prod, "UnitPrice": 25, "IsActive": true}); err != nil {
+		t.Fatal(err)
+	}
+	customEntry, err := c.Create(ctx, "PricebookEntry", map[string]any{"Pricebook2Id": custom, "Product2Id": prod, "UnitPrice": 20, "IsActive": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opp, err := c.Create(ctx, "Opportunity", map[string]any{"Name": "Sale", "StageName": "Closed Won", "CloseDate": "2026-03-01", "Pricebook2Id": std})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Create(ctx, "OpportunityLineItem", map[string]any{"OpportunityId": opp, "PricebookEntryId": customEntry, "Quantity": 1, "UnitPrice": 20})
+	if apiCode(err) != "FIELD_INTEGRITY_EXCEPTION" {
+		t.Errorf("line item from another price book: %v", err)
+	}
+	for name, rec := range map[string]map[string]any{
+		"number": {"Name": "X", "StageName": "Closed Won", "CloseDate": "2026-03-01", "Amount": "lots"},
+		"date":   {"Name": "X", "StageName": "Closed Won", "CloseDate": "2026-13-45"},
+	} {
+		_, err := c.Create(ctx, "Opportunity", rec)
+		if apiCode(err) != "INVALID_TYPE_ON_FIELD_IN_RECORD" || !salesforce.IsValidation(err) {
+			t.Errorf("bad %s: %v", name, err)
+		}
+	}
+}
+
+func TestSandboxExpiredSessionWithoutRefresher(t *testing.T) {
+	t.Parallel()
+	env := newSandbox(t, sandbox.Options{})
+	plain, err := salesforce.NewClient(env.srv.Client(), env.c.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.sb.SetFaults(sandbox.Faults{ExpireTokens: true})
+	_, err = plain.Limits(t.Context())
+	var ae *salesforce.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 401 || ae.ErrorCode != "INVALID_SESSION_ID" || !salesforce.IsSessionError(err) {
+		t.Fatalf("expired session: %v", err)
+	}
+	if strings.Contains(err.Error(), env.c.Token().AccessToken) {
+		t.Error("error leaks the access token")
+	}
+}
