@@ -1,0 +1,94 @@
+// Package jobs holds Tandem's background work as River workers: the periodic
+// housekeeping now, the sync streams as they arrive. Everything runs on the
+// one Postgres, so any number of worker processes share the queue.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// Config configures the River client.
+type Config struct {
+	Logger *slog.Logger
+	// MaxWorkers bounds concurrent jobs in this process; default 10.
+	MaxWorkers int
+	// CleanupInterval is how often expired sessions and old login failures
+	// are deleted; default one hour.
+	CleanupInterval time.Duration
+}
+
+// NewClient returns a River client with every Tandem worker registered and
+// the periodic jobs scheduled. Call Start to work jobs, Stop to finish the
+// running ones and return.
+func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxWorkers == 0 {
+		cfg.MaxWorkers = 10
+	}
+	if cfg.CleanupInterval == 0 {
+		cfg.CleanupInterval = time.Hour
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &CleanupWorker{Pool: pool}); err != nil {
+		return nil, fmt.Errorf("jobs: register cleanup worker: %w", err)
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger:  cfg.Logger,
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
+		Workers: workers,
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.CleanupInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new river client: %w", err)
+	}
+	return client, nil
+}
+
+// CleanupArgs asks for expired web sessions and stale login failures to be
+// deleted.
+type CleanupArgs struct{}
+
+// Kind is River's job kind.
+func (CleanupArgs) Kind() string { return "cleanup" }
+
+// InsertOpts makes concurrent schedulers (one per worker process) enqueue at
+// most one cleanup at a time.
+func (CleanupArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 5 * time.Minute}}
+}
+
+// CleanupWorker deletes rows that only matter for a while.
+type CleanupWorker struct {
+	river.WorkerDefaults[CleanupArgs]
+	Pool *pgxpool.Pool
+}
+
+// loginFailureWindow is how long failures are kept: longer than any login
+// throttle window.
+const loginFailureWindow = 24 * time.Hour
+
+// Work deletes expired sessions and login failures older than a day.
+func (w *CleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) error {
+	if _, err := w.Pool.Exec(ctx, "DELETE FROM web_sessions WHERE expires_at < now()"); err != nil {
+		return fmt.Errorf("cleanup: expired sessions: %w", err)
+	}
+	if _, err := w.Pool.Exec(ctx, "DELETE FROM login_failures WHERE failed_at < now() - $1::interval",
+		loginFailureWindow.String()); err != nil {
+		return fmt.Errorf("cleanup: login failures: %w", err)
+	}
+	return nil
+}
