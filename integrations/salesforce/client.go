@@ -283,8 +283,10 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body any, 
 // Do sends req with the current access token, refreshing once and replaying
 // once on 401 INVALID_SESSION_ID, and decodes a 2xx JSON body into v (if v
 // is non-nil and the body is non-empty; an *[]byte receives the raw body). A
-// non-2xx answer is returned as *APIError; a 300 also fills v's place with
-// nothing and returns *APIError with ErrorCode MULTIPLE_CHOICES.
+// non-2xx answer is returned as *APIError; a 300 returns *APIError with
+// ErrorCode MULTIPLE_CHOICES and the matching record URLs in Matches.
+// Errors from Do name the method and path but not the package; the
+// Client's own methods wrap them as "salesforce: <operation>: ...".
 func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 	resp, body, err := c.send(req)
 	if err != nil {

@@ -375,7 +375,9 @@ func TestRetries(t *testing.T) {
 
 func TestRetryAttemptTimeout(t *testing.T) {
 	t.Parallel()
-	policy := salesforce.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, AttemptTimeout: 50 * time.Millisecond}
+	// Generous per-attempt timeout and attempts: a loaded machine may be slow
+	// to answer even the attempt that is meant to succeed.
+	policy := salesforce.RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, AttemptTimeout: 250 * time.Millisecond}
 	mux, c, _ := setup(t, salesforce.WithRetryPolicy(policy))
 	var gets, posts atomic.Int32
 	release := make(chan struct{})
@@ -397,8 +399,8 @@ func TestRetryAttemptTimeout(t *testing.T) {
 		case <-release:
 		}
 	})
-	if _, err := c.Limits(t.Context()); err != nil || gets.Load() != 2 {
-		t.Errorf("GET after a timed-out attempt: err %v after %d calls, want success after 2", err, gets.Load())
+	if _, err := c.Limits(t.Context()); err != nil || gets.Load() < 2 {
+		t.Errorf("GET after a timed-out attempt: err %v after %d calls, want success after at least 2", err, gets.Load())
 	}
 	// A POST that timed out may have been applied: it is not replayed.
 	if _, err := c.Create(t.Context(), "Contact", map[string]any{"LastName": "X"}); err == nil || posts.Load() != 1 {

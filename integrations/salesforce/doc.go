@@ -16,10 +16,13 @@
 // Salesforce does not say when an access token expires. The client therefore
 // treats a 401 INVALID_SESSION_ID as "refresh once, then replay once". Only
 // one refresh runs per Client at a time (the others wait for its result), a
-// [RefreshLockFunc] lets the caller serialise refreshes across processes (a
-// Postgres lock in Tandem), and every token a refresh returns is handed to a
-// [SaveTokenFunc] before the new access token is used, so a rotated refresh
-// token is never lost.
+// [RefreshLockFunc] lets the caller serialise refreshes across Clients and
+// processes that share a connection (a Postgres row lock in Tandem; the
+// waiter then adopts the token the winner stored instead of refreshing
+// again), and every token a refresh returns is handed to a [SaveTokenFunc]
+// before the new access token is used, so a rotated refresh token is never
+// lost. A query page that fails with an expired session is fetched again
+// with the new token from the same nextRecordsUrl.
 //
 // API calls always go to the token's instance_url, never to the login host.
 //

@@ -5,6 +5,7 @@ package salesforce_test
 // key or status code on either side fails here.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -936,5 +937,66 @@ func TestSandboxExpiredSessionWithoutRefresher(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), env.c.Token().AccessToken) {
 		t.Error("error leaks the access token")
+	}
+}
+
+// connectionStore stands in for Tandem's connections row: a lock (the row
+// lock) and the stored token that SaveTokenFunc writes.
+type connectionStore struct {
+	mu     sync.Mutex // held across a refresh, like SELECT ... FOR UPDATE
+	stored salesforce.Token
+	saves  int
+}
+
+func (s *connectionStore) lock(ctx context.Context) (salesforce.Token, func(), error) {
+	s.mu.Lock()
+	return s.stored, s.mu.Unlock, nil
+}
+
+// save runs while lock is held (the client calls it inside the refresh).
+func (s *connectionStore) save(_ context.Context, tok salesforce.Token) error {
+	s.stored = tok
+	s.saves++
+	return nil
+}
+
+func TestSandboxRefreshAcrossClientsWithLock(t *testing.T) {
+	t.Parallel()
+	env := newSandbox(t, sandbox.Options{RotateRefreshTokens: true})
+	store := &connectionStore{stored: env.c.Token()}
+	// Two workers (two processes in production) hold clients for the same
+	// connection, built from the same stored token.
+	clients := make([]*salesforce.Client, 3)
+	for i := range clients {
+		c, err := salesforce.NewClient(env.srv.Client(), store.stored, salesforce.WithRefresh(env.cfg, store.save),
+			salesforce.WithRefreshLock(store.lock), salesforce.WithRetryPolicy(fastRetry))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients[i] = c
+	}
+	env.sb.SetFaults(sandbox.Faults{ExpireTokens: true})
+	var wg sync.WaitGroup
+	errs := make([]error, len(clients))
+	for i, c := range clients {
+		wg.Go(func() { _, errs[i] = c.Limits(t.Context()) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("client %d: %v", i, err)
+		}
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	// With rotation, a second refresh with the old refresh token would
+	// have been refused; one refresh served every client.
+	if store.saves != 1 {
+		t.Errorf("refreshes saved = %d, want 1", store.saves)
+	}
+	for i, c := range clients {
+		if c.Token().AccessToken != store.stored.AccessToken {
+			t.Errorf("client %d did not adopt the stored token", i)
+		}
 	}
 }
