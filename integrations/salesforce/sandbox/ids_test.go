@@ -31,9 +31,9 @@ func TestNormalizeID(t *testing.T) {
 	}{
 		{id, id, true},
 		{id[:15], id, true},
-		{strings.ToLower(id), id, true}, // case lost: restored from the suffix
+		{strings.ToLower(id), id, true},                    // case lost: restored from the suffix
 		{"80120000000TESTAAA", "80120000000testAAA", true}, // case restored
-		{"80120000000testZZZ", "", false},                   // suffix marks a digit upper case
+		{"80120000000testZZZ", "", false},                  // suffix marks a digit upper case
 		{"003RM00000000", "", false},
 		{"003RM0000000004YA!", "", false},
 		{"", "", false},
