@@ -1,0 +1,51 @@
+# Tandem: `make dev` runs the product, `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+JSFORCE_DIR := integrations/salesforce/jsforcecheck
+
+.PHONY: dev test build fmt-check vet generate generate-check npm-deps postgres-server bench
+
+## dev: run everything (private Postgres, sandboxes, web, worker) on this machine.
+dev: postgres-server
+	$(GO) run ./cmd/tandem dev
+
+## build: build the tandem binary into bin/.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/tandem ./cmd/tandem
+
+## test: formatting, vet, generated code up to date, and every test with -race.
+test: fmt-check vet generate-check npm-deps
+	$(GO) test -race -count=1 ./...
+
+## bench: the benchmarks whose figures the README reports.
+bench: npm-deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$') 2>&1); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+generate:
+	$(GO) tool templ generate
+
+# Regenerates templ output and fails when that changed a tracked file, i.e.
+# when a .templ edit was committed without its generated Go.
+generate-check:
+	@$(GO) tool templ generate >/dev/null
+	@changed=$$(git status --porcelain -- '*_templ.go'); \
+	if [ -n "$$changed" ]; then echo "generated templ code is out of date; run 'make generate' and commit:"; echo "$$changed"; exit 1; fi
+
+# The jsforce compatibility check needs its npm packages (from the lock file).
+npm-deps:
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install nodejs npm"; exit 1; }
+	npm ci --prefix $(JSFORCE_DIR) --no-audit --no-fund --loglevel=error
+
+# `make dev` needs the PostgreSQL server binaries when DATABASE_URL is unset.
+postgres-server:
+	@if [ -z "$$DATABASE_URL" ] && ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+		else echo "PostgreSQL server binaries are missing: sudo apt-get install postgresql (or set DATABASE_URL)"; exit 1; fi; \
+	fi
