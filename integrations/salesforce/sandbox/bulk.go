@@ -182,7 +182,8 @@ func (s *Server) createJob(c *call) result {
 		if body.ExternalIDFieldName == "" {
 			return bad("InvalidJob : External ID was blank for %s. An External ID must be specified for upsert.", o.Name)
 		}
-		f := o.field(body.ExternalIDFieldName)
+		var f *fieldDef
+		c.read(s.data, func() result { f = o.field(body.ExternalIDFieldName); return result{} })
 		if f == nil || !(f.ExternalID || f.Name == "Id") {
 			return bad("InvalidJob : Field name provided, %s is not an External ID or indexed field for %s", body.ExternalIDFieldName, o.Name)
 		}

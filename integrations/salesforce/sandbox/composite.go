@@ -63,7 +63,8 @@ func (s *Server) routeComposite(c *call) result {
 		if c.method != http.MethodPatch {
 			return methodNotAllowed(c.method, "PATCH")
 		}
-		f := o.field(segs[3])
+		var f *fieldDef
+		c.read(s.data, func() result { f = o.field(segs[3]); return result{} })
 		if f == nil || !(f.ExternalID || f.Name == "Id") {
 			return errResult(http.StatusBadRequest, errf("INVALID_FIELD", nil, "Field name provided, %s is not an External ID or indexed field for %s", segs[3], o.Name))
 		}

@@ -85,7 +85,9 @@ func (s *Server) routeSObjects(c *call) result {
 			return s.replication(c, o, segs[2] == "deleted")
 		}
 		if c.method == http.MethodPost && segs[2] == "Id" {
-			return s.upsertOne(c, o, o.field("Id"), "")
+			var idField *fieldDef
+			c.read(d, func() result { idField = o.field("Id"); return result{} })
+			return s.upsertOne(c, o, idField, "")
 		}
 		id, ok := normalizeID(segs[2])
 		if !ok || id[:3] != o.KeyPrefix {
@@ -118,7 +120,8 @@ func (s *Server) routeSObjects(c *call) result {
 		}
 		return methodNotAllowed(c.method, "GET", "HEAD", "PATCH", "DELETE")
 	case 4:
-		f := o.field(segs[2])
+		var f *fieldDef
+		c.read(d, func() result { f = o.field(segs[2]); return result{} })
 		if f == nil || !(f.ExternalID || f.Name == "Id") {
 			return notFound()
 		}

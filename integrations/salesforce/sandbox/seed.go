@@ -6,6 +6,12 @@ import (
 	"time"
 )
 
+// The org and its admin user have fixed ids.
+var (
+	orgID       = makeID("00D", 1)
+	adminUserID = makeID("005", 1)
+)
+
 // resetData replaces the org's data with a fresh org: bare, or with demo
 // data when seed is non-nil. Tokens, redirect URIs and the clock survive;
 // faults, usage, stats, cursors and jobs do not.
@@ -15,8 +21,7 @@ func (s *Server) resetData(seed *int64) {
 	fresh := newDB(newStandardSchema(s.opts.PersonAccounts, now))
 	fresh.dupRule, fresh.created = s.opts.DuplicateRuleEmail, now
 	tool := newDB(newToolingSchema(now))
-	fresh.orgID = makeID("00D", 1)
-	fresh.userID = makeID("005", 1)
+	fresh.orgID, fresh.userID = orgID, adminUserID
 	fresh.seq = 1 // the admin user took the first id
 
 	t := fresh.begin(now)

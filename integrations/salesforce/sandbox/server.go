@@ -673,7 +673,7 @@ func (s *Server) pickFault() *result {
 			status = http.StatusBadRequest
 		}
 		if msg == "" {
-			msg = "unable to obtain exclusive access to this record or 1 records: " + s.data.userID
+			msg = "unable to obtain exclusive access to this record or 1 records: " + adminUserID
 		}
 	case "REQUEST_LIMIT_EXCEEDED":
 		if status == 0 {
