@@ -1,0 +1,87 @@
+package tenants
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Actions recorded in the audit log by this package and the web app.
+const (
+	ActionSignUp          = "tenant.signup"
+	ActionLogin           = "user.login"
+	ActionStaffAdd        = "staff.add"
+	ActionStaffViewTenant = "staff.view_tenant"
+)
+
+// Entry is one audit log record to write: who did what, to which tenant.
+type Entry struct {
+	TenantID    string         // empty for actions not about one tenant
+	ActorUserID string         // empty when not done by a logged-in user
+	ActorEmail  string         // kept even if the user is later deleted
+	Action      string         // e.g. ActionStaffViewTenant
+	Detail      map[string]any // free-form, JSON-encoded; never secrets
+	IP          string
+}
+
+// AuditRecord is a stored audit log entry.
+type AuditRecord struct {
+	Entry
+	ID        int64
+	CreatedAt time.Time
+}
+
+// execer is what audit needs: a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Audit appends e to the audit log.
+func (s *Store) Audit(ctx context.Context, e Entry) error {
+	if err := audit(ctx, s.pool, e); err != nil {
+		return fmt.Errorf("tenants: %w", err)
+	}
+	return nil
+}
+
+func audit(ctx context.Context, db execer, e Entry) error {
+	detail, err := marshalDetail(e.Detail)
+	if err != nil {
+		return fmt.Errorf("audit %s: encode detail: %w", e.Action, err)
+	}
+	_, err = db.Exec(ctx, `
+		INSERT INTO audit_log (tenant_id, actor_user_id, actor_email, action, detail, ip)
+		VALUES (nullif($1, '')::uuid, nullif($2, '')::uuid, $3, $4, $5, $6)`,
+		e.TenantID, e.ActorUserID, e.ActorEmail, e.Action, detail, e.IP)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// AuditLog returns tenantID's most recent audit entries, newest first, at
+// most limit of them.
+func (s *Store) AuditLog(ctx context.Context, tenantID string, limit int) ([]AuditRecord, error) {
+	if !validUUID(tenantID) {
+		return []AuditRecord{}, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, tenant_id::text, coalesce(actor_user_id::text, ''), actor_email, action, detail, ip, created_at
+		FROM audit_log WHERE tenant_id = $1
+		ORDER BY created_at DESC, id DESC LIMIT $2`, tenantID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list audit log: %w", err)
+	}
+	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditRecord, error) {
+		var a AuditRecord
+		err := r.Scan(&a.ID, &a.TenantID, &a.ActorUserID, &a.ActorEmail, &a.Action, &a.Detail, &a.IP, &a.CreatedAt)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list audit log: %w", err)
+	}
+	return recs, nil
+}

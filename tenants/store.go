@@ -1,0 +1,262 @@
+package tenants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store reads and writes tenants, users, memberships and the audit log in
+// Postgres. It is safe for concurrent use.
+type Store struct {
+	pool     *pgxpool.Pool
+	now      func() time.Time
+	params   PasswordParams
+	throttle ThrottleLimits
+	// hashing bounds how many argon2id computations run at once: each takes
+	// Memory KiB, so a burst of log-ins must queue rather than exhaust RAM.
+	hashing chan struct{}
+	// dummyHash is checked against when the email is unknown, so that an
+	// unknown email costs as much time as a wrong password.
+	dummyHash string
+}
+
+// ThrottleLimits say how many failed log-ins within Window stop further
+// attempts for one email, or from one client address.
+type ThrottleLimits struct {
+	PerEmail int
+	PerIP    int
+	Window   time.Duration
+}
+
+// DefaultThrottleLimits returns the limits a Store uses unless told
+// otherwise: 5 failures per email or 20 per address in 15 minutes.
+func DefaultThrottleLimits() ThrottleLimits {
+	return ThrottleLimits{PerEmail: 5, PerIP: 20, Window: 15 * time.Minute}
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the store read the time from now: tests use it to move
+// past throttling windows without sleeping.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithPasswordParams sets the argon2id cost of new hashes. Tests use cheap
+// parameters; existing hashes keep verifying whatever they were made with,
+// and are redone with p at the next successful log-in.
+func WithPasswordParams(p PasswordParams) Option { return func(s *Store) { s.params = p } }
+
+// WithThrottleLimits replaces DefaultThrottleLimits.
+func WithThrottleLimits(l ThrottleLimits) Option { return func(s *Store) { s.throttle = l } }
+
+// NewStore returns a Store over pool.
+func NewStore(pool *pgxpool.Pool, opts ...Option) *Store {
+	s := &Store{
+		pool:     pool,
+		now:      time.Now,
+		params:   DefaultPasswordParams(),
+		throttle: DefaultThrottleLimits(),
+		hashing:  make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	// The dummy is hashed with the store's parameters so that checking it
+	// takes as long as checking a real password. A failure here can only
+	// come from the system's random source, which does not fail on Linux;
+	// the fixed fallback keeps the same cost.
+	h, err := hashPassword("tandem-dummy-password", s.params)
+	if err != nil {
+		h = fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+			s.params.Memory, s.params.Time, s.params.Threads)
+	}
+	s.dummyHash = h
+	return s
+}
+
+// hash hashes password with the store's parameters, waiting for a free slot.
+func (s *Store) hash(ctx context.Context, password string) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer s.release()
+	return hashPassword(password, s.params)
+}
+
+// check verifies password against encoded, waiting for a free slot.
+func (s *Store) check(ctx context.Context, password, encoded string) (ok, stale bool, err error) {
+	if err := s.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer s.release()
+	return checkPassword(password, encoded, s.params)
+}
+
+func (s *Store) acquire(ctx context.Context) error {
+	select {
+	case s.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) release() { <-s.hashing }
+
+// User returns the user with id, or ErrNotFound.
+func (s *Store) User(ctx context.Context, id string) (User, error) {
+	if !validUUID(id) {
+		return User{}, ErrNotFound
+	}
+	var u User
+	err := s.pool.QueryRow(ctx,
+		`SELECT id::text, email, is_staff, created_at FROM users WHERE id = $1`, id,
+	).Scan(&u.ID, &u.Email, &u.IsStaff, &u.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("tenants: get user: %w", err)
+	}
+	return u, nil
+}
+
+// Tenant returns the tenant with id, or ErrNotFound.
+func (s *Store) Tenant(ctx context.Context, id string) (Tenant, error) {
+	if !validUUID(id) {
+		return Tenant{}, ErrNotFound
+	}
+	var t Tenant
+	err := s.pool.QueryRow(ctx,
+		`SELECT id::text, name, created_at FROM tenants WHERE id = $1`, id,
+	).Scan(&t.ID, &t.Name, &t.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Tenant{}, ErrNotFound
+	}
+	if err != nil {
+		return Tenant{}, fmt.Errorf("tenants: get tenant: %w", err)
+	}
+	return t, nil
+}
+
+// Memberships returns the tenants userID belongs to, by tenant name. A user
+// with none (staff, say) gets an empty slice.
+func (s *Store) Memberships(ctx context.Context, userID string) ([]Membership, error) {
+	if !validUUID(userID) {
+		return []Membership{}, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT m.tenant_id::text, t.name, m.role, m.created_at
+		FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+		WHERE m.user_id = $1
+		ORDER BY lower(t.name), t.created_at, t.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list memberships: %w", err)
+	}
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Membership, error) {
+		var m Membership
+		err := r.Scan(&m.TenantID, &m.TenantName, &m.Role, &m.CreatedAt)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list memberships: %w", err)
+	}
+	return ms, nil
+}
+
+// ListTenantsForStaff returns every tenant, newest first, with its owner and
+// member count. It is for the staff console only: callers must have checked
+// that the viewer is staff.
+func (s *Store) ListTenantsForStaff(ctx context.Context) ([]TenantSummary, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT t.id::text, t.name, t.created_at,
+		       coalesce((SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
+		                 WHERE m.tenant_id = t.id AND m.role = 'owner'
+		                 ORDER BY m.created_at LIMIT 1), ''),
+		       (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id)
+		FROM tenants t
+		ORDER BY t.created_at DESC, t.id`)
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list tenants: %w", err)
+	}
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TenantSummary, error) {
+		var t TenantSummary
+		err := r.Scan(&t.ID, &t.Name, &t.CreatedAt, &t.OwnerEmail, &t.Members)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list tenants: %w", err)
+	}
+	return ts, nil
+}
+
+// Connections returns the state of tenantID's link to every provider, in
+// Providers order; a provider never connected is StatusNotConnected.
+func (s *Store) Connections(ctx context.Context, tenantID string) ([]Connection, error) {
+	byProvider := map[Provider]Connection{}
+	if validUUID(tenantID) {
+		rows, err := s.pool.Query(ctx, `
+			SELECT provider, status, external_account, external_name, updated_at
+			FROM connections WHERE tenant_id = $1`, tenantID)
+		if err != nil {
+			return nil, fmt.Errorf("tenants: list connections: %w", err)
+		}
+		cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Connection, error) {
+			var c Connection
+			err := r.Scan(&c.Provider, &c.Status, &c.ExternalAccount, &c.ExternalName, &c.UpdatedAt)
+			return c, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("tenants: list connections: %w", err)
+		}
+		for _, c := range cs {
+			byProvider[c.Provider] = c
+		}
+	}
+	out := make([]Connection, 0, len(Providers()))
+	for _, p := range Providers() {
+		c, ok := byProvider[p]
+		if !ok {
+			c = Connection{Provider: p, Status: StatusNotConnected}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// validUUID reports whether s is a UUID in its canonical text form. Ids come
+// from URLs and forms; checking here turns garbage into ErrNotFound instead
+// of a database error.
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isUniqueViolation reports whether err is Postgres' unique_violation on the
+// named constraint or index.
+func isUniqueViolation(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
+}
