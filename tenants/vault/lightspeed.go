@@ -1,0 +1,146 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+)
+
+// DefaultRefreshAhead is how long before expiry LightspeedTokens refreshes
+// a Lightspeed access token.
+const DefaultRefreshAhead = 5 * time.Minute
+
+// LightspeedConnection is the Connection to save after a Lightspeed code
+// exchange: accountID and accountName come from discovery
+// (AccountsService.List).
+func LightspeedConnection(tok lightspeed.Token, accountID int64, accountName string) Connection {
+	return Connection{
+		Status:          StatusConnected,
+		ExternalAccount: strconv.FormatInt(accountID, 10),
+		ExternalName:    accountName,
+		Tokens:          Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry},
+		Scopes:          tok.Scope,
+	}
+}
+
+// LightspeedTokens is a lightspeed.TokenProvider (pass it as
+// lightspeed.Options.Tokens) whose every refresh goes through
+// Vault.Refresh: ahead of expiry from Token, and after a 401 from Refresh
+// (the client calls it when the provider has that method). So a rotated
+// refresh token is committed before the new access token is used, one
+// refresh per connection runs at a time across all processes, and a refused
+// refresh marks the connection needs_reauth and returns a *ReauthError.
+//
+// It keeps the current token in memory and serialises refreshes within the
+// process too, so concurrent requests of one client wait for one refresh
+// instead of queueing on the row lock. It is safe for concurrent use; build
+// one per client.
+type LightspeedTokens struct {
+	v        *Vault
+	tenantID string
+	cfg      *lightspeed.Config
+	ahead    time.Duration
+
+	sem chan struct{} // one vault round trip at a time in this process
+
+	mu  sync.Mutex
+	cur lightspeed.Token
+}
+
+// NewLightspeedTokens returns the tenant's Lightspeed token provider. cfg
+// is the OAuth client (its Refresh is what runs under the lock and its Now
+// is the clock); refreshAhead zero means DefaultRefreshAhead. The stored
+// token is read on first use.
+func NewLightspeedTokens(v *Vault, tenantID string, cfg *lightspeed.Config, refreshAhead time.Duration) (*LightspeedTokens, error) {
+	if v == nil || cfg == nil {
+		return nil, errors.New("vault: lightspeed tokens: vault and config are required")
+	}
+	id, err := checkIDs(tenantID, Lightspeed)
+	if err != nil {
+		return nil, fmt.Errorf("vault: lightspeed tokens: %w", err)
+	}
+	if refreshAhead <= 0 {
+		refreshAhead = DefaultRefreshAhead
+	}
+	return &LightspeedTokens{v: v, tenantID: id, cfg: cfg, ahead: refreshAhead, sem: make(chan struct{}, 1)}, nil
+}
+
+func (s *LightspeedTokens) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
+}
+
+func (s *LightspeedTokens) current() lightspeed.Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+// Token returns an access token valid for at least the refresh-ahead
+// window, reading the vault (and refreshing through it) when the one held
+// in memory is not.
+func (s *LightspeedTokens) Token(ctx context.Context) (lightspeed.Token, error) {
+	if t := s.current(); t.Valid(s.now(), s.ahead) {
+		return t, nil
+	}
+	return s.load(ctx,
+		func(t lightspeed.Token) bool { return t.Valid(s.now(), s.ahead) },
+		func(c Connection) bool {
+			return !lightspeed.Token{AccessToken: c.Tokens.AccessToken, Expiry: c.Tokens.Expiry}.Valid(s.now(), s.ahead)
+		})
+}
+
+// Refresh replaces rejected, an access token the API answered 401 to,
+// unless another caller (in this process or another) already replaced it,
+// and returns the replacement.
+func (s *LightspeedTokens) Refresh(ctx context.Context, rejected lightspeed.Token) (lightspeed.Token, error) {
+	return s.load(ctx,
+		func(t lightspeed.Token) bool { return t.AccessToken != "" && t.AccessToken != rejected.AccessToken },
+		func(c Connection) bool { return c.Tokens.AccessToken == rejected.AccessToken })
+}
+
+// load returns the held token if fresh says it will do once this caller
+// has the in-process lock, else goes to the vault, refreshing when stale
+// says the stored token will not do either.
+func (s *LightspeedTokens) load(ctx context.Context, fresh func(lightspeed.Token) bool, stale func(Connection) bool) (lightspeed.Token, error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return lightspeed.Token{}, ctx.Err()
+	}
+	defer func() { <-s.sem }()
+	if t := s.current(); fresh(t) {
+		return t, nil // replaced by the caller we waited for
+	}
+	var account int64
+	t, err := s.v.Refresh(ctx, s.tenantID, Lightspeed,
+		func(c Connection) bool {
+			account, _ = strconv.ParseInt(c.ExternalAccount, 10, 64)
+			return stale(c)
+		},
+		func(ctx context.Context, cur Tokens) (Tokens, error) {
+			next, err := s.cfg.Refresh(ctx, cur.RefreshToken)
+			if errors.Is(err, lightspeed.ErrInvalidGrant) {
+				return Tokens{}, fmt.Errorf("%w: %w", ErrInvalidGrant, err)
+			}
+			if err != nil {
+				return Tokens{}, err
+			}
+			return Tokens{AccessToken: next.AccessToken, RefreshToken: next.RefreshToken, Expiry: next.Expiry}, nil
+		})
+	if err != nil {
+		return lightspeed.Token{}, err
+	}
+	lt := lightspeed.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry, AccountID: account}
+	s.mu.Lock()
+	s.cur = lt
+	s.mu.Unlock()
+	return lt, nil
+}

@@ -1,0 +1,162 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/tandemsync/tandem/integrations/salesforce"
+)
+
+// SalesforceConnection is the Connection to save after a Salesforce code
+// exchange: loginHost is the login URL the OAuth config used (refresh must
+// go back to it), orgName comes from discovery. The identity URL is kept in
+// Metadata ("identity_url") so a client rebuilt from the vault can read the
+// identity.
+func SalesforceConnection(tok salesforce.Token, loginHost, orgName string) Connection {
+	meta, _ := json.Marshal(map[string]string{"identity_url": tok.ID}) // a map of strings always marshals
+	return Connection{
+		Status:          StatusConnected,
+		ExternalAccount: tok.OrgID(),
+		ExternalName:    orgName,
+		InstanceURL:     tok.InstanceURL,
+		LoginHost:       loginHost,
+		Tokens:          Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken},
+		Scopes:          tok.Scope,
+		Metadata:        meta,
+	}
+}
+
+// salesforceToken rebuilds the client's token from a stored connection.
+func salesforceToken(c Connection) salesforce.Token {
+	var meta struct {
+		IdentityURL string `json:"identity_url"`
+	}
+	_ = json.Unmarshal(c.Metadata, &meta) // metadata without it leaves ID empty
+	return salesforce.Token{
+		AccessToken:  c.Tokens.AccessToken,
+		RefreshToken: c.Tokens.RefreshToken,
+		InstanceURL:  c.InstanceURL,
+		ID:           meta.IdentityURL,
+		Scope:        c.Scopes,
+		TokenType:    "Bearer",
+	}
+}
+
+// NewSalesforceClient builds a client for the tenant's Salesforce connection
+// whose refreshes (on 401 INVALID_SESSION_ID) are serialised and persisted
+// by the vault: the client's refresh lock takes the connection row FOR
+// UPDATE in a transaction and hands back the stored token (so a client
+// adopts a token another process already refreshed), and its save hook
+// stores the new access token, the rotated refresh token and a moved
+// instance URL in that transaction and commits before the client uses them.
+//
+// cfg must be for the login host the connection was made through. opts are
+// passed on to salesforce.NewClient. A connection that needs
+// reauthorization returns a *ReauthError; a missing or disconnected one
+// ErrNotConnected.
+//
+// Unlike Refresh, a refresh Salesforce refuses does not mark the connection
+// needs_reauth here (the client's hooks do not see the refusal): the caller
+// does, with MarkNeedsReauth, when salesforce.IsSessionError(err).
+func NewSalesforceClient(ctx context.Context, v *Vault, tenantID string, hc *http.Client, cfg *salesforce.OAuthConfig, opts ...salesforce.Option) (*salesforce.Client, error) {
+	if v == nil || cfg == nil {
+		return nil, errors.New("vault: salesforce client: vault and config are required")
+	}
+	c, err := v.Get(ctx, tenantID, Salesforce)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := checkIDs(tenantID, Salesforce) // Get validated it
+	switch c.Status {
+	case StatusDisconnected:
+		return nil, fmt.Errorf("vault: salesforce client for tenant %s: %w", id, ErrNotConnected)
+	case StatusNeedsReauth:
+		return nil, &ReauthError{TenantID: id, Provider: Salesforce, Reason: c.StatusReason}
+	}
+	if c.LoginHost != "" && !sameURL(c.LoginHost, cfg.LoginURL) {
+		return nil, fmt.Errorf("vault: salesforce client for tenant %s: the connection was made through %s, the OAuth config is for %s", id, c.LoginHost, cfg.LoginURL)
+	}
+	h := &salesforceHooks{v: v, tenantID: id}
+	all := append([]salesforce.Option{salesforce.WithRefresh(cfg, h.save), salesforce.WithRefreshLock(h.lock)}, opts...)
+	client, err := salesforce.NewClient(hc, salesforceToken(c), all...)
+	if err != nil {
+		return nil, fmt.Errorf("vault: salesforce client for tenant %s: %w", id, err)
+	}
+	return client, nil
+}
+
+func sameURL(a, b string) bool {
+	return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
+}
+
+// salesforceHooks carries the locked row from the client's refresh lock to
+// its save hook. mu is held from lock to unlock, so one client's refreshes
+// (which the client already runs one at a time) never share a transaction.
+type salesforceHooks struct {
+	v        *Vault
+	tenantID string
+
+	mu   sync.Mutex
+	held *locked
+}
+
+func (h *salesforceHooks) lock(ctx context.Context) (salesforce.Token, func(), error) {
+	h.mu.Lock()
+	l, err := h.v.lock(ctx, h.tenantID, Salesforce)
+	if err == nil {
+		if err = l.usable(); err != nil {
+			l.rollback(ctx)
+		}
+	}
+	if err != nil {
+		h.mu.Unlock()
+		var re *ReauthError
+		if errors.As(err, &re) {
+			return salesforce.Token{}, nil, err
+		}
+		return salesforce.Token{}, nil, fmt.Errorf("vault: lock salesforce connection of tenant %s: %w", h.tenantID, err)
+	}
+	h.held = l
+	var once sync.Once
+	unlock := func() {
+		once.Do(func() {
+			if h.held != nil {
+				h.held.rollback(ctx) // no save: the refresh failed or was not needed
+				h.held = nil
+			}
+			h.mu.Unlock()
+		})
+	}
+	return salesforceToken(l.conn), unlock, nil
+}
+
+// save stores tok in the locked row and commits at once: the save is the
+// last step under the lock, and the client's unlock cannot report a failed
+// commit, while save's error stops the client from using tok.
+func (h *salesforceHooks) save(ctx context.Context, tok salesforce.Token) error {
+	l := h.held
+	if l == nil {
+		return errors.New("vault: salesforce token saved outside the refresh lock")
+	}
+	h.held = nil
+	defer l.rollback(ctx)
+	next := Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
+	if next.AccessToken == "" {
+		return errors.New("vault: salesforce refresh returned no access token")
+	}
+	if next.RefreshToken == "" {
+		next.RefreshToken = l.conn.Tokens.RefreshToken
+	}
+	if err := l.store(ctx, next, tok.InstanceURL); err != nil {
+		return fmt.Errorf("vault: store refreshed salesforce token of tenant %s: %w", h.tenantID, err)
+	}
+	if err := l.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("vault: commit refreshed salesforce token of tenant %s: %w", h.tenantID, err)
+	}
+	return nil
+}
