@@ -184,7 +184,10 @@ type OAuthError struct {
 
 // Error describes the failure with the OAuth error code and description.
 func (e *OAuthError) Error() string {
-	msg := fmt.Sprintf("salesforce: oauth %s: %d %s", e.Op, e.StatusCode, e.Code)
+	msg := fmt.Sprintf("salesforce: oauth %s: %s", e.Op, e.Code)
+	if e.StatusCode != 0 {
+		msg = fmt.Sprintf("salesforce: oauth %s: %d %s", e.Op, e.StatusCode, e.Code)
+	}
 	if e.Description != "" {
 		msg += ": " + e.Description
 	}
