@@ -537,6 +537,11 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, authErr := s.authenticate(r)
 	if authErr != nil {
+		// A refused session does not count, but still reports the usage.
+		now := s.clk.Now()
+		s.mu.Lock()
+		w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", s.usage.used(now), s.opts.DailyAPILimit))
+		s.mu.Unlock()
 		s.countCall(resourceName(segs), r.Method)
 		writeJSON(w, http.StatusUnauthorized, restErrors([]apiError{*authErr}))
 		return
