@@ -27,9 +27,9 @@ const (
 	SandboxLoginURL    = "https://test.salesforce.com"
 )
 
-// DefaultScopes are the scopes a sync connection asks for: data access,
-// a refresh token, and the identity URL.
-var DefaultScopes = []string{"api", "refresh_token", "offline_access", "id"}
+// DefaultScopes is the scope a sync connection asks for: data access, a
+// refresh token (both of its names), and the identity URL.
+const DefaultScopes = "api refresh_token offline_access id"
 
 // MyDomainLoginURL turns what a merchant types as their My Domain
 // ("acme", "acme.my.salesforce.com", "https://acme--uat.sandbox.my.salesforce.com/")
@@ -220,7 +220,7 @@ type OAuthConfig struct {
 	// LoginURL is ProductionLoginURL, SandboxLoginURL, the result of
 	// MyDomainLoginURL, or an emulator's base URL in tests.
 	LoginURL string
-	// Scopes defaults to DefaultScopes.
+	// Scopes defaults to the scopes in DefaultScopes.
 	Scopes []string
 	// HTTPClient defaults to http.DefaultClient.
 	HTTPClient *http.Client
@@ -275,15 +275,15 @@ func (c *OAuthConfig) StartAuth() (AuthRequest, error) {
 		return AuthRequest{}, errors.New("salesforce: oauth: redirect URL is empty")
 	}
 	state, verifier := randomString(24), randomString(48)
-	scopes := c.Scopes
-	if len(scopes) == 0 {
-		scopes = DefaultScopes
+	scope := strings.Join(c.Scopes, " ")
+	if len(c.Scopes) == 0 {
+		scope = DefaultScopes
 	}
 	q := url.Values{
 		"response_type":         {"code"},
 		"client_id":             {c.ClientID},
 		"redirect_uri":          {c.RedirectURL},
-		"scope":                 {strings.Join(scopes, " ")},
+		"scope":                 {scope},
 		"state":                 {state},
 		"code_challenge":        {CodeChallenge(verifier)},
 		"code_challenge_method": {"S256"},
