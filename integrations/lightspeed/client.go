@@ -327,7 +327,7 @@ func (c *Client) do(ctx context.Context, r *request, v any) (*Response, error) {
 		}
 		if hr.StatusCode >= 200 && hr.StatusCode < 300 {
 			if v != nil {
-				if err := json.Unmarshal(body, v); err != nil {
+				if err := unmarshal(body, v); err != nil {
 					return resp, fmt.Errorf("lightspeed: %s %s: %w", r.method, redactURL(r.u), err)
 				}
 			}

@@ -37,6 +37,11 @@ func scalarText(b []byte) (string, error) {
 	}
 	switch b[0] {
 	case '"':
+		// Fast path: the outer decoder has validated the value, so a string
+		// without escapes is its bytes between the quotes.
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 {
+			return string(b[1 : len(b)-1]), nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return "", err
@@ -87,6 +92,10 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
+	return n.set(t)
+}
+
+func (n *flexInt) set(t string) error {
 	t = strings.TrimSpace(t)
 	if t == "" {
 		*n = 0
@@ -117,6 +126,10 @@ func (v *flexBool) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
+	return v.set(t)
+}
+
+func (v *flexBool) set(t string) error {
 	switch strings.ToLower(strings.TrimSpace(t)) {
 	case "true", "1", "yes", "on":
 		*v = true
@@ -136,6 +149,10 @@ func (d *flexDecimal) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
+	return d.set(t)
+}
+
+func (d *flexDecimal) set(t string) error {
 	t = strings.TrimSpace(t)
 	if t == "" {
 		*d = flexDecimal(decimal.Zero)
@@ -307,11 +324,11 @@ func truncate(s string) string {
 }
 
 // Helpers that convert a model field's address into its tolerant decoder.
-func str(p *string) *flexString           { return (*flexString)(p) }
-func i64(p *int64) *flexInt               { return (*flexInt)(p) }
-func boolean(p *bool) *flexBool           { return (*flexBool)(p) }
-func dec(p *decimal.Decimal) *flexDecimal { return (*flexDecimal)(p) }
-func ts(p *time.Time) *flexTime           { return (*flexTime)(p) }
+func str(p *string) *flexString             { return (*flexString)(p) }
+func i64(p *int64) *flexInt                 { return (*flexInt)(p) }
+func boolean(p *bool) *flexBool             { return (*flexBool)(p) }
+func money(p *decimal.Decimal) *flexDecimal { return (*flexDecimal)(p) }
+func ts(p *time.Time) *flexTime             { return (*flexTime)(p) }
 
 // decodeEntity decodes b into the wire struct w and names the entity in
 // any error, so a failure reads "lightspeed: decode Sale: ...".

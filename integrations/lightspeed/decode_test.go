@@ -440,7 +440,7 @@ func BenchmarkDecodeSalePage(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		p := &page[Sale]{key: "Sale"}
-		if err := json.Unmarshal(body, p); err != nil {
+		if err := unmarshal(body, p); err != nil { // what Client.do runs
 			b.Fatal(err)
 		}
 		if len(p.items) != 100 {
@@ -467,6 +467,10 @@ func FuzzDecodeSale(f *testing.F) {
 		_ = json.Unmarshal(data, pc)
 		pa := &page[Account]{key: "Account", bare: true}
 		_ = json.Unmarshal(data, pa)
+		ps := &page[Sale]{key: "Sale"}
+		_ = unmarshal(data, ps) // the client's path
+		pa2 := &page[Account]{key: "Account", bare: true}
+		_ = unmarshal(data, pa2)
 		var e errorBody
 		_ = json.Unmarshal(data, &e)
 	})

@@ -3,6 +3,7 @@ package lightspeed
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -37,8 +38,12 @@ type Currency struct {
 	Symbol string
 }
 
-func (c *Currency) UnmarshalJSON(b []byte) error {
-	return decodeEntity("Currency", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (c *Currency) UnmarshalJSON(b []byte) error { return unmarshal(b, c) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (c *Currency) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("Currency", dec, &struct {
 		Code   *flexString `json:"code"`
 		Symbol *flexString `json:"symbol"`
 	}{str(&c.Code), str(&c.Symbol)})
@@ -65,11 +70,14 @@ func (l link) UnmarshalJSON(b []byte) error {
 
 // UnmarshalJSON decodes both the list form ({accountID, name, link}) and the
 // detail form, whose ID is in @attributes.systemCustomerID.
-func (a *Account) UnmarshalJSON(b []byte) error {
+func (a *Account) UnmarshalJSON(b []byte) error { return unmarshal(b, a) }
+
+// UnmarshalJSONFrom decodes both forms in a streaming pass.
+func (a *Account) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	var attr struct {
 		SystemCustomerID flexInt `json:"systemCustomerID"`
 	}
-	err := decodeEntity("Account", b, &struct {
+	err := decodeFrom("Account", dec, &struct {
 		AccountID  *flexInt    `json:"accountID"`
 		Name       *flexString `json:"name"`
 		Link       link        `json:"link"`
@@ -118,8 +126,12 @@ type Shop struct {
 	Registers []Register
 }
 
-func (s *Shop) UnmarshalJSON(b []byte) error {
-	return decodeEntity("Shop", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (s *Shop) UnmarshalJSON(b []byte) error { return unmarshal(b, s) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (s *Shop) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("Shop", dec, &struct {
 		ShopID                    *flexInt          `json:"shopID"`
 		Name                      *flexString       `json:"name"`
 		ServiceRate               *flexDecimal      `json:"serviceRate"`
@@ -142,7 +154,7 @@ func (s *Shop) UnmarshalJSON(b []byte) error {
 		Contact                   one[Contact]      `json:"Contact"`
 		Registers                 *nested[Register] `json:"Registers"`
 	}{
-		i64(&s.ShopID), str(&s.Name), dec(&s.ServiceRate), str(&s.TimeZone), boolean(&s.TaxLabor),
+		i64(&s.ShopID), str(&s.Name), money(&s.ServiceRate), str(&s.TimeZone), boolean(&s.TaxLabor),
 		str(&s.LabelTitle), boolean(&s.LabelMSRP), boolean(&s.Archived), ts(&s.TimeStamp),
 		str(&s.CompanyRegistrationNumber), str(&s.VATNumber), boolean(&s.ZebraBrowserPrint),
 		i64(&s.ContactID), i64(&s.TaxCategoryID), i64(&s.ReceiptSetupID), i64(&s.VendorID),
@@ -164,8 +176,12 @@ type Register struct {
 	CCTerminalID   int64
 }
 
-func (r *Register) UnmarshalJSON(b []byte) error {
-	return decodeEntity("Register", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (r *Register) UnmarshalJSON(b []byte) error { return unmarshal(b, r) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (r *Register) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("Register", dec, &struct {
 		RegisterID     *flexInt    `json:"registerID"`
 		Name           *flexString `json:"name"`
 		Open           *flexBool   `json:"open"`
@@ -201,8 +217,12 @@ type Employee struct {
 	Contact *Contact
 }
 
-func (e *Employee) UnmarshalJSON(b []byte) error {
-	return decodeEntity("Employee", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (e *Employee) UnmarshalJSON(b []byte) error { return unmarshal(b, e) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (e *Employee) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("Employee", dec, &struct {
 		EmployeeID             *flexInt     `json:"employeeID"`
 		FirstName              *flexString  `json:"firstName"`
 		LastName               *flexString  `json:"lastName"`
@@ -254,8 +274,12 @@ type Customer struct {
 	CustomFieldValues []CustomFieldValue
 }
 
-func (c *Customer) UnmarshalJSON(b []byte) error {
-	return decodeEntity("Customer", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (c *Customer) UnmarshalJSON(b []byte) error { return unmarshal(b, c) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (c *Customer) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("Customer", dec, &struct {
 		CustomerID                *flexInt                  `json:"customerID"`
 		FirstName                 *flexString               `json:"firstName"`
 		LastName                  *flexString               `json:"lastName"`
@@ -307,8 +331,12 @@ type Contact struct {
 	Websites  []ContactWebsite
 }
 
-func (c *Contact) UnmarshalJSON(b []byte) error {
-	return decodeEntity("Contact", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (c *Contact) UnmarshalJSON(b []byte) error { return unmarshal(b, c) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (c *Contact) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("Contact", dec, &struct {
 		ContactID *flexInt                `json:"contactID"`
 		Custom    *flexString             `json:"custom"`
 		NoEmail   *flexBool               `json:"noEmail"`
@@ -375,8 +403,12 @@ type ContactAddress struct {
 	CountryCode string `json:"countryCode"`
 }
 
-func (a *ContactAddress) UnmarshalJSON(b []byte) error {
-	return decodeEntity("ContactAddress", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (a *ContactAddress) UnmarshalJSON(b []byte) error { return unmarshal(b, a) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (a *ContactAddress) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("ContactAddress", dec, &struct {
 		Address1    *flexString `json:"address1"`
 		Address2    *flexString `json:"address2"`
 		City        *flexString `json:"city"`
@@ -401,8 +433,12 @@ type ContactPhone struct {
 	UseType string `json:"useType"`
 }
 
-func (p *ContactPhone) UnmarshalJSON(b []byte) error {
-	return decodeEntity("ContactPhone", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (p *ContactPhone) UnmarshalJSON(b []byte) error { return unmarshal(b, p) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (p *ContactPhone) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("ContactPhone", dec, &struct {
 		Number  *flexString `json:"number"`
 		UseType *flexString `json:"useType"`
 	}{str(&p.Number), str(&p.UseType)})
@@ -414,8 +450,12 @@ type ContactEmail struct {
 	UseType string `json:"useType"`
 }
 
-func (e *ContactEmail) UnmarshalJSON(b []byte) error {
-	return decodeEntity("ContactEmail", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (e *ContactEmail) UnmarshalJSON(b []byte) error { return unmarshal(b, e) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (e *ContactEmail) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("ContactEmail", dec, &struct {
 		Address *flexString `json:"address"`
 		UseType *flexString `json:"useType"`
 	}{str(&e.Address), str(&e.UseType)})
@@ -426,8 +466,12 @@ type ContactWebsite struct {
 	URL string `json:"url"`
 }
 
-func (w *ContactWebsite) UnmarshalJSON(b []byte) error {
-	return decodeEntity("ContactWebsite", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (w *ContactWebsite) UnmarshalJSON(b []byte) error { return unmarshal(b, w) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (w *ContactWebsite) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("ContactWebsite", dec, &struct {
 		URL *flexString `json:"url"`
 	}{str(&w.URL)})
 }
@@ -440,8 +484,12 @@ type CustomerType struct {
 	DiscountID     int64
 }
 
-func (t *CustomerType) UnmarshalJSON(b []byte) error {
-	return decodeEntity("CustomerType", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (t *CustomerType) UnmarshalJSON(b []byte) error { return unmarshal(b, t) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (t *CustomerType) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("CustomerType", dec, &struct {
 		CustomerTypeID *flexInt    `json:"customerTypeID"`
 		Name           *flexString `json:"name"`
 		TaxCategoryID  *flexInt    `json:"taxCategoryID"`
@@ -457,8 +505,12 @@ type Note struct {
 	TimeStamp time.Time
 }
 
-func (n *Note) UnmarshalJSON(b []byte) error {
-	return decodeEntity("Note", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (n *Note) UnmarshalJSON(b []byte) error { return unmarshal(b, n) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (n *Note) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("Note", dec, &struct {
 		NoteID    *flexInt    `json:"noteID"`
 		Note      *flexString `json:"note"`
 		IsPublic  *flexBool   `json:"isPublic"`
@@ -479,8 +531,12 @@ type CustomField struct {
 	Default json.RawMessage
 }
 
-func (f *CustomField) UnmarshalJSON(b []byte) error {
-	return decodeEntity("CustomField", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (f *CustomField) UnmarshalJSON(b []byte) error { return unmarshal(b, f) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (f *CustomField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("CustomField", dec, &struct {
 		CustomFieldID    *flexInt         `json:"customFieldID"`
 		Type             *flexString      `json:"type"`
 		Name             *flexString      `json:"name"`
@@ -504,8 +560,12 @@ type CustomFieldChoice struct {
 	TimeStamp           time.Time
 }
 
-func (c *CustomFieldChoice) UnmarshalJSON(b []byte) error {
-	return decodeEntity("CustomFieldChoice", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (c *CustomFieldChoice) UnmarshalJSON(b []byte) error { return unmarshal(b, c) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (c *CustomFieldChoice) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("CustomFieldChoice", dec, &struct {
 		CustomFieldChoiceID *flexInt    `json:"customFieldChoiceID"`
 		Value               *flexString `json:"value"`
 		Name                *flexString `json:"name"`
@@ -560,8 +620,12 @@ func (c cfValue) UnmarshalJSON(b []byte) error {
 	return (*flexString)(&c.v.Value).UnmarshalJSON(b)
 }
 
-func (v *CustomFieldValue) UnmarshalJSON(b []byte) error {
-	return decodeEntity("CustomFieldValue", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (v *CustomFieldValue) UnmarshalJSON(b []byte) error { return unmarshal(b, v) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (v *CustomFieldValue) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("CustomFieldValue", dec, &struct {
 		CustomFieldValueID *flexInt    `json:"customFieldValueID"`
 		CustomFieldID      *flexInt    `json:"customFieldID"`
 		Name               *flexString `json:"name"`
@@ -585,8 +649,12 @@ type PaymentType struct {
 	RefundAsPaymentTypeID int64
 }
 
-func (p *PaymentType) UnmarshalJSON(b []byte) error {
-	return decodeEntity("PaymentType", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (p *PaymentType) UnmarshalJSON(b []byte) error { return unmarshal(b, p) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (p *PaymentType) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("PaymentType", dec, &struct {
 		PaymentTypeID         *flexInt    `json:"paymentTypeID"`
 		Code                  *flexString `json:"code"`
 		Name                  *flexString `json:"name"`
@@ -647,8 +715,12 @@ func (it *Item) Price(useType string) (decimal.Decimal, bool) {
 	return decimal.Decimal{}, false
 }
 
-func (it *Item) UnmarshalJSON(b []byte) error {
-	return decodeEntity("Item", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (it *Item) UnmarshalJSON(b []byte) error { return unmarshal(b, it) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (it *Item) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("Item", dec, &struct {
 		ItemID               *flexInt           `json:"itemID"`
 		SystemSKU            *flexString        `json:"systemSku"`
 		DefaultCost          *flexDecimal       `json:"defaultCost"`
@@ -680,7 +752,7 @@ func (it *Item) UnmarshalJSON(b []byte) error {
 		ItemECommerceID      *flexInt           `json:"itemECommerceID"`
 		Prices               *nested[ItemPrice] `json:"Prices"`
 	}{
-		i64(&it.ItemID), str(&it.SystemSKU), dec(&it.DefaultCost), dec(&it.AvgCost), boolean(&it.Discountable),
+		i64(&it.ItemID), str(&it.SystemSKU), money(&it.DefaultCost), money(&it.AvgCost), boolean(&it.Discountable),
 		boolean(&it.Tax), boolean(&it.Archived), str(&it.ItemType), boolean(&it.Serialized),
 		i64(&it.LaborDurationMinutes), str(&it.Description), i64(&it.ModelYear), str(&it.UPC), str(&it.EAN),
 		str(&it.CustomSKU), str(&it.ManufacturerSKU), ts(&it.CreateTime), ts(&it.TimeStamp),
@@ -697,10 +769,14 @@ type ItemPrice struct {
 	UseType   string
 }
 
-func (p *ItemPrice) UnmarshalJSON(b []byte) error {
-	return decodeEntity("ItemPrice", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (p *ItemPrice) UnmarshalJSON(b []byte) error { return unmarshal(b, p) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (p *ItemPrice) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("ItemPrice", dec, &struct {
 		Amount    *flexDecimal `json:"amount"`
 		UseTypeID *flexInt     `json:"useTypeID"`
 		UseType   *flexString  `json:"useType"`
-	}{dec(&p.Amount), i64(&p.UseTypeID), str(&p.UseType)})
+	}{money(&p.Amount), i64(&p.UseTypeID), str(&p.UseType)})
 }

@@ -1,6 +1,7 @@
 package lightspeed
 
 import (
+	"github.com/go-json-experiment/json/jsontext"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -100,8 +101,12 @@ func (m metaData) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (s *Sale) UnmarshalJSON(b []byte) error {
-	return decodeEntity("Sale", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (s *Sale) UnmarshalJSON(b []byte) error { return unmarshal(b, s) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (s *Sale) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("Sale", dec, &struct {
 		SaleID                *flexInt             `json:"saleID"`
 		TimeStamp             *flexTime            `json:"timeStamp"`
 		DiscountPercent       *flexDecimal         `json:"discountPercent"`
@@ -154,15 +159,15 @@ func (s *Sale) UnmarshalJSON(b []byte) error {
 		SalePayments          *nested[SalePayment] `json:"SalePayments"`
 		Shop                  one[Shop]            `json:"Shop"`
 	}{
-		i64(&s.SaleID), ts(&s.TimeStamp), dec(&s.DiscountPercent), boolean(&s.Completed), boolean(&s.Archived),
+		i64(&s.SaleID), ts(&s.TimeStamp), money(&s.DiscountPercent), boolean(&s.Completed), boolean(&s.Archived),
 		boolean(&s.Voided), boolean(&s.EnablePromotions), boolean(&s.IsTaxInclusive), ts(&s.CreateTime),
 		ts(&s.UpdateTime), ts(&s.CompleteTime), str(&s.ReferenceNumber), str(&s.ReferenceNumberSource),
-		dec(&s.Tax1Rate), dec(&s.Tax2Rate), dec(&s.Change), boolean(&s.TipEnabled), str(&s.ReceiptPreference),
-		dec(&s.DisplayableSubtotal), str(&s.TicketNumber), dec(&s.CalcDiscount), dec(&s.CalcTotal),
-		dec(&s.CalcSubtotal), dec(&s.CalcTaxable), dec(&s.CalcNonTaxable), dec(&s.CalcAvgCost),
-		dec(&s.CalcFIFOCost), dec(&s.CalcTax1), dec(&s.CalcTax2), dec(&s.CalcPayments), dec(&s.CalcTips),
-		dec(&s.CalcItemFees), dec(&s.Total), dec(&s.TotalDue), dec(&s.DisplayableTotal), dec(&s.Balance),
-		dec(&s.TaxTotal), i64(&s.CustomerID), i64(&s.DiscountID), i64(&s.EmployeeID), i64(&s.TipEmployeeID),
+		money(&s.Tax1Rate), money(&s.Tax2Rate), money(&s.Change), boolean(&s.TipEnabled), str(&s.ReceiptPreference),
+		money(&s.DisplayableSubtotal), str(&s.TicketNumber), money(&s.CalcDiscount), money(&s.CalcTotal),
+		money(&s.CalcSubtotal), money(&s.CalcTaxable), money(&s.CalcNonTaxable), money(&s.CalcAvgCost),
+		money(&s.CalcFIFOCost), money(&s.CalcTax1), money(&s.CalcTax2), money(&s.CalcPayments), money(&s.CalcTips),
+		money(&s.CalcItemFees), money(&s.Total), money(&s.TotalDue), money(&s.DisplayableTotal), money(&s.Balance),
+		money(&s.TaxTotal), i64(&s.CustomerID), i64(&s.DiscountID), i64(&s.EmployeeID), i64(&s.TipEmployeeID),
 		i64(&s.QuoteID), i64(&s.RegisterID), i64(&s.ShipToID), i64(&s.ShopID), i64(&s.TaxCategoryID),
 		metaData{&s.MetaData}, one[Customer]{&s.Customer}, (*nested[SaleLine])(&s.SaleLines),
 		(*nested[SalePayment])(&s.SalePayments), one[Shop]{&s.Shop},
@@ -215,8 +220,12 @@ type SaleLine struct {
 	Note *Note
 }
 
-func (l *SaleLine) UnmarshalJSON(b []byte) error {
-	return decodeEntity("SaleLine", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (l *SaleLine) UnmarshalJSON(b []byte) error { return unmarshal(b, l) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (l *SaleLine) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("SaleLine", dec, &struct {
 		SaleLineID              *flexInt     `json:"saleLineID"`
 		CreateTime              *flexTime    `json:"createTime"`
 		TimeStamp               *flexTime    `json:"timeStamp"`
@@ -256,13 +265,13 @@ func (l *SaleLine) UnmarshalJSON(b []byte) error {
 		Item                    one[Item]    `json:"Item"`
 		Note                    one[Note]    `json:"Note"`
 	}{
-		i64(&l.SaleLineID), ts(&l.CreateTime), ts(&l.TimeStamp), i64(&l.UnitQuantity), dec(&l.UnitPrice),
-		dec(&l.NormalUnitPrice), dec(&l.DiscountAmount), dec(&l.DiscountPercent), dec(&l.AvgCost),
-		dec(&l.FIFOCost), boolean(&l.Tax), dec(&l.Tax1Rate), dec(&l.Tax2Rate), boolean(&l.IsLayaway),
-		boolean(&l.IsWorkorder), boolean(&l.IsSpecialOrder), dec(&l.DisplayableSubtotal),
-		dec(&l.DisplayableUnitPrice), str(&l.LineType), dec(&l.CalcLineDiscount),
-		dec(&l.CalcTransactionDiscount), dec(&l.CalcTotal), dec(&l.CalcSubtotal), dec(&l.CalcTax1),
-		dec(&l.CalcTax2), i64(&l.TaxClassID), i64(&l.CustomerID), i64(&l.DiscountID), i64(&l.EmployeeID),
+		i64(&l.SaleLineID), ts(&l.CreateTime), ts(&l.TimeStamp), i64(&l.UnitQuantity), money(&l.UnitPrice),
+		money(&l.NormalUnitPrice), money(&l.DiscountAmount), money(&l.DiscountPercent), money(&l.AvgCost),
+		money(&l.FIFOCost), boolean(&l.Tax), money(&l.Tax1Rate), money(&l.Tax2Rate), boolean(&l.IsLayaway),
+		boolean(&l.IsWorkorder), boolean(&l.IsSpecialOrder), money(&l.DisplayableSubtotal),
+		money(&l.DisplayableUnitPrice), str(&l.LineType), money(&l.CalcLineDiscount),
+		money(&l.CalcTransactionDiscount), money(&l.CalcTotal), money(&l.CalcSubtotal), money(&l.CalcTax1),
+		money(&l.CalcTax2), i64(&l.TaxClassID), i64(&l.CustomerID), i64(&l.DiscountID), i64(&l.EmployeeID),
 		i64(&l.ItemID), i64(&l.NoteID), i64(&l.ParentSaleLineID), i64(&l.ShopID), i64(&l.SaleID),
 		i64(&l.ItemFeeID), i64(&l.TaxCategoryID), one[Item]{&l.Item}, one[Note]{&l.Note},
 	})
@@ -289,8 +298,12 @@ type SalePayment struct {
 	PaymentType *PaymentType
 }
 
-func (p *SalePayment) UnmarshalJSON(b []byte) error {
-	return decodeEntity("SalePayment", b, &struct {
+// UnmarshalJSON decodes the API's loose wire form; see the package comment.
+func (p *SalePayment) UnmarshalJSON(b []byte) error { return unmarshal(b, p) }
+
+// UnmarshalJSONFrom decodes the API's loose wire form in a streaming pass.
+func (p *SalePayment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("SalePayment", dec, &struct {
 		SalePaymentID   *flexInt         `json:"salePaymentID"`
 		Amount          *flexDecimal     `json:"amount"`
 		TipAmount       *flexDecimal     `json:"tipAmount"`
@@ -307,7 +320,7 @@ func (p *SalePayment) UnmarshalJSON(b []byte) error {
 		CreditAccountID *flexInt         `json:"creditAccountID"`
 		PaymentType     one[PaymentType] `json:"PaymentType"`
 	}{
-		i64(&p.SalePaymentID), dec(&p.Amount), dec(&p.TipAmount), ts(&p.CreateTime), boolean(&p.Archived),
+		i64(&p.SalePaymentID), money(&p.Amount), money(&p.TipAmount), ts(&p.CreateTime), boolean(&p.Archived),
 		str(&p.RemoteReference), str(&p.PaymentID), i64(&p.SaleID), i64(&p.PaymentTypeID), i64(&p.CCChargeID),
 		i64(&p.RefPaymentID), i64(&p.RegisterID), i64(&p.EmployeeID), i64(&p.CreditAccountID),
 		one[PaymentType]{&p.PaymentType},

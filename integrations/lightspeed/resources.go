@@ -32,6 +32,9 @@ type page[T any] struct {
 }
 
 func (p *page[T]) UnmarshalJSON(b []byte) error {
+	if !p.bare {
+		return unmarshal(b, p)
+	}
 	var top map[string]json.RawMessage
 	if err := decodeEntity("response", b, &top); err != nil {
 		return err
