@@ -101,7 +101,7 @@ func ParseKeys(current, old string) (*KeyRing, error) {
 		}
 		k, err := decodeKey(e)
 		if err != nil {
-			return nil, fmt.Errorf("TANDEM_SECRET_KEYS entry %d of %d %v: each old key %s", i+1, len(entries), err, need)
+			return nil, fmt.Errorf("TANDEM_SECRET_KEYS (old keys, comma-separated) entry %d of %d %v: %s", i+1, len(entries), err, need)
 		}
 		olds = append(olds, k)
 	}
