@@ -586,7 +586,7 @@ func (s *Server) subrequest(c *call, t *txn, sub compositeSub, rawURL, body stri
 	if err != nil || !strings.HasPrefix(u.Path, "/services/data/") {
 		return errResult(http.StatusBadRequest, errf("INVALID_API_INPUT", nil, "The subrequest url must start with /services/data/vXX.X/: %s", sub.URL))
 	}
-	segs := strings.Split(strings.TrimPrefix(u.Path, "/services/data/"), "/")
+	segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/services/data/"), "/")
 	version, verNum, ok := parseVersion(segs[0])
 	if !ok {
 		return notFound()

@@ -177,6 +177,12 @@ func (s *Server) upsertOne(c *call, o *objectDef, f *fieldDef, value string) res
 		if e := decodeBody(c.body, &raw); e != nil {
 			return errResult(http.StatusBadRequest, *e)
 		}
+		// updateOnly=true refuses to create (newer API versions).
+		if c.query.Get("updateOnly") == "true" && f.Name != "Id" {
+			if cv, err := coerce(f, value); err == nil && len(t.db.table(o).lookup(f, cv)) == 0 {
+				return notFound()
+			}
+		}
 		u := t.upsert(o, f, value, raw, c.opts())
 		if u.matches != nil {
 			urls := make([]string, len(u.matches))

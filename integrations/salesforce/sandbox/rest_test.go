@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -247,6 +248,22 @@ func TestUpsertStatuses(t *testing.T) {
 	if r.status != 200 || rec["LastName"] != "Old API" {
 		t.Errorf("get by external id: %d %s", r.status, r.body)
 	}
+	if r = b.do(t, "PATCH", path+"C-404?updateOnly=true", map[string]any{"LastName": "No"}); r.status != 404 || r.errorCode(t) != "NOT_FOUND" {
+		t.Errorf("updateOnly with no match: %d %s, want 404 NOT_FOUND", r.status, r.body)
+	}
+	if r = b.do(t, "PATCH", path+"C-1?updateOnly=true", map[string]any{"LastName": "Old API"}); r.status != 200 {
+		t.Errorf("updateOnly with a match: %d %s, want 200", r.status, r.body)
+	}
+	// An external id with reserved characters travels escaped in the path.
+	odd := "a/b c+d@e"
+	if r = b.do(t, "PATCH", path+url.PathEscape(odd), map[string]any{"LastName": "Odd"}); r.status != 201 {
+		t.Fatalf("upsert with an escaped key: %d %s", r.status, r.body)
+	}
+	r.json(t, &res)
+	b.do(t, "GET", "/sobjects/Contact/"+res.ID+"?fields=Lightspeed_Customer_ID__c", nil).json(t, &rec)
+	if rec["Lightspeed_Customer_ID__c"] != odd {
+		t.Errorf("stored key %v, want %q", rec["Lightspeed_Customer_ID__c"], odd)
+	}
 	// POST /sobjects/Contact/Id creates.
 	if r = b.do(t, "POST", "/sobjects/Contact/Id", map[string]any{"LastName": "ById"}); r.status != 201 {
 		t.Errorf("POST /sobjects/Contact/Id: %d %s, want 201", r.status, r.body)
@@ -434,6 +451,32 @@ func TestPersonAccounts(t *testing.T) {
 	}
 	if r := b.do(t, "POST", "/sobjects/Account", map[string]any{"Phone": "1"}); r.status != 400 || r.errorCode(t) != "REQUIRED_FIELD_MISSING" {
 		t.Errorf("business account without Name: %d %s", r.status, r.body)
+	}
+}
+
+func TestUnknownResources(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	tests := []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/nope", 404, "NOT_FOUND"},
+		{"GET", "/sobjects/Contact/describe/extra/more", 404, "NOT_FOUND"},
+		{"DELETE", "/sobjects", 405, "METHOD_NOT_ALLOWED"},
+		{"PUT", "/sobjects/Contact", 405, "METHOD_NOT_ALLOWED"},
+		{"POST", "/limits", 405, "METHOD_NOT_ALLOWED"},
+		{"GET", "/sobjects/Contact/not-an-id", 404, "NOT_FOUND"},
+		{"GET", "/sobjects/Contact/001RM0000000001AAA", 404, "NOT_FOUND"},
+		{"POST", "/sobjects/Contact", 400, "JSON_PARSER_ERROR"},
+		{"GET", b.ts.URL + "/services/nothing", 404, "NOT_FOUND"},
+	}
+	for _, tt := range tests {
+		r := b.do(t, tt.method, tt.path, nil)
+		if r.status != tt.status || r.errorCode(t) != tt.code {
+			t.Errorf("%s %s: %d %s, want %d %s", tt.method, tt.path, r.status, r.body, tt.status, tt.code)
+		}
 	}
 }
 

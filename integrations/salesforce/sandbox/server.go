@@ -523,8 +523,15 @@ func errResult(status int, errs ...apiError) result {
 const maxBody = 160 << 20 // Bulk uploads go up to 150 MB
 
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimPrefix(r.URL.Path, "/services/data/")
+	// Split the escaped path so an external id holding "/" (sent as %2F)
+	// stays one segment.
+	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/services/data/")
 	segs := strings.Split(rest, "/")
+	for i, sg := range segs {
+		if un, err := url.PathUnescape(sg); err == nil {
+			segs[i] = un
+		}
+	}
 	version, verNum, ok := parseVersion(segs[0])
 	if !ok {
 		s.countCall("data/{unknown}", r.Method)
