@@ -433,8 +433,10 @@ func (c *Client) backoff(ctx context.Context, attempt int, retryAfter time.Durat
 		// refused together do not return together.
 		d = retryAfter + rand.N(c.rbase/2+1)
 	}
-	if d > c.maxWait {
-		d = c.maxWait
+	// Never sleep past MaxWait, except to honour a Retry-After the caller
+	// already accepted (do returns *RateLimitError for longer ones).
+	if limit := max(c.maxWait, retryAfter); d > limit {
+		d = limit
 	}
 	return c.sleep(ctx, d)
 }

@@ -166,21 +166,6 @@ func (d *flexDecimal) set(t string) error {
 	return nil
 }
 
-// timeLayouts are every timestamp form the reference lists: RFC 3339 with
-// an offset ("+00:00" normally, local offsets on some fields, "Z"), the
-// docs' offset without a colon ("-0400"), fractional seconds, a space
-// instead of the T, and plain dates.
-var timeLayouts = [...]string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999-0700",
-	"2006-01-02T15:04:05.999999999-07",
-	"2006-01-02 15:04:05.999999999-07:00",
-	"2006-01-02 15:04:05.999999999-0700",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02",
-}
-
 // parseTime parses a Lightspeed timestamp. Forms without an offset are UTC,
 // which is how Lightspeed stores them.
 func parseTime(s string) (time.Time, error) {
@@ -188,7 +173,21 @@ func parseTime(s string) (time.Time, error) {
 	if s == "" || strings.HasPrefix(s, "0000-00-00") {
 		return time.Time{}, nil
 	}
-	for _, layout := range timeLayouts {
+	// Every timestamp form the reference lists: RFC 3339 with an offset
+	// ("+00:00" normally, local offsets on some fields, "Z"), the docs'
+	// offset without a colon ("-0400"), fractional seconds, a space instead
+	// of the T, no offset, and plain dates.
+	layouts := [...]string{
+		time.RFC3339Nano,
+		"2006-01-02T15:04:05.999999999-0700",
+		"2006-01-02T15:04:05.999999999-07",
+		"2006-01-02 15:04:05.999999999-07:00",
+		"2006-01-02 15:04:05.999999999-0700",
+		"2006-01-02T15:04:05.999999999",
+		"2006-01-02 15:04:05.999999999",
+		"2006-01-02",
+	}
+	for _, layout := range layouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil
 		}

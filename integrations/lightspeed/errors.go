@@ -122,6 +122,7 @@ type RateLimitError struct {
 	Err *APIError
 }
 
+// Error describes the limit and the wait.
 func (e *RateLimitError) Error() string {
 	msg := fmt.Sprintf("lightspeed: rate limited (%s), retry after %s", e.Type, e.RetryAfter.Round(time.Millisecond))
 	if e.Err != nil {
@@ -190,10 +191,14 @@ func truncateBody(s string) string {
 
 const redacted = "REDACTED"
 
-// secretParams are query or form parameters whose values never appear in
-// an error string or log line.
-var secretParams = []string{
-	"access_token", "refresh_token", "client_secret", "code", "code_verifier", "token", "password",
+// isSecretParam reports whether a query or form parameter's value must
+// never appear in an error string or log line.
+func isSecretParam(name string) bool {
+	switch strings.ToLower(name) {
+	case "access_token", "refresh_token", "client_secret", "code", "code_verifier", "token", "password":
+		return true
+	}
+	return false
 }
 
 // urlSecrets returns the values of u's secret query parameters, so that a
@@ -203,9 +208,10 @@ func urlSecrets(u *url.URL) []string {
 		return nil
 	}
 	var out []string
-	q := u.Query()
-	for _, p := range secretParams {
-		out = append(out, q[p]...)
+	for k, v := range u.Query() {
+		if isSecretParam(k) {
+			out = append(out, v...)
+		}
 	}
 	return out
 }
@@ -219,9 +225,9 @@ func redactURL(u *url.URL) string {
 	c.User = nil
 	q := c.Query()
 	changed := false
-	for _, p := range secretParams {
-		if q.Has(p) {
-			q.Set(p, redacted)
+	for k := range q {
+		if isSecretParam(k) {
+			q.Set(k, redacted)
 			changed = true
 		}
 	}

@@ -268,15 +268,18 @@ func parseFraction(s string) (num, den float64, ok bool) {
 	return n, d, true
 }
 
-// toMany lists relations that are collections; the 2026 cost table charges
-// 0.2 drips for them and 0.1 for a to-one relation. Names not listed count
-// as to-one.
-var toMany = map[string]bool{
-	"SaleLines": true, "SalePayments": true, "SaleNotes": true, "CustomFieldValues": true, "Tags": true,
-	"Images": true, "ItemShops": true, "ItemVendorNums": true, "ItemComponents": true, "TagRelations": true,
-	"ItemPrices": true, "Registers": true, "ShelfLocations": true, "EmployeeRights": true,
-	"TaxCategoryClasses": true, "SaleAccounts": true, "Signatures": true, "ProcessingFees": true,
-	"InventorySales": true, "Addresses": true, "Phones": true, "Emails": true,
+// isToMany reports whether a relation is a collection; the 2026 cost table
+// charges 0.2 drips for those and 0.1 for a to-one relation. Names not
+// listed count as to-one.
+func isToMany(name string) bool {
+	switch name {
+	case "SaleLines", "SalePayments", "SaleNotes", "CustomFieldValues", "Tags", "Images", "ItemShops",
+		"ItemVendorNums", "ItemComponents", "TagRelations", "ItemPrices", "Registers", "ShelfLocations",
+		"EmployeeRights", "TaxCategoryClasses", "SaleAccounts", "Signatures", "ProcessingFees",
+		"InventorySales", "Addresses", "Phones", "Emails":
+		return true
+	}
+	return false
 }
 
 // allRelationsCost is the assumed cost of load_relations=all, which the API
@@ -388,11 +391,11 @@ func relationsCost(rel string, list bool) float64 {
 	for _, n := range names {
 		parts := strings.Split(n, ".")
 		c := 0.1
-		if toMany[parts[len(parts)-1]] {
+		if isToMany(parts[len(parts)-1]) {
 			c = 0.2
 		}
 		for _, p := range parts[:len(parts)-1] {
-			if toMany[p] {
+			if isToMany(p) {
 				c *= 2
 				break
 			}
