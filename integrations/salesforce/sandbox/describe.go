@@ -145,7 +145,6 @@ type fieldDescribe struct {
 	ExtraTypeInfo            *string         `json:"extraTypeInfo"`
 	Filterable               bool            `json:"filterable"`
 	FilteredLookupInfo       any             `json:"filteredLookupInfo"`
-	FormulaTreatNullNumberAs *string         `json:"formulaTreatNullNumberAsZero,omitempty"`
 	Groupable                bool            `json:"groupable"`
 	HighScaleNumber          bool            `json:"highScaleNumber"`
 	HTMLFormatted            bool            `json:"htmlFormatted"`

@@ -63,7 +63,7 @@ func newAuthState() *authState {
 	return &authState{tokens: map[string]*tokenInfo{}, codes: map[string]*authCode{}, inflight: map[string]bool{}}
 }
 
-func (a *authState) expireAll(now time.Time) {
+func (a *authState) expireAll() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, t := range a.tokens {

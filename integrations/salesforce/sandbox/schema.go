@@ -103,11 +103,10 @@ func (o *objectDef) addField(f *fieldDef) {
 
 // schema is the org's metadata: objects by lower-case name and key prefix.
 type schema struct {
-	objects      map[string]*objectDef
-	byPrefix     map[string]*objectDef
-	nextPrefix   int // custom object key prefixes a00, a01, ...
-	personAccts  bool
-	hasRecordTyp bool
+	objects     map[string]*objectDef
+	byPrefix    map[string]*objectDef
+	nextPrefix  int // custom object key prefixes a00, a01, ...
+	personAccts bool
 }
 
 func (s *schema) object(name string) *objectDef { return s.objects[strings.ToLower(name)] }
@@ -142,9 +141,15 @@ type childRel struct {
 	Cascade            bool
 }
 
+// childRelName is the relationship name a parent uses for its children:
+// the plural API name for standard objects (Contacts, Opportunities), the
+// plural label with underscores and __r for custom ones.
 func childRelName(o *objectDef) string {
 	if o.Custom {
-		return strings.TrimSuffix(o.LabelPlural, "")
+		return strings.ReplaceAll(o.LabelPlural, " ", "_") + "__r"
+	}
+	if strings.HasSuffix(o.Name, "y") {
+		return strings.TrimSuffix(o.Name, "y") + "ies"
 	}
 	return o.Name + "s"
 }
@@ -225,7 +230,7 @@ func calculated(f *fieldDef) *fieldDef {
 
 // newStandardSchema builds the standard objects of a retail org.
 func newStandardSchema(personAccounts bool, now time.Time) *schema {
-	s := &schema{objects: map[string]*objectDef{}, byPrefix: map[string]*objectDef{}, personAccts: personAccounts, hasRecordTyp: personAccounts}
+	s := &schema{objects: map[string]*objectDef{}, byPrefix: map[string]*objectDef{}, personAccts: personAccounts}
 	add := func(o *objectDef) {
 		addAudit(o)
 		o.modified = now

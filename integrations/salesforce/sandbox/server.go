@@ -284,7 +284,7 @@ type Faults struct {
 // SetFaults replaces the injected faults; the zero Faults clears them.
 func (s *Server) SetFaults(f Faults) {
 	if f.ExpireTokens {
-		s.auth.expireAll(s.clk.Now())
+		s.auth.expireAll()
 		f.ExpireTokens = false
 	}
 	s.mu.Lock()
@@ -590,33 +590,28 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	writeResult(w, r, res)
 }
 
-// resourceName is a path with its variable parts replaced, for stats.
+// resourceName is a path with its variable parts replaced, for stats:
+// sobjects/Contact/{id}, query/{locator}, jobs/ingest/{jobId}/batches.
 func resourceName(segs []string) string {
 	if len(segs) == 0 {
 		return "{version}"
 	}
-	out := make([]string, len(segs))
-	for i, sg := range segs {
+	out := slices.Clone(segs)
+	switch out[0] {
+	case "query", "queryAll":
+		if len(out) > 1 {
+			out[1] = "{locator}"
+		}
+	case "sobjects":
 		switch {
-		case i == 0:
-			out[i] = sg
-		case i == 1 && (segs[0] == "sobjects" || segs[0] == "query" || segs[0] == "queryAll"):
-			if segs[0] == "sobjects" {
-				out[i] = sg
-			} else {
-				out[i] = "{locator}"
-			}
-		case i == 2 && segs[0] == "sobjects" && sg != "describe" && sg != "updated" && sg != "deleted":
-			out[i] = "{id}"
-			if len(segs) == 4 {
-				out[i] = sg
-			}
-		case i == 3 && segs[0] == "sobjects":
-			out[i] = "{value}"
-		case i == 2 && segs[0] == "jobs":
-			out[i] = "{jobId}"
-		default:
-			out[i] = sg
+		case len(out) == 3 && out[2] != "describe" && out[2] != "updated" && out[2] != "deleted":
+			out[2] = "{id}"
+		case len(out) == 4:
+			out[3] = "{value}" // sobjects/{T}/{externalIdField}/{value}
+		}
+	case "jobs":
+		if len(out) > 2 {
+			out[2] = "{jobId}"
 		}
 	}
 	return strings.Join(out, "/")
