@@ -181,7 +181,7 @@ func (s *Server) SetFaults(cfg FaultConfig) {
 // Seed replaces the account's data with deterministic demo data.
 func (s *Server) Seed(opts SeedOptions) {
 	st := s.freshStore(&opts)
-	s.mu.Lock()
+	s.writeLock()
 	s.st = st
 	s.mu.Unlock()
 }
@@ -190,7 +190,7 @@ func (s *Server) Seed(opts SeedOptions) {
 // and faults. Registered redirect URIs and the clock are kept.
 func (s *Server) Reset() {
 	st := s.freshStore(nil)
-	s.mu.Lock()
+	s.writeLock()
 	s.st = st
 	s.mu.Unlock()
 	s.auth.reset()

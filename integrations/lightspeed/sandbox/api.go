@@ -406,12 +406,13 @@ func (r *resource[T]) list(c *call, parent int) {
 	c.s.mu.RLock()
 	defer c.s.mu.RUnlock()
 	st := c.s.st
-	p, err := runQuery(st, r, r.rows(st, parent), q, loaded)
+	p, err := runQuery(st, r, r.rows(st, parent), q, loaded, &c.s.sorts, c.s.version, r.name+"/"+itoa(parent))
 	if err != nil {
 		c.fail(err)
 		return
 	}
-	w := &jw{b: make([]byte, 0, 4096)}
+	w := c.s.getBuf()
+	defer c.s.putBuf(w)
 	w.beginObj()
 	w.key("@attributes")
 	w.beginObj()

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 // apiError is a resource-API error, written as
@@ -403,6 +405,69 @@ func compileOp(k kind, op, value string) (predicate, error) {
 	}, nil
 }
 
+// compileTimeOp compiles a comparison on a timestamp held as Unix seconds.
+func compileTimeOp(op, value string) (func(sec int64, null bool) bool, error) {
+	parse := func(v string) (int64, error) {
+		t, err := parseTimeValue(strings.TrimSpace(strings.Trim(strings.TrimSpace(v), `"`)))
+		return t.Unix(), err
+	}
+	var ops []int64
+	switch op {
+	case "IN":
+		list := strings.TrimSuffix(strings.TrimPrefix(value, "["), "]")
+		for v := range strings.SplitSeq(list, ",") {
+			n, err := parse(v)
+			if err != nil {
+				return nil, err
+			}
+			ops = append(ops, n)
+		}
+	case "><":
+		lo, hi, ok := strings.Cut(value, ",")
+		if !ok {
+			return nil, fmt.Errorf("between needs two values: ><,low,high")
+		}
+		for _, v := range []string{lo, hi} {
+			n, err := parse(v)
+			if err != nil {
+				return nil, err
+			}
+			ops = append(ops, n)
+		}
+	default:
+		n, err := parse(value)
+		if err != nil {
+			return nil, err
+		}
+		ops = []int64{n}
+	}
+	o := ops[0]
+	return func(sec int64, null bool) bool {
+		if null {
+			return op == "!="
+		}
+		switch op {
+		case "=":
+			return sec == o
+		case "!=":
+			return sec != o
+		case ">":
+			return sec > o
+		case ">=":
+			return sec >= o
+		case "<":
+			return sec < o
+		case "<=":
+			return sec <= o
+		case "><":
+			return sec >= ops[0] && sec <= ops[1]
+		case "IN":
+			return slices.Contains(ops, sec)
+		}
+		return false
+	}, nil
+}
+
 // rowFilter is a compiled filter over rows of one resource.
 type rowFilter[T any] func(st *store, t *T) bool
 
@@ -439,6 +504,17 @@ func compileFilter[T any](st *store, r *resource[T], loaded relSet, f rawFilter)
 	if !ok {
 		return nil, badRequest("Invalid filter field %q for %s. Allowed fields: %s.", f.field, r.name, strings.Join(r.fieldNames(), ", "))
 	}
+	if fd.unix != nil && f.op != "~" && f.op != "!~" {
+		pred, err := compileTimeOp(f.op, f.value)
+		if err != nil {
+			return nil, badRequest("Invalid value for %s: %v.", f.field, err)
+		}
+		unix := fd.unix
+		return func(_ *store, t *T) bool {
+			sec, ok := unix(t)
+			return pred(sec, !ok)
+		}, nil
+	}
 	pred, err := compileOp(fd.kind, f.op, f.value)
 	if err != nil {
 		return nil, badRequest("Invalid value for %s: %v.", f.field, err)
@@ -462,7 +538,7 @@ func compareKeys(k kind, byID bool, a, b sortKey) int {
 	if !byID {
 		var c int
 		switch k {
-		case kindInt:
+		case kindInt, kindTime:
 			c = cmpOrdered(a.i, b.i)
 		case kindDec:
 			c = cmpOrdered(a.f, b.f)
@@ -480,6 +556,10 @@ func compareKeys(k kind, byID bool, a, b sortKey) int {
 func keyOf[T any](r *resource[T], f *field[T], t *T) sortKey {
 	k := sortKey{id: r.id(t)}
 	if f == nil {
+		return k
+	}
+	if f.unix != nil {
+		k.i, _ = f.unix(t)
 		return k
 	}
 	v, _ := f.get(t)
@@ -530,6 +610,10 @@ func cursorKey(k kind, byID bool, c []any) (sortKey, error) {
 	switch k {
 	case kindInt:
 		key.i, err = strconv.ParseInt(s, 10, 64)
+	case kindTime:
+		var t time.Time
+		t, err = parseTimeValue(s)
+		key.i = t.Unix()
 	case kindDec:
 		key.f, err = strconv.ParseFloat(s, 64)
 	case kindString:
@@ -550,9 +634,10 @@ type page[T any] struct {
 	nextKey, prevKey []any // nil: no next/previous page
 }
 
-// runQuery filters, sorts and pages rows. It scans every row once, so a
-// request costs O(n log n) at worst and O(n) for the default id order.
-func runQuery[T any](st *store, r *resource[T], rows []*T, q *listQuery, loaded relSet) (*page[T], error) {
+// runQuery filters, sorts and pages rows. Rows are in id order already; for
+// other sort fields it uses a sorted index cached until the next write, so a
+// page costs O(limit + log n) plus the rows its filters skip.
+func runQuery[T any](st *store, r *resource[T], rows []*T, q *listQuery, loaded relSet, cache *sortCache, version uint64, cacheKey string) (*page[T], error) {
 	var filters []rowFilter[T]
 	for _, f := range q.filters {
 		rf, err := compileFilter(st, r, loaded, f)
@@ -592,91 +677,175 @@ func runQuery[T any](st *store, r *resource[T], rows []*T, q *listQuery, loaded 
 		return nil, badRequest("Invalid sort field %q for %s. Allowed sort fields: %s.", q.sortField, r.name, strings.Join(r.sortable, ", "))
 	}
 
-	matched := make([]*T, 0, min(len(rows), 256))
-	for _, t := range rows {
+	match := func(t *T) bool {
 		if r.archived != nil {
 			a := r.archived(t)
 			if q.archived == "false" && a || q.archived == "only" && !a {
-				continue
+				return false
 			}
 		}
-		ok := true
 		for _, f := range filters {
 			if !f(st, t) {
-				ok = false
-				break
+				return false
 			}
 		}
-		if ok {
-			matched = append(matched, t)
-		}
+		return true
 	}
 	if q.count {
-		return &page[T]{count: len(matched)}, nil
+		n := 0
+		for _, t := range rows {
+			if match(t) {
+				n++
+			}
+		}
+		return &page[T]{count: n}, nil
 	}
+	if byID {
+		// Rows are kept in id order: no index needed.
+		return pageSorted(r, rows, nil, kindInt, true, q, match, nil)
+	}
+	ix := cachedIndex(cache, version, cacheKey+"\x00"+sortF.name, func() sortedIndex[T] {
+		keys := make([]sortKey, len(rows))
+		order := make([]int, len(rows))
+		for i, t := range rows {
+			keys[i] = keyOf(r, sortF, t)
+			order[i] = i
+		}
+		sort.Slice(order, func(a, b int) bool { return compareKeys(sortF.kind, false, keys[order[a]], keys[order[b]]) < 0 })
+		ix := sortedIndex[T]{rows: make([]*T, len(rows)), keys: make([]sortKey, len(rows))}
+		for i, j := range order {
+			ix.rows[i], ix.keys[i] = rows[j], keys[j]
+		}
+		return ix
+	})
+	return pageSorted(r, ix.rows, ix.keys, sortF.kind, false, q, match, sortF)
+}
 
-	var k kind
-	if sortF != nil {
-		k = sortF.kind
+// sortedIndex is a resource's rows ordered by one sort field (then id).
+type sortedIndex[T any] struct {
+	rows []*T
+	keys []sortKey
+}
+
+// sortCache keeps sorted indexes between requests. Every write bumps the
+// server's data version, which empties the cache, so an index is built once
+// per field per version and a sorted page costs O(limit + log n).
+type sortCache struct {
+	mu      sync.Mutex
+	version uint64
+	entries map[string]any
+}
+
+func cachedIndex[T any](c *sortCache, version uint64, key string, build func() sortedIndex[T]) sortedIndex[T] {
+	if c == nil {
+		return build()
+	}
+	c.mu.Lock()
+	if c.version != version || c.entries == nil {
+		c.version, c.entries = version, map[string]any{}
+	}
+	if ix, ok := c.entries[key].(sortedIndex[T]); ok {
+		c.mu.Unlock()
+		return ix
+	}
+	c.mu.Unlock()
+	ix := build() // outside the lock: concurrent builders produce equal indexes
+	c.mu.Lock()
+	if c.version == version {
+		c.entries[key] = ix
+	}
+	c.mu.Unlock()
+	return ix
+}
+
+// pageSorted pages rows that are in ascending sort order (keys nil means
+// id order) without materialising the filtered result: a cursor is a binary
+// search and a page scans only until it has limit rows, plus one look each
+// way to decide next/previous.
+func pageSorted[T any](r *resource[T], rows []*T, keys []sortKey, k kind, byID bool, q *listQuery, match func(*T) bool, sortF *field[T]) (*page[T], error) {
+	n := len(rows)
+	pos := func(j int) int {
+		if q.desc {
+			return n - 1 - j
+		}
+		return j
+	}
+	at := func(j int) *T { return rows[pos(j)] }
+	keyAt := func(j int) sortKey {
+		if keys == nil {
+			return sortKey{id: r.id(rows[pos(j)])}
+		}
+		return keys[pos(j)]
 	}
 	dir := 1
 	if q.desc {
 		dir = -1
 	}
-	keys := make([]sortKey, len(matched))
-	for i, t := range matched {
-		keys[i] = keyOf(r, sortF, t)
+	anyMatch := func(from, to, step int) bool {
+		for j := from; j != to; j += step {
+			if match(at(j)) {
+				return true
+			}
+		}
+		return false
 	}
-	// Rows arrive in id order; only other orders need sorting.
-	if !byID || q.desc {
-		idx := make([]int, len(matched))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.Slice(idx, func(a, b int) bool { return dir*compareKeys(k, byID, keys[idx[a]], keys[idx[b]]) < 0 })
-		sortedRows := make([]*T, len(matched))
-		sortedKeys := make([]sortKey, len(matched))
-		for i, j := range idx {
-			sortedRows[i], sortedKeys[i] = matched[j], keys[j]
-		}
-		matched, keys = sortedRows, sortedKeys
-	}
-
-	start, end := 0, min(q.limit, len(matched))
-	switch {
-	case q.after != nil:
-		c, err := cursorKey(k, byID, q.after)
-		if err != nil {
-			return nil, err
-		}
-		start = sort.Search(len(keys), func(i int) bool { return dir*compareKeys(k, byID, keys[i], c) > 0 })
-		end = min(start+q.limit, len(matched))
-	case q.before != nil:
+	var got []int
+	var hasNext, hasPrev bool
+	if q.before != nil {
 		c, err := cursorKey(k, byID, q.before)
 		if err != nil {
 			return nil, err
 		}
-		end = sort.Search(len(keys), func(i int) bool { return dir*compareKeys(k, byID, keys[i], c) >= 0 })
-		start = max(0, end-q.limit)
+		end := sort.Search(n, func(j int) bool { return dir*compareKeys(k, byID, keyAt(j), c) >= 0 })
+		j := end - 1
+		for ; j >= 0 && len(got) < q.limit; j-- {
+			if match(at(j)) {
+				got = append(got, j)
+			}
+		}
+		slices.Reverse(got)
+		hasPrev = anyMatch(j, -1, -1)
+		hasNext = anyMatch(end, n, 1)
+	} else {
+		start := 0
+		if q.after != nil {
+			c, err := cursorKey(k, byID, q.after)
+			if err != nil {
+				return nil, err
+			}
+			start = sort.Search(n, func(j int) bool { return dir*compareKeys(k, byID, keyAt(j), c) > 0 })
+		}
+		j := start
+		for ; j < n && len(got) < q.limit; j++ {
+			if match(at(j)) {
+				got = append(got, j)
+			}
+		}
+		hasNext = anyMatch(j, n, 1)
+		hasPrev = anyMatch(start-1, -1, -1)
 	}
-	p := &page[T]{rows: matched[start:end]}
-	if start < end {
-		cursor := func(i int) []any {
-			if byID {
-				return []any{keys[i].id}
-			}
-			v, _ := sortF.get(matched[i])
-			if sortF.kind == kindInt {
-				n, _ := strconv.ParseInt(v, 10, 64)
-				return []any{n, keys[i].id}
-			}
-			return []any{v, keys[i].id}
+	p := &page[T]{rows: make([]*T, len(got))}
+	for i, j := range got {
+		p.rows[i] = at(j)
+	}
+	cursor := func(j int) []any {
+		key := keyAt(j)
+		if byID {
+			return []any{key.id}
 		}
-		if end < len(matched) {
-			p.nextKey = cursor(end - 1)
+		v, _ := sortF.get(at(j))
+		if k == kindInt {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return []any{n, key.id}
 		}
-		if start > 0 {
-			p.prevKey = cursor(start)
+		return []any{v, key.id}
+	}
+	if len(got) > 0 {
+		if hasNext {
+			p.nextKey = cursor(got[len(got)-1])
+		}
+		if hasPrev {
+			p.prevKey = cursor(got[0])
 		}
 	}
 	return p, nil

@@ -228,7 +228,7 @@ func (s *Server) createSale(c *call) {
 		return
 	}
 	now := s.clock.now()
-	s.mu.Lock()
+	s.writeLock()
 	defer s.mu.Unlock()
 	st := s.st
 	sl := &sale{CreateTime: now, TimeStamp: now, UpdateTime: now, ReceiptPreference: "printed"}
@@ -312,7 +312,7 @@ func (s *Server) updateSale(rt *route) func(*call) {
 			return
 		}
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		st := s.st
 		orig := st.sales.byID[rt.id]
@@ -412,7 +412,7 @@ func (s *Server) updateSale(rt *route) func(*call) {
 func (s *Server) deleteSale(rt *route) func(*call) {
 	return func(c *call) {
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		sl := s.st.sales.byID[rt.id]
 		if sl == nil {
@@ -429,7 +429,7 @@ func (s *Server) deleteSale(rt *route) func(*call) {
 func (s *Server) deleteSaleLine(rt *route) func(*call) {
 	return func(c *call) {
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		st := s.st
 		l := st.saleLines.byID[rt.id]
@@ -463,7 +463,7 @@ func (s *Server) refundSale(rt *route) func(*call) {
 			return
 		}
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		st := s.st
 		orig := st.sales.byID[rt.id]

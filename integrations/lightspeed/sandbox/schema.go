@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,42 +19,93 @@ const (
 
 // field is one scalar member of an entity on the wire. get returns false
 // when the value is null, and the field is then omitted, as the API does.
+// app appends the quoted JSON value straight into a buffer: rendering a
+// page calls it thousands of times, so it avoids get's string allocation.
 type field[T any] struct {
 	name string
 	kind kind
 	get  func(*T) (string, bool)
+	app  func(b []byte, t *T) ([]byte, bool)
+	// unix, for timestamps, reads the value as Unix seconds (the wire's
+	// resolution) so filters and sorts compare numbers, not strings.
+	unix func(*T) (int64, bool)
+	// member is the pre-encoded `"name":` prefix.
+	member []byte
 }
 
 func intField[T any](name string, f func(*T) int) field[T] {
-	return field[T]{name, kindInt, func(t *T) (string, bool) { return itoa(f(t)), true }}
+	return field[T]{name: name, kind: kindInt,
+		get: func(t *T) (string, bool) { return itoa(f(t)), true },
+		app: func(b []byte, t *T) ([]byte, bool) {
+			b = append(b, '"')
+			b = strconv.AppendInt(b, int64(f(t)), 10)
+			return append(b, '"'), true
+		}}
 }
 
 func strField[T any](name string, f func(*T) string) field[T] {
-	return field[T]{name, kindString, func(t *T) (string, bool) { return f(t), true }}
+	return field[T]{name: name, kind: kindString,
+		get: func(t *T) (string, bool) { return f(t), true },
+		app: func(b []byte, t *T) ([]byte, bool) { return appendJSONString(b, f(t)), true }}
 }
 
 // optStrField omits the field when the value is empty (a null column).
 func optStrField[T any](name string, f func(*T) string) field[T] {
-	return field[T]{name, kindString, func(t *T) (string, bool) { v := f(t); return v, v != "" }}
+	return field[T]{name: name, kind: kindString,
+		get: func(t *T) (string, bool) { v := f(t); return v, v != "" },
+		app: func(b []byte, t *T) ([]byte, bool) {
+			v := f(t)
+			if v == "" {
+				return b, false
+			}
+			return appendJSONString(b, v), true
+		}}
 }
 
 func boolField[T any](name string, f func(*T) bool) field[T] {
-	return field[T]{name, kindBool, func(t *T) (string, bool) { return fmtBool(f(t)), true }}
+	return field[T]{name: name, kind: kindBool,
+		get: func(t *T) (string, bool) { return fmtBool(f(t)), true },
+		app: func(b []byte, t *T) ([]byte, bool) {
+			if f(t) {
+				return append(b, `"true"`...), true
+			}
+			return append(b, `"false"`...), true
+		}}
 }
 
 func decField[T any](name string, f func(*T) dec) field[T] {
-	return field[T]{name, kindDec, func(t *T) (string, bool) { return f(t).String(), true }}
+	return field[T]{name: name, kind: kindDec,
+		get: func(t *T) (string, bool) { return f(t).String(), true },
+		app: func(b []byte, t *T) ([]byte, bool) {
+			b = append(b, '"')
+			b = f(t).appendTo(b)
+			return append(b, '"'), true
+		}}
 }
 
 // timeField omits zero times (null columns such as an unset dob).
 func timeField[T any](name string, f func(*T) time.Time) field[T] {
-	return field[T]{name, kindTime, func(t *T) (string, bool) {
-		v := f(t)
-		if v.IsZero() {
-			return "", false
-		}
-		return fmtTime(v), true
-	}}
+	return field[T]{name: name, kind: kindTime,
+		get: func(t *T) (string, bool) {
+			v := f(t)
+			if v.IsZero() {
+				return "", false
+			}
+			return fmtTime(v), true
+		},
+		app: func(b []byte, t *T) ([]byte, bool) {
+			v := f(t)
+			if v.IsZero() {
+				return b, false
+			}
+			b = append(b, '"')
+			b = v.UTC().AppendFormat(b, wireTime)
+			return append(b, '"'), true
+		},
+		unix: func(t *T) (int64, bool) {
+			v := f(t)
+			return v.Unix(), !v.IsZero()
+		}}
 }
 
 // relSet is the set of relations a request loads, by dotted name relative
@@ -120,6 +172,7 @@ func (r *resource[T]) init() *resource[T] {
 	r.byName = make(map[string]int, len(r.fields))
 	for i, f := range r.fields {
 		r.byName[f.name] = i
+		r.fields[i].member = append(appendJSONString(nil, f.name), ':')
 	}
 	return r
 }
@@ -175,8 +228,16 @@ func (r *resource[T]) writeWith(st *store, t *T, loaded relSet, w *jw, tail func
 	w.beginObj()
 	for i := range r.fields {
 		f := &r.fields[i]
-		if v, ok := f.get(t); ok {
-			w.kv(f.name, v)
+		mark := len(w.b)
+		if w.comma {
+			w.b = append(w.b, ',')
+		}
+		w.b = append(w.b, f.member...)
+		var ok bool
+		if w.b, ok = f.app(w.b, t); ok {
+			w.comma = true
+		} else {
+			w.b = w.b[:mark] // null: omit the member
 		}
 	}
 	if r.always != nil {

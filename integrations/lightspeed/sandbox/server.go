@@ -76,8 +76,36 @@ type Server struct {
 	faults  *faults
 	stats   *statsCollector
 
-	mu sync.RWMutex // guards st
-	st *store
+	mu      sync.RWMutex // guards st
+	st      *store
+	version uint64    // bumped on every write, under mu; keys sorts
+	sorts   sortCache // sorted indexes for the current version
+
+	bufs sync.Pool // *jw response buffers for list pages
+}
+
+// writeLock takes the store lock for a write and invalidates sorted
+// indexes. Writers release it with s.mu.Unlock.
+func (s *Server) writeLock() {
+	s.mu.Lock()
+	s.version++
+}
+
+func (s *Server) getBuf() *jw {
+	if w, ok := s.bufs.Get().(*jw); ok {
+		return w
+	}
+	return &jw{b: make([]byte, 0, 64<<10)}
+}
+
+// putBuf recycles a buffer once its response has been written; very large
+// ones are dropped so one huge page does not pin memory.
+func (s *Server) putBuf(w *jw) {
+	if cap(w.b) > 4<<20 {
+		return
+	}
+	w.b, w.comma = w.b[:0], false
+	s.bufs.Put(w)
 }
 
 // New returns a Server configured by opts, seeded if opts.Seed is set.

@@ -102,6 +102,14 @@ func (w *jw) collection(n int, item func(i int)) {
 	w.endArr()
 }
 
+// plainByte marks ASCII bytes that need no escaping.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '/'
+	}
+	return t
+}()
+
 // appendJSONString quotes s the way the API's PHP encoder does: "/" is
 // escaped as "\/" (json_encode's default), non-ASCII is written as UTF-8.
 func appendJSONString(b []byte, s string) []byte {
@@ -109,6 +117,10 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainByte[c] {
+			i++
+			continue
+		}
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
@@ -124,10 +136,6 @@ func appendJSONString(b []byte, s string) []byte {
 				continue
 			}
 			i += size
-			continue
-		}
-		if c >= 0x20 && c != '"' && c != '\\' && c != '/' {
-			i++
 			continue
 		}
 		b = append(b, s[start:i]...)
@@ -232,21 +240,36 @@ func (d dec) roundCents() dec {
 
 // String prints the decimal the way the API does: no trailing zeros and no
 // trailing point ("20", "317.1", "0.0825").
-func (d dec) String() string {
+func (d dec) String() string { return string(d.appendTo(nil)) }
+
+func (d dec) appendTo(b []byte) []byte {
 	v := int64(d)
-	neg := v < 0
-	if neg {
+	if v < 0 {
+		b = append(b, '-')
 		v = -v
 	}
-	s := strconv.FormatInt(v/decScale, 10)
-	if f := v % decScale; f != 0 {
-		fs := strconv.FormatInt(f+decScale, 10)[1:]
-		s += "." + strings.TrimRight(fs, "0")
+	b = strconv.AppendInt(b, v/decScale, 10)
+	f := v % decScale
+	if f == 0 {
+		return b
 	}
-	if neg {
-		return "-" + s
+	b = append(b, '.')
+	digits := 7
+	for f%10 == 0 {
+		f /= 10
+		digits--
 	}
-	return s
+	start := len(b)
+	b = strconv.AppendInt(b, f, 10)
+	if pad := digits - (len(b) - start); pad > 0 {
+		// Left-pad the fraction with zeros ("0.05" has f = 5, digits 2).
+		b = append(b, make([]byte, pad)...)
+		copy(b[start+pad:], b[start:len(b)-pad])
+		for i := range pad {
+			b[start+i] = '0'
+		}
+	}
+	return b
 }
 
 func (d dec) float() float64 { return float64(d) / decScale }

@@ -575,7 +575,7 @@ func (s *Server) createCustomer(c *call) {
 		return
 	}
 	now := s.clock.now()
-	s.mu.Lock()
+	s.writeLock()
 	defer s.mu.Unlock()
 	st := s.st
 	// New customers opt out of email, phone and mail unless told otherwise.
@@ -598,7 +598,7 @@ func (s *Server) updateCustomer(rt *route) func(*call) {
 			return
 		}
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		st := s.st
 		cu := st.customers.byID[rt.id]
@@ -619,7 +619,7 @@ func (s *Server) updateCustomer(rt *route) func(*call) {
 func (s *Server) deleteCustomer(rt *route) func(*call) {
 	return func(c *call) {
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		cu := s.st.customers.byID[rt.id]
 		if cu == nil {
@@ -636,7 +636,7 @@ func (s *Server) deleteCustomer(rt *route) func(*call) {
 func (s *Server) anonymizeCustomer(rt *route) func(*call) {
 	return func(c *call) {
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		cu := s.st.customers.byID[rt.id]
 		if cu == nil {
@@ -675,7 +675,7 @@ func (s *Server) createCustomerType(c *call) {
 		c.fail(err)
 		return
 	}
-	s.mu.Lock()
+	s.writeLock()
 	defer s.mu.Unlock()
 	ct := &customerType{}
 	if err := applyCustomerType(ct, b, "created"); err != nil {
@@ -694,7 +694,7 @@ func (s *Server) updateCustomerType(rt *route) func(*call) {
 			c.fail(err)
 			return
 		}
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		ct := s.st.customerTypes.byID[rt.id]
 		if ct == nil {
@@ -715,7 +715,7 @@ func (s *Server) updateCustomerType(rt *route) func(*call) {
 // entities DELETE removes); customers of that type fall back to none.
 func (s *Server) deleteCustomerType(rt *route) func(*call) {
 	return func(c *call) {
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		st := s.st
 		ct := st.customerTypes.byID[rt.id]
@@ -781,7 +781,7 @@ func (s *Server) createCustomField(c *call) {
 		return
 	}
 	now := s.clock.now()
-	s.mu.Lock()
+	s.writeLock()
 	defer s.mu.Unlock()
 	cf := &customField{TimeStamp: now}
 	if err := applyCustomField(cf, b, "created", true); err != nil {
@@ -801,7 +801,7 @@ func (s *Server) updateCustomField(rt *route) func(*call) {
 			return
 		}
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		cf := s.st.customFields.byID[rt.id]
 		if cf == nil {
@@ -823,7 +823,7 @@ func (s *Server) updateCustomField(rt *route) func(*call) {
 func (s *Server) deleteCustomField(rt *route) func(*call) {
 	return func(c *call) {
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		cf := s.st.customFields.byID[rt.id]
 		if cf == nil {
@@ -869,7 +869,7 @@ func (s *Server) createChoice(rt *route) func(*call) {
 			return
 		}
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		st := s.st
 		cf := st.customFields.byID[rt.parent]
@@ -905,7 +905,7 @@ func (s *Server) updateChoice(rt *route) func(*call) {
 			return
 		}
 		now := s.clock.now()
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		st := s.st
 		ch := s.res.choice.find(st, rt.parent, rt.id)
@@ -936,7 +936,7 @@ func (s *Server) updateChoice(rt *route) func(*call) {
 // deleteChoice deletes a choice; the last choice of a field cannot go.
 func (s *Server) deleteChoice(rt *route) func(*call) {
 	return func(c *call) {
-		s.mu.Lock()
+		s.writeLock()
 		defer s.mu.Unlock()
 		st := s.st
 		ch := s.res.choice.find(st, rt.parent, rt.id)
