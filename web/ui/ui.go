@@ -1,0 +1,173 @@
+// Package ui holds Tandem's HTML as templ components. Every component is a
+// pure function of a view model shaped like its screen: handlers in package
+// web build the view models from domain values, and nothing here does I/O or
+// knows about Echo, the database or sessions.
+//
+// Pages are rendered as a body component inside Layout, which draws the
+// chrome (header, navigation, flash messages) from a Page.
+package ui
+
+// Page is what the layout needs around every screen.
+type Page struct {
+	Title         string // the screen's name; the layout appends " · Tandem"
+	StylesheetURL string
+	LogoURL       string
+	HomeURL       string
+	Viewer        *Viewer // nil when nobody is logged in
+	Nav           []NavItem
+	Flashes       []Flash
+	LoginURL      string
+	SignUpURL     string
+	LogoutURL     string
+	CSRF          string // for the log-out form in the header
+	Narrow        bool   // a single narrow column, for forms such as log-in
+}
+
+// Viewer is the logged-in person as the layout shows them.
+type Viewer struct {
+	Email      string
+	TenantName string // the tenant being worked on; empty when none
+	IsStaff    bool
+}
+
+// NavItem is one link in the header's navigation.
+type NavItem struct {
+	Label   string
+	URL     string
+	Current bool
+}
+
+// FlashKind selects a flash message's colour and role.
+type FlashKind string
+
+// Flash kinds.
+const (
+	FlashSuccess FlashKind = "success"
+	FlashInfo    FlashKind = "info"
+	FlashError   FlashKind = "error"
+)
+
+// Flash is a one-time message carried across a redirect.
+type Flash struct {
+	Kind    FlashKind
+	Message string
+}
+
+// Field is one labelled form input with its value and error.
+type Field struct {
+	Name         string
+	Label        string
+	Type         string // "text", "email", "password"
+	Value        string // never set for passwords
+	Error        string // shown under the input and marks it invalid
+	Hint         string
+	Autocomplete string
+	MinLength    int
+	Autofocus    bool
+}
+
+// SignUpForm is the sign-up page.
+type SignUpForm struct {
+	Action       string
+	CSRF         string
+	Error        string // a problem with the form as a whole
+	BusinessName Field
+	Email        Field
+	Password     Field
+	LoginURL     string
+}
+
+// LoginForm is the log-in page.
+type LoginForm struct {
+	Action    string
+	CSRF      string
+	Error     string // wrong credentials or throttling
+	Email     Field
+	Password  Field
+	SignUpURL string
+}
+
+// Dashboard is a tenant's home screen.
+type Dashboard struct {
+	TenantName  string
+	Role        string
+	Connections []ConnectionState
+	Switcher    *Switcher // nil unless the viewer belongs to several tenants
+	// NoTenant is set for a user who belongs to no tenant (support staff,
+	// typically); the other fields are then empty.
+	NoTenant bool
+	StaffURL string // set for staff, to point them to the console
+}
+
+// ConnectionState is one provider's line on the dashboard.
+type ConnectionState struct {
+	Provider string // "lightspeed": a stable hook for tests and styling
+	Name     string // "Lightspeed"
+	Status   string // "not_connected", "connected", …: the CSS class
+	Label    string // "not connected"
+	Account  string // the connected account's name, when there is one
+}
+
+// Switcher lets a member of several tenants pick which one to work on.
+type Switcher struct {
+	Action  string
+	CSRF    string
+	Options []TenantOption
+}
+
+// TenantOption is one tenant in the switcher.
+type TenantOption struct {
+	ID      string
+	Name    string
+	Role    string
+	Current bool
+}
+
+// StaffTenants is the staff console's list of every tenant.
+type StaffTenants struct {
+	Tenants []StaffTenantRow
+}
+
+// StaffTenantRow is one tenant in the staff list.
+type StaffTenantRow struct {
+	Name       string
+	URL        string
+	Created    string // already formatted
+	OwnerEmail string
+	Members    int
+}
+
+// StaffTenant is the staff view of one tenant.
+type StaffTenant struct {
+	Name        string
+	ID          string
+	Created     string
+	Connections []ConnectionState
+	Members     []MemberRow
+	Audit       []AuditRow
+	BackURL     string
+}
+
+// MemberRow is one member of a tenant.
+type MemberRow struct {
+	Email string
+	Role  string
+	Since string
+}
+
+// AuditRow is one audit log entry.
+type AuditRow struct {
+	When   string
+	Actor  string
+	Action string
+	IP     string
+}
+
+// ErrorPage explains a failed request without its internals.
+type ErrorPage struct {
+	Status    int
+	Heading   string
+	Message   string
+	RequestID string // quoted so support can find the log line
+	HomeURL   string
+}
