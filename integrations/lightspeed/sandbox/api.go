@@ -18,6 +18,7 @@ type call struct {
 	body    []byte
 	base    string
 	account int
+	legacy  bool // V2 path (/API/Account/...)
 }
 
 // endpoint is the read side of a resource, independent of its row type.
@@ -25,11 +26,13 @@ type endpoint interface {
 	list(c *call, parent int)
 	get(c *call, parent, id int)
 	relCost(names []string, list bool) float64
+	canSort(field string) bool
 }
 
 // route is a resolved API path.
 type route struct {
 	name    string // resource path for stats, e.g. "Customer/CustomField"
+	legacy  bool   // V2 path
 	account int    // account id in the path; 0 for account-less routes
 	ep      endpoint
 	parent  int
@@ -90,7 +93,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, aerr)
 		return
 	}
-	c := &call{s: s, w: w, r: r, base: s.baseURL(r), account: tok.acct}
+	c := &call{s: s, w: w, r: r, base: s.baseURL(r), account: tok.acct, legacy: rt.legacy}
 	params, err := parseOrderedQuery(r.URL.RawQuery)
 	if err != nil {
 		writeAPIError(w, err.(*apiError))
@@ -206,8 +209,10 @@ func (s *Server) resolve(r *http.Request) (*route, *apiError) {
 		return &route{name: "Session", special: s.session}, nil
 	}
 	rest, ok := strings.CutPrefix(p, "/API/V3/Account/")
+	legacy := false
 	if !ok {
 		rest, ok = strings.CutPrefix(p, "/API/Account/")
+		legacy = true
 	}
 	if !ok {
 		return nil, notFound
@@ -225,7 +230,7 @@ func (s *Server) resolve(r *http.Request) (*route, *apiError) {
 	if rt == nil {
 		return nil, notFound
 	}
-	rt.account = acct
+	rt.account, rt.legacy = acct, legacy
 	return rt, nil
 }
 
@@ -393,9 +398,13 @@ func (c *call) loadRelationsParam() []string {
 }
 
 func (r *resource[T]) list(c *call, parent int) {
-	q, err := parseListQuery(c.params)
+	q, err := parseListQuery(c.params, c.legacy)
 	if err != nil {
 		c.fail(err)
+		return
+	}
+	if q.legacy && !q.count {
+		r.listLegacy(c, parent, q)
 		return
 	}
 	loaded, err := resolveRelations(r, q.relNames)
@@ -429,6 +438,44 @@ func (r *resource[T]) list(c *call, parent int) {
 	if len(p.rows) > 0 {
 		w.key(r.name)
 		w.collection(len(p.rows), func(i int) { r.write(st, p.rows[i], loaded, w) })
+	}
+	w.endObj()
+	writeJSON(c.w, http.StatusOK, w.b)
+}
+
+// listLegacy serves a V2 list: offset pagination with
+// {"count","offset","limit"} attributes and no cursors.
+func (r *resource[T]) listLegacy(c *call, parent int, q *listQuery) {
+	loaded, err := resolveRelations(r, q.relNames)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.s.mu.RLock()
+	defer c.s.mu.RUnlock()
+	st := c.s.st
+	rows := r.rows(st, parent)
+	all := *q
+	all.limit = len(rows) + 1
+	p, err := runQuery(st, r, rows, &all, loaded, &c.s.sorts, c.s.version, r.name+"/"+itoa(parent))
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	total := len(p.rows)
+	page := p.rows[min(q.offset, total):min(q.offset+q.limit, total)]
+	w := c.s.getBuf()
+	defer c.s.putBuf(w)
+	w.beginObj()
+	w.key("@attributes")
+	w.beginObj()
+	w.kv("count", itoa(total))
+	w.kv("offset", itoa(q.offset))
+	w.kv("limit", itoa(q.limit))
+	w.endObj()
+	if len(page) > 0 {
+		w.key(r.name)
+		w.collection(len(page), func(i int) { r.write(st, page[i], loaded, w) })
 	}
 	w.endObj()
 	writeJSON(c.w, http.StatusOK, w.b)
@@ -479,6 +526,10 @@ func (r *resource[T]) respondOne(c *call, status, parent, id int, loaded relSet)
 
 func notFound(entity string, id int) *apiError {
 	return &apiError{http.StatusNotFound, entity + " " + itoa(id) + " not found.", "Exception"}
+}
+
+func (r *resource[T]) canSort(field string) bool {
+	return field == r.idField || r.sortableField(field)
 }
 
 // relCost prices load_relations per the 2026 model: 0.1 per to-one and

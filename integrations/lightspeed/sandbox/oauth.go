@@ -248,7 +248,7 @@ func writeUnauthorized(w http.ResponseWriter, hint string) {
 		"The resource owner or authorization server denied the request.", hint})
 }
 
-var (
+const (
 	errInvalidGrantDesc   = "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
 	errInvalidRequestDesc = "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed."
 )

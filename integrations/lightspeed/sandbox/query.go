@@ -90,11 +90,34 @@ type listQuery struct {
 	archived  string
 	filters   []rawFilter
 	ors       [][]rawFilter
+	// legacy marks a V2 request (/API/Account/...): offset pagination with
+	// count/offset/limit attributes, orderby and orderby_desc.
+	legacy bool
+	offset int
 }
 
-func parseListQuery(params []queryParam) (*listQuery, error) {
-	q := &listQuery{params: params, limit: 100, archived: "false"}
+func parseListQuery(params []queryParam, legacy bool) (*listQuery, error) {
+	q := &listQuery{params: params, limit: 100, archived: "false", legacy: legacy}
 	for _, p := range params {
+		if legacy {
+			switch p.key {
+			case "offset":
+				n, err := strconv.Atoi(p.value)
+				if err != nil || n < 0 {
+					return nil, badRequest("offset must be a non-negative integer, got %q.", p.value)
+				}
+				q.offset = n
+				continue
+			case "orderby":
+				q.sortField, q.sortSet = p.value, true
+				continue
+			case "orderby_desc":
+				q.desc = p.value == "1" || p.value == "true"
+				continue
+			case "sort", "after", "before":
+				return nil, badRequest("%s is not supported by API V2; use offset and orderby.", p.key)
+			}
+		}
 		switch p.key {
 		case "load_relations":
 			names, err := parseLoadRelations(p.value)
@@ -667,7 +690,16 @@ func runQuery[T any](st *store, r *resource[T], rows []*T, q *listQuery, loaded 
 
 	var sortF *field[T]
 	byID := true
-	if q.sortField != "" && q.sortField != r.idField {
+	if q.legacy && q.sortField != "" {
+		// V2 orderby accepts any field (non-sortable ones just cost more).
+		f, ok := r.field(q.sortField)
+		if !ok {
+			return nil, badRequest("Invalid orderby field %q for %s. Allowed fields: %s.", q.sortField, r.name, strings.Join(r.fieldNames(), ", "))
+		}
+		if q.sortField != r.idField {
+			sortF, byID = f, false
+		}
+	} else if q.sortField != "" && q.sortField != r.idField {
 		if !r.sortableField(q.sortField) {
 			return nil, badRequest("Invalid sort field %q for %s. Allowed sort fields: %s.", q.sortField, r.name, strings.Join(r.sortable, ", "))
 		}

@@ -316,3 +316,64 @@ func it0(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
 }
+
+func TestLegacyV2OffsetPaging(t *testing.T) {
+	t.Parallel()
+	e := filterEnv(t)
+	m := e.getJSON("/API/Account/"+acct+"/Customer.json?limit=2&offset=1&orderby=lastName&orderby_desc=1", http.StatusOK)
+	if diff := cmp.Diff(map[string]any{"count": "5", "offset": "1", "limit": "2"}, m["@attributes"]); diff != "" {
+		t.Errorf("V2 @attributes (-want +got):\n%s", diff)
+	}
+	// lastName descending: Núñez, Ng, Lovelace, Lind, 100%.
+	if diff := cmp.Diff([]string{"3", "1"}, ids(many(m["Customer"]), "customerID")); diff != "" {
+		t.Errorf("V2 page (-want +got):\n%s", diff)
+	}
+	resp, _ := e.do(http.MethodGet, "/API/Account/"+acct+"/Customer.json?offset=2000&orderby=company", "")
+	if got := resp.Header.Get("X-LS-API-Request-Cost"); got != "6" {
+		t.Errorf("V2 cost with offset 2000 and a non-sortable orderby = %s, want 1 + 1 + 4 = 6", got)
+	}
+	resp, body := e.do(http.MethodGet, "/API/Account/"+acct+"/Customer.json?after=WzJd", "")
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("V3 cursor on a V2 path: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestConcurrentReadsAndWrites(t *testing.T) {
+	t.Parallel()
+	e := seeded(t, 8, 2, 200, 200)
+	done := make(chan struct{})
+	errs := make(chan string, 64)
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 25 {
+				var resp *http.Response
+				switch g {
+				case 0:
+					resp, _ = e.do(http.MethodPost, "Customer.json", `{"firstName":"Zz`+itoa(i)+`"}`)
+				case 1:
+					resp, _ = e.do(http.MethodPut, "Customer/"+itoa(1+i)+".json", `{"title":"t`+itoa(i)+`"}`)
+				case 2:
+					resp, _ = e.do(http.MethodGet, "Customer.json?sort=timeStamp&limit=50&load_relations=all", "")
+				default:
+					resp, _ = e.do(http.MethodGet, `Sale.json?sort=-updatetime&load_relations=["SaleLines","Customer"]`, "")
+				}
+				if resp.StatusCode != http.StatusOK {
+					errs <- resp.Status
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	close(errs)
+	for s := range errs {
+		t.Error(s)
+	}
+	// The sorted index sees every write.
+	m := e.getJSON("Customer.json?sort=timeStamp&firstName=~%2CZz%25", http.StatusOK)
+	if n := len(many(m["Customer"])); n != 25 {
+		t.Errorf("sorted listing found %d of the 25 new customers; the sort index is stale", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -131,6 +132,15 @@ func (s *Server) requestCost(method string, rt *route, params []queryParam, body
 			}
 		case "or":
 			cost += orCost(p.value)
+		case "offset":
+			// Legacy V2 offset pagination is priced per record skipped.
+			if n, err := strconv.Atoi(p.value); err == nil && n > 0 && rt != nil && rt.legacy {
+				cost += 0.0005 * float64(n)
+			}
+		case "orderby":
+			if rt != nil && rt.legacy && rt.ep != nil && !rt.ep.canSort(p.value) {
+				cost += 4
+			}
 		}
 	}
 	if write && len(body) > 0 {
