@@ -285,35 +285,6 @@ func (m *nested[T]) UnmarshalJSON(b []byte) error {
 // or a one-element array.
 type one[T any] struct{ p **T }
 
-func (o one[T]) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if isNull(b) {
-		*o.p = nil
-		return nil
-	}
-	if b[0] == '[' {
-		var s many[T]
-		if err := s.UnmarshalJSON(b); err != nil {
-			return err
-		}
-		if len(s) == 0 {
-			*o.p = nil
-			return nil
-		}
-		*o.p = &s[0]
-		return nil
-	}
-	if b[0] != '{' {
-		return errors.New("want an object, got " + kindOf(b))
-	}
-	v := new(T)
-	if err := json.Unmarshal(b, v); err != nil {
-		return err
-	}
-	*o.p = v
-	return nil
-}
-
 func truncate(s string) string {
 	const max = 40
 	if len(s) > max {

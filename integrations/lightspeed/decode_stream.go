@@ -251,7 +251,10 @@ func decodeFrom(entity string, dec *jsontext.Decoder, w any) error {
 }
 
 func (l link) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	if null, err := peekNullish(dec); null {
+	if k := dec.PeekKind(); k != '{' {
+		// A bare href string, "" or null.
+		href, err := readScalar(dec)
+		*l.p = href
 		return err
 	}
 	var v struct {

@@ -303,6 +303,25 @@ func TestDecodeCustomFieldChoiceValue(t *testing.T) {
 	}
 }
 
+func TestDecodeCustomFieldDefault(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ json, want string }{
+		{`{"customFieldID":"1","type":"string","name":"Stylist","default":"Ana"}`, `"Ana"`},
+		{`{"customFieldID":"1","type":"boolean","default":true}`, `true`},
+		{`{"customFieldID":"1","type":"single_choice","default":{"customFieldChoiceID":"2"}}`, `{"customFieldChoiceID":"2"}`},
+		{`{"customFieldID":"1","type":"string"}`, ``},
+	}
+	for _, tt := range tests {
+		var f CustomField
+		if err := json.Unmarshal([]byte(tt.json), &f); err != nil {
+			t.Fatalf("%s: %v", tt.json, err)
+		}
+		if string(f.Default) != tt.want || f.CustomFieldID != 1 {
+			t.Errorf("%s: Default = %s, want %s", tt.json, f.Default, tt.want)
+		}
+	}
+}
+
 func TestDecodeAccountForms(t *testing.T) {
 	t.Parallel()
 	p := &page[Account]{key: "Account", bare: true}
@@ -312,6 +331,10 @@ func TestDecodeAccountForms(t *testing.T) {
 	}
 	if got := p.items[0]; got.AccountID != 120645 || got.Name != "Kit Kraft Sandbox" || got.Link != "/API/V3/Account/120645" {
 		t.Errorf("list form: %+v", got)
+	}
+	var bareHref Account
+	if err := json.Unmarshal([]byte(`{"accountID":"1","link":"/API/Account/1"}`), &bareHref); err != nil || bareHref.Link != "/API/Account/1" {
+		t.Errorf("string link: %+v, %v", bareHref, err)
 	}
 	p = &page[Account]{key: "Account", bare: true}
 	detail := `{"@attributes":{"systemCustomerID":"120645"},"status":"customer","name":"Kit Kraft","employeeCount":"3","employeeLimit":"5","defaultCurrency":{"code":"CAD","symbol":"$"}}`

@@ -52,22 +52,6 @@ func (c *Currency) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // link decodes {"@attributes":{"href":"..."}} into its href.
 type link struct{ p *string }
 
-func (l link) UnmarshalJSON(b []byte) error {
-	if isNull(b) {
-		return nil
-	}
-	var v struct {
-		Attr struct {
-			Href flexString `json:"href"`
-		} `json:"@attributes"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*l.p = string(v.Attr.Href)
-	return nil
-}
-
 // UnmarshalJSON decodes both the list form ({accountID, name, link}) and the
 // detail form, whose ID is in @attributes.systemCustomerID.
 func (a *Account) UnmarshalJSON(b []byte) error { return unmarshal(b, a) }

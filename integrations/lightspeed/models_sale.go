@@ -85,22 +85,6 @@ func (s *Sale) Channel() string {
 // metaData decodes Sale.MetaData, an object of scalar strings or "".
 type metaData struct{ p *map[string]string }
 
-func (m metaData) UnmarshalJSON(b []byte) error {
-	if isNull(b) {
-		return nil
-	}
-	var raw map[string]flexString
-	if err := decodeEntity("MetaData", b, &raw); err != nil {
-		return err
-	}
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		out[k] = string(v)
-	}
-	*m.p = out
-	return nil
-}
-
 // UnmarshalJSON decodes the API's loose wire form; see the package comment.
 func (s *Sale) UnmarshalJSON(b []byte) error { return unmarshal(b, s) }
 

@@ -143,10 +143,11 @@ func TestSandboxReadEveryResource(t *testing.T) {
 		t.Errorf("PaymentTypes.Get = %+v, %v", p, err)
 	}
 	ctypes := collect(t, c.CustomerTypes.ListIter(ctx, nil))
-	if len(ctypes) > 0 {
-		if ct, _, err := c.CustomerTypes.Get(ctx, ctypes[0].CustomerTypeID, nil); err != nil || ct.Name != ctypes[0].Name {
-			t.Errorf("CustomerTypes.Get = %+v, %v", ct, err)
-		}
+	if len(ctypes) == 0 {
+		t.Fatal("no customer types")
+	}
+	if ct, _, err := c.CustomerTypes.Get(ctx, ctypes[0].CustomerTypeID, nil); err != nil || ct.Name != ctypes[0].Name {
+		t.Errorf("CustomerTypes.Get = %+v, %v", ct, err)
 	}
 	fields := collect(t, c.CustomFields.ListIter(ctx, nil))
 	var choiceField *CustomField
