@@ -778,7 +778,8 @@ func TestSandboxBurstLimiterAbsorbed(t *testing.T) {
 
 func TestSandboxFaults(t *testing.T) {
 	t.Parallel()
-	env := newSandbox(t, sandbox.Options{})
+	// Enough retries that 20% random failures cannot exhaust them (0.2^11).
+	env := newSandbox(t, sandbox.Options{}, func(o *Options) { o.MaxRetries = 10 })
 	c, ctx := env.client, t.Context()
 
 	env.sb.SetFaults(sandbox.FaultConfig{FailNext: 3, Status: 503})
