@@ -20,7 +20,9 @@ import (
 // slices and pointers), so each model decodes through an unexported "wire"
 // struct whose fields are pointers into the model, converted to the tolerant
 // types below. The conversions are free (same underlying types) and keep the
-// models free of wrapper types.
+// models free of wrapper types. Responses are decoded in one streaming pass
+// (decode_stream.go); the encoding/json methods here serve callers that use
+// encoding/json directly and the few buffered paths.
 
 // isNull reports whether b is an absent value: null, "" or only whitespace.
 func isNull(b []byte) bool {

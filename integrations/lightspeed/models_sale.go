@@ -100,7 +100,7 @@ func (s *Sale) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		EnablePromotions      *flexBool            `json:"enablePromotions"`
 		IsTaxInclusive        *flexBool            `json:"isTaxInclusive"`
 		CreateTime            *flexTime            `json:"createTime"`
-		UpdateTime            *flexTime            `json:"updateTime"` // encoding/json also matches "updatetime"
+		UpdateTime            *flexTime            `json:"updateTime"` // names match case-insensitively, so "updatetime" too
 		CompleteTime          *flexTime            `json:"completeTime"`
 		ReferenceNumber       *flexString          `json:"referenceNumber"`
 		ReferenceNumberSource *flexString          `json:"referenceNumberSource"`
