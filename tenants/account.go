@@ -25,6 +25,7 @@ type SignUpParams struct {
 	BusinessName string
 	Email        string
 	Password     string
+	IP           string // the client's address, for the audit log
 }
 
 // NormalizeEmail returns email as Tandem stores it: trimmed and lower-case.
@@ -110,7 +111,7 @@ func (s *Store) SignUp(ctx context.Context, p SignUpParams) (Tenant, User, error
 		); err != nil {
 			return fmt.Errorf("insert membership: %w", err)
 		}
-		return audit(ctx, tx, Entry{TenantID: t.ID, ActorUserID: u.ID, ActorEmail: u.Email, Action: ActionSignUp})
+		return audit(ctx, tx, Entry{TenantID: t.ID, ActorUserID: u.ID, ActorEmail: u.Email, Action: ActionSignUp, IP: p.IP})
 	})
 	if errors.Is(err, ErrEmailTaken) {
 		return Tenant{}, User{}, ErrEmailTaken

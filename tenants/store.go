@@ -171,6 +171,30 @@ func (s *Store) Memberships(ctx context.Context, userID string) ([]Membership, e
 	return ms, nil
 }
 
+// Members returns tenantID's members, owners first, then by email.
+func (s *Store) Members(ctx context.Context, tenantID string) ([]Member, error) {
+	if !validUUID(tenantID) {
+		return []Member{}, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT u.id::text, u.email, m.role, m.created_at
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.tenant_id = $1
+		ORDER BY m.role = 'owner' DESC, u.email`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list members: %w", err)
+	}
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) {
+		var m Member
+		err := r.Scan(&m.UserID, &m.Email, &m.Role, &m.CreatedAt)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tenants: list members: %w", err)
+	}
+	return ms, nil
+}
+
 // ListTenantsForStaff returns every tenant, newest first, with its owner and
 // member count. It is for the staff console only: callers must have checked
 // that the viewer is staff.

@@ -369,6 +369,18 @@ func TestMembershipsAndStaffList(t *testing.T) {
 		t.Errorf("Memberships(bad id) = %v, %v; want none", ms, err)
 	}
 
+	members, err := f.store.Members(ctx, aTenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMembers := []tenants.Member{
+		{UserID: other.ID, Email: other.Email, Role: tenants.RoleOwner},
+		{UserID: owner.ID, Email: owner.Email, Role: tenants.RoleAdmin},
+	}
+	if diff := cmp.Diff(wantMembers, members, cmpIgnoreTime); diff != "" {
+		t.Errorf("Members (-want +got):\n%s", diff)
+	}
+
 	list, err := f.store.ListTenantsForStaff(ctx)
 	if err != nil {
 		t.Fatal(err)

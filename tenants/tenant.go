@@ -41,6 +41,14 @@ type Membership struct {
 	CreatedAt  time.Time
 }
 
+// Member is a user as seen from a tenant they belong to.
+type Member struct {
+	UserID    string
+	Email     string
+	Role      Role
+	CreatedAt time.Time // when they joined the tenant
+}
+
 // TenantSummary is one row of the staff console's tenant list.
 type TenantSummary struct {
 	ID         string

@@ -82,6 +82,8 @@ type LoginForm struct {
 	Action    string
 	CSRF      string
 	Error     string // wrong credentials or throttling
+	Notice    string // why the form is shown, e.g. "Log in to continue."
+	Next      string // where to go after logging in: a local path or ""
 	Email     Field
 	Password  Field
 	SignUpURL string

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/web/ui"
+)
+
+func (s *Server) showHome(c echo.Context) error {
+	if currentUser(c) != nil {
+		return redirect(c, s.url(routeDashboard))
+	}
+	return redirect(c, s.url(routeLogin))
+}
+
+// currentTenant returns the membership the user is working in (the one the
+// session names, else the first) and all of the user's memberships. ok is
+// false when the user belongs to no tenant.
+func (s *Server) currentTenant(c echo.Context, u *tenants.User) (cur tenants.Membership, all []tenants.Membership, ok bool, err error) {
+	all, err = s.tenants.Memberships(c.Request().Context(), u.ID)
+	if err != nil || len(all) == 0 {
+		return tenants.Membership{}, all, false, err
+	}
+	want, _ := session(c).Values[sessionTenantID].(string)
+	for _, m := range all {
+		if m.TenantID == want {
+			return m, all, true, nil
+		}
+	}
+	return all[0], all, true, nil
+}
+
+func (s *Server) showDashboard(c echo.Context) error {
+	u := currentUser(c)
+	cur, all, ok, err := s.currentTenant(c, u)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		d := ui.Dashboard{NoTenant: true}
+		if u.IsStaff {
+			d.StaffURL = s.url(routeStaffTenants)
+		}
+		return s.render(c, http.StatusOK, "Dashboard", ui.DashboardBody(d))
+	}
+	conns, err := s.connectionStates(c.Request().Context(), cur.TenantID)
+	if err != nil {
+		return err
+	}
+	d := ui.Dashboard{TenantName: cur.TenantName, Role: string(cur.Role), Connections: conns}
+	if len(all) > 1 {
+		sw := &ui.Switcher{Action: s.url(routeSwitchTenant), CSRF: s.csrfToken(c)}
+		for _, m := range all {
+			sw.Options = append(sw.Options, ui.TenantOption{ID: m.TenantID, Name: m.TenantName, Role: string(m.Role), Current: m.TenantID == cur.TenantID})
+		}
+		d.Switcher = sw
+	}
+	c.Set(ctxTenant, cur.TenantName)
+	return s.render(c, http.StatusOK, "Dashboard", ui.DashboardBody(d))
+}
+
+// switchTenant makes another of the user's tenants the current one. A
+// tenant the user does not belong to is answered as if it did not exist.
+func (s *Server) switchTenant(c echo.Context) error {
+	u := currentUser(c)
+	want := c.FormValue("tenant_id")
+	all, err := s.tenants.Memberships(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range all {
+		if m.TenantID == want {
+			session(c).Values[sessionTenantID] = m.TenantID
+			addFlash(c, ui.FlashInfo, fmt.Sprintf("You are now working on %s.", m.TenantName))
+			if err := s.saveSession(c); err != nil {
+				return err
+			}
+			return redirect(c, s.url(routeDashboard))
+		}
+	}
+	return echo.ErrNotFound
+}
+
+// providerNames are how screens name each provider.
+var providerNames = map[tenants.Provider]string{
+	tenants.ProviderLightspeed: "Lightspeed",
+	tenants.ProviderSalesforce: "Salesforce",
+}
+
+// statusLabels are how screens describe each connection state.
+var statusLabels = map[tenants.ConnectionStatus]string{
+	tenants.StatusNotConnected: "not connected",
+	tenants.StatusConnected:    "connected",
+	tenants.StatusNeedsReauth:  "needs to be reconnected",
+	tenants.StatusDisconnected: "disconnected",
+}
+
+// connectionStates returns the view of tenantID's connections.
+func (s *Server) connectionStates(ctx context.Context, tenantID string) ([]ui.ConnectionState, error) {
+	conns, err := s.tenants.Connections(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ui.ConnectionState, len(conns))
+	for i, cn := range conns {
+		out[i] = ui.ConnectionState{
+			Provider: string(cn.Provider),
+			Name:     providerNames[cn.Provider],
+			Status:   string(cn.Status),
+			Label:    statusLabels[cn.Status],
+			Account:  cn.ExternalName,
+		}
+	}
+	return out, nil
+}

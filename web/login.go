@@ -1,0 +1,77 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/web/ui"
+)
+
+// loginForm builds the log-in view model.
+func (s *Server) loginForm(c echo.Context, email, next, problem string) ui.LoginForm {
+	return ui.LoginForm{
+		Action: s.url(routeLoginSubmit),
+		CSRF:   s.csrfToken(c),
+		Error:  problem,
+		Next:   next,
+		Email: ui.Field{Name: "email", Label: "Email", Type: "email", Value: email,
+			Autocomplete: "username", Autofocus: email == ""},
+		Password:  ui.Field{Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password", Autofocus: email != ""},
+		SignUpURL: s.url(routeSignUp),
+	}
+}
+
+// localPath returns next if it is a path on this site, and "" otherwise, so
+// the log-in form cannot be used to send people to another site.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") {
+		return ""
+	}
+	return next
+}
+
+func (s *Server) showLogin(c echo.Context) error {
+	if currentUser(c) != nil {
+		return redirect(c, s.url(routeDashboard))
+	}
+	next := localPath(c.QueryParam("next"))
+	f := s.loginForm(c, "", next, "")
+	if next != "" {
+		f.Notice = "Log in to continue."
+	}
+	return s.render(c, http.StatusOK, "Log in", ui.LoginBody(f), narrow)
+}
+
+func (s *Server) logIn(c echo.Context) error {
+	email, next := c.FormValue("email"), localPath(c.FormValue("next"))
+	u, err := s.tenants.Authenticate(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
+	var throttled *tenants.ThrottledError
+	switch {
+	case errors.Is(err, tenants.ErrInvalidCredentials):
+		f := s.loginForm(c, email, next, "Incorrect email or password.")
+		return s.render(c, http.StatusUnauthorized, "Log in", ui.LoginBody(f), narrow)
+	case errors.As(err, &throttled):
+		unit := "minutes"
+		if throttled.Minutes() == 1 {
+			unit = "minute"
+		}
+		c.Response().Header().Set("Retry-After", retryAfter(throttled.RetryAfter))
+		f := s.loginForm(c, email, next, fmt.Sprintf("Too many attempts, try again in %d %s.", throttled.Minutes(), unit))
+		return s.render(c, http.StatusTooManyRequests, "Log in", ui.LoginBody(f), narrow)
+	case err != nil:
+		return err
+	}
+	if err := s.startSession(c, u, ""); err != nil {
+		return err
+	}
+	if next == "" {
+		next = s.url(routeDashboard)
+	}
+	return redirect(c, next)
+}

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/tandemsync/tandem/static"
+)
+
+// Route names, for reverse routing with url(); every route has one.
+const (
+	routeHome         = "home"
+	routeSignUp       = "signup"
+	routeSignUpSubmit = "signup.submit"
+	routeLogin        = "login"
+	routeLoginSubmit  = "login.submit"
+	routeLogout       = "logout"
+	routeDashboard    = "dashboard"
+	routeSwitchTenant = "tenant.switch"
+	routeStaffTenants = "staff.tenants"
+	routeStaffTenant  = "staff.tenant"
+	routeHealthz      = "healthz"
+	routeReadyz       = "readyz"
+	routeMetrics      = "metrics"
+	routeStatic       = "static"
+)
+
+// routes installs the middleware stack and every route. It is the one place
+// that answers "what URLs exist, and who may use them?".
+func (s *Server) routes() {
+	e := s.e
+	// Order matters. The request id comes first so every later log line
+	// carries it. observe logs and counts every request, including those
+	// that panic, because recover sits inside it and hands the panic back
+	// as an error. Sessions are loaded before the user, and the user before
+	// CSRF so that a refused form is logged with who sent it.
+	e.Use(
+		middleware.RequestID(),
+		s.observe,
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			DisableErrorHandler: true, // observe hands the error to handleError
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				s.log.ErrorContext(c.Request().Context(), "panic in handler",
+					slog.String("request_id", requestID(c)), slog.Any("panic", err), slog.String("stack", string(stack)))
+				return err
+			},
+		}),
+		s.secureHeaders,
+		s.loadSession,
+		s.loadUser,
+		s.csrf,
+	)
+
+	// Operations: no session, no CSRF, plain text.
+	e.GET("/healthz", s.healthz).Name = routeHealthz
+	e.GET("/readyz", s.readyz).Name = routeReadyz
+	e.GET("/metrics", s.metricsHandler()).Name = routeMetrics
+	e.GET(static.Prefix+"*", echo.WrapHandler(s.assets.Handler())).Name = routeStatic
+
+	// Accounts.
+	e.GET("/", s.showHome).Name = routeHome
+	e.GET("/signup", s.showSignUp).Name = routeSignUp
+	e.POST("/signup", s.signUp).Name = routeSignUpSubmit
+	e.GET("/login", s.showLogin).Name = routeLogin
+	e.POST("/login", s.logIn).Name = routeLoginSubmit
+	e.POST("/logout", s.logOut).Name = routeLogout
+
+	// A merchant's own pages: the current tenant, chosen among the user's
+	// memberships.
+	e.GET("/dashboard", s.showDashboard, s.requireUser).Name = routeDashboard
+	e.POST("/tenant", s.switchTenant, s.requireUser).Name = routeSwitchTenant
+
+	// Support staff: 404 for everyone else, so the console's existence is
+	// not advertised. Every view of a tenant is audit-logged.
+	e.GET("/staff", s.showStaffTenants, s.requireStaff).Name = routeStaffTenants
+	e.GET("/staff/tenants/:id", s.showStaffTenant, s.requireStaff).Name = routeStaffTenant
+}
+
+// stateless reports whether the matched route needs no session: operations
+// endpoints and static files are hit often and carry no user state.
+func stateless(c echo.Context) bool {
+	p := c.Path()
+	return p == "/healthz" || p == "/readyz" || p == "/metrics" || strings.HasPrefix(p, static.Prefix)
+}
+
+// url returns the path of the named route with params filled in.
+func (s *Server) url(name string, params ...any) string {
+	return s.e.Reverse(name, params...)
+}
+
+// redirect answers a form submission or a bounce with 303 See Other, so the
+// browser follows with a GET.
+func redirect(c echo.Context, to string) error {
+	return c.Redirect(http.StatusSeeOther, to)
+}

@@ -1,0 +1,145 @@
+// Package web is Tandem's web application: the Echo server, its routes,
+// middleware (sessions, CSRF, the logged-in user, staff-only areas) and the
+// handlers that turn requests into calls on the domain packages and view
+// models for package ui.
+//
+// Every route is in routes.go; every error becomes a response in errors.go.
+package web
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/gorilla/sessions"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tandemsync/tandem/static"
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/web/pgsession"
+)
+
+// Config is what the web application needs from its caller.
+type Config struct {
+	// Pool is the application database.
+	Pool *pgxpool.Pool
+	// Tenants is the account store; nil means tenants.NewStore(Pool).
+	// Tests pass one with cheap password hashing or a fake clock.
+	Tenants *tenants.Store
+	// Logger receives request logs and errors; nil means slog.Default().
+	Logger *slog.Logger
+	// BaseURL is where users reach Tandem, e.g. "https://app.tandem.example".
+	// An https URL makes cookies Secure.
+	BaseURL string
+	// SecretKey is 32 random bytes. The session and CSRF keys are derived
+	// from it with HKDF, so it can also seed other, unrelated keys.
+	SecretKey []byte
+	// Registry receives the HTTP metrics and the Go runtime and process
+	// collectors, and is what /metrics serves; nil means a new registry.
+	Registry *prometheus.Registry
+	// Ready reports whether the app can serve: the caller's check of the
+	// database and the schema version. nil means always ready.
+	Ready func(ctx context.Context) error
+}
+
+// Server is the web application. Create it with New and serve Handler.
+type Server struct {
+	e        *echo.Echo
+	log      *slog.Logger
+	tenants  *tenants.Store
+	sessions *pgsession.Store
+	assets   *static.Assets
+	csrfKey  []byte
+	secure   bool // cookies only over https
+	ready    func(ctx context.Context) error
+	metrics  *metrics
+	registry *prometheus.Registry
+}
+
+// Names of the cookies Tandem sets.
+const (
+	sessionCookie = "tandem_session"
+	csrfCookie    = "tandem_csrf"
+)
+
+// sessionMaxAge is how long a session lasts after its last save.
+const sessionMaxAge = 14 * 24 * 60 * 60
+
+// New builds the web application from cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Pool == nil {
+		return nil, errors.New("web: Config.Pool is required")
+	}
+	if len(cfg.SecretKey) != 32 {
+		return nil, fmt.Errorf("web: Config.SecretKey must be 32 bytes, got %d", len(cfg.SecretKey))
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("web: Config.BaseURL %q must be an absolute http or https URL", cfg.BaseURL)
+	}
+	s := &Server{
+		log:      cfg.Logger,
+		tenants:  cfg.Tenants,
+		secure:   base.Scheme == "https",
+		ready:    cfg.Ready,
+		registry: cfg.Registry,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.tenants == nil {
+		s.tenants = tenants.NewStore(cfg.Pool)
+	}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	if s.metrics, err = newMetrics(s.registry); err != nil {
+		return nil, err
+	}
+	if s.assets, err = static.New(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+
+	// Separate keys per purpose, so that no value signed for one use can
+	// be replayed for another.
+	sessionKey, err := hkdf.Key(sha256.New, cfg.SecretKey, nil, "tandem web session v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("web: derive session key: %w", err)
+	}
+	if s.csrfKey, err = hkdf.Key(sha256.New, cfg.SecretKey, nil, "tandem web csrf v1", 32); err != nil {
+		return nil, fmt.Errorf("web: derive csrf key: %w", err)
+	}
+	s.sessions, err = pgsession.New(cfg.Pool, sessionKey, sessions.Options{
+		Path:     "/",
+		MaxAge:   sessionMaxAge,
+		HttpOnly: true,
+		Secure:   s.secure,
+		// Lax, not Strict: the redirect back from an OAuth provider is a
+		// cross-site navigation and must still carry the session.
+		SameSite: http.SameSiteLaxMode,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+
+	s.e = echo.New()
+	s.e.HideBanner = true
+	s.e.HidePort = true
+	s.e.HTTPErrorHandler = s.handleError
+	// Trust X-Forwarded-For only from proxies on loopback or private
+	// networks: a client on the internet must not pick the address that
+	// log-in throttling counts against.
+	s.e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the application as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.e }
