@@ -49,6 +49,8 @@ type route struct {
 
 const maxBody = 1 << 20
 
+// serveAPI serves one resource-API request: fault injection, auth, rate
+// limiting, then the resource handler.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if acc := r.Header.Get("Accept"); acc != "" && !strings.Contains(acc, "json") && !strings.Contains(acc, "*/*") &&
 		(strings.Contains(acc, "xml") || !strings.HasSuffix(r.URL.Path, ".json")) {
@@ -61,32 +63,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		name = rt.name
 	}
 	s.stats.request(r.Method, name)
-
-	if f := s.faults.next(); f.latency > 0 || f.status != 0 {
-		if f.latency > 0 {
-			t := time.NewTimer(f.latency)
-			select {
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-		}
-		if f.status != 0 {
-			s.stats.fault()
-			if f.status == http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "1")
-				w.Header().Set("X-LS-API-RateLimit-Type", "api-leaky-bucket")
-				s.stats.rateLimited()
-			}
-			writeAPIError(w, &apiError{f.status, "Injected fault: the sandbox was told to fail this request.", faultClass(f.status)})
-			return
-		}
+	if s.injectFault(w, r) {
+		return
 	}
-
-	tok, herr := s.auth.authenticate(r.Header.Get("Authorization"))
-	if herr != "" {
-		writeUnauthorized(w, herr)
+	tok, hint := s.auth.authenticate(r.Header.Get("Authorization"))
+	if hint != "" {
+		writeUnauthorized(w, hint)
 		return
 	}
 	if aerr != nil {
@@ -94,48 +76,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{s: s, w: w, r: r, base: s.baseURL(r), account: tok.acct, legacy: rt.legacy}
-	params, err := parseOrderedQuery(r.URL.RawQuery)
-	if err != nil {
-		writeAPIError(w, err.(*apiError))
+	if err := c.readRequest(); err != nil {
+		writeAPIError(w, err)
 		return
 	}
-	c.params = params
-	if r.Method == http.MethodPost || r.Method == http.MethodPut {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil {
-			writeAPIError(w, badRequest("Could not read the request body."))
-			return
-		}
-		if len(body) > maxBody {
-			writeAPIError(w, &apiError{http.StatusRequestEntityTooLarge, "Request body too large.", "Exception"})
-			return
-		}
-		c.body = body
-	}
-
-	cost := s.requestCost(r.Method, rt, params, c.body)
-	d := s.limiter.take(tok.acct, tok.client, cost, s.clock.now())
-	h := w.Header()
-	h.Set("X-LS-Acct-Id", itoa(tok.acct))
-	h.Set("X-LS-OAuth-Client-Id", tok.client)
-	h.Set("X-LS-API-Bucket-Level", fmtFloat(d.level)+"/"+fmtFloat(d.size))
-	h.Set("X-LS-API-Burst-Level", itoa(d.burst)+"/"+itoa(d.burstMax))
-	h.Set("X-LS-API-Drip-Rate", fmtFloat(d.drip))
-	h.Set("X-LS-API-Request-Cost", fmtFloat(cost))
-	h.Set("Cf-Ray", s.stats.ray())
-	if d.limited != "" {
-		s.stats.rateLimited()
-		h.Set("X-LS-API-RateLimit-Type", d.limited)
-		h.Set("Retry-After", strconv.Itoa(d.retryAfter))
-		msg := "Rate limit exceeded: the leaky bucket is full. Retry after " + strconv.Itoa(d.retryAfter) + " seconds."
-		if d.limited == limitBurst {
-			msg = "Burst rate limit exceeded. Back off for at least one second."
-		}
-		writeAPIError(w, &apiError{http.StatusTooManyRequests, msg, "RateLimitExceeded"})
+	if !s.admit(w, tok, s.requestCost(r.Method, rt, c.params, c.body)) {
 		return
 	}
-	s.stats.drips(cost)
-
 	if rt.account != 0 && rt.account != tok.acct {
 		writeAPIError(w, &apiError{http.StatusForbidden, "This access token is not authorized for account " + itoa(rt.account) + ".", "Exception"})
 		return
@@ -165,6 +112,80 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		h(c)
 	}
+}
+
+// injectFault applies the configured latency and failure; it reports
+// whether it answered the request.
+func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
+	f := s.faults.next()
+	if f.latency > 0 {
+		t := time.NewTimer(f.latency)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return true
+		case <-t.C:
+		}
+	}
+	if f.status == 0 {
+		return false
+	}
+	s.stats.fault()
+	if f.status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("X-LS-API-RateLimit-Type", limitBucket)
+		s.stats.rateLimited()
+	}
+	writeAPIError(w, &apiError{f.status, "Injected fault: the sandbox was told to fail this request.", faultClass(f.status)})
+	return true
+}
+
+// readRequest parses the query string and, for POST and PUT, reads the body.
+func (c *call) readRequest() *apiError {
+	params, err := parseOrderedQuery(c.r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	c.params = params
+	if c.r.Method != http.MethodPost && c.r.Method != http.MethodPut {
+		return nil
+	}
+	body, rerr := io.ReadAll(io.LimitReader(c.r.Body, maxBody+1))
+	if rerr != nil {
+		return badRequest("Could not read the request body.")
+	}
+	if len(body) > maxBody {
+		return &apiError{http.StatusRequestEntityTooLarge, "Request body too large.", "Exception"}
+	}
+	c.body = body
+	return nil
+}
+
+// admit charges the request to its bucket and writes the rate-limit
+// headers; on refusal it writes the 429 and returns false.
+func (s *Server) admit(w http.ResponseWriter, tok tokenOwner, cost float64) bool {
+	d := s.limiter.take(tok.acct, tok.client, cost, s.clock.now())
+	h := w.Header()
+	h.Set("X-LS-Acct-Id", itoa(tok.acct))
+	h.Set("X-LS-OAuth-Client-Id", tok.client)
+	h.Set("X-LS-API-Bucket-Level", fmtFloat(d.level)+"/"+fmtFloat(d.size))
+	h.Set("X-LS-API-Burst-Level", itoa(d.burst)+"/"+itoa(d.burstMax))
+	h.Set("X-LS-API-Drip-Rate", fmtFloat(d.drip))
+	h.Set("X-LS-API-Request-Cost", fmtFloat(cost))
+	h.Set("Cf-Ray", s.stats.ray())
+	if d.limited == "" {
+		s.stats.drips(cost)
+		return true
+	}
+	s.stats.rateLimited()
+	h.Set("X-LS-API-RateLimit-Type", d.limited)
+	h.Set("Retry-After", strconv.Itoa(d.retryAfter))
+	msg := "Rate limit exceeded: the leaky bucket is full. Retry after " + strconv.Itoa(d.retryAfter) + " seconds."
+	if d.limited == limitBurst {
+		msg = "Burst rate limit exceeded. Back off for at least one second."
+	}
+	writeAPIError(w, &apiError{http.StatusTooManyRequests, msg, "RateLimitExceeded"})
+	return false
 }
 
 func faultClass(status int) string {
@@ -262,7 +283,11 @@ func (s *Server) resolveResource(segs []string) *route {
 	case "Shop":
 		return simple("Shop", res.shop)
 	case "Register":
-		return simple("Register", res.register)
+		rt := simple("Register", res.register)
+		if rt != nil && rt.hasID {
+			rt.writes = map[string]func(*call){"PUT": s.updateRegister(rt)}
+		}
+		return rt
 	case "Employee":
 		return simple("Employee", res.employee)
 	case "PaymentType":

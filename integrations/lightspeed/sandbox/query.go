@@ -34,7 +34,7 @@ type queryParam struct{ key, value string }
 
 // parseOrderedQuery splits a raw query string keeping parameter order, so
 // next/previous URLs repeat the caller's parameters as sent.
-func parseOrderedQuery(raw string) ([]queryParam, error) {
+func parseOrderedQuery(raw string) ([]queryParam, *apiError) {
 	var out []queryParam
 	for raw != "" {
 		var part string

@@ -954,3 +954,40 @@ func (s *Server) deleteChoice(rt *route) func(*call) {
 		st.choices.remove(ch.ID)
 	}
 }
+
+// updateRegister serves PUT Register/{id}: Register is GET and PUT only.
+func (s *Server) updateRegister(rt *route) func(*call) {
+	return func(c *call) {
+		b, err := c.decodeBody()
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		s.writeLock()
+		defer s.mu.Unlock()
+		reg := s.st.registers.byID[rt.id]
+		if reg == nil {
+			writeAPIError(c.w, notFound("Register", rt.id))
+			return
+		}
+		cp := *reg
+		if err := setString(b, "Register", "name", &cp.Name, 255); err != nil {
+			c.fail(err)
+			return
+		}
+		if err := setBool(b, "Register", "tipEnabled", &cp.TipEnabled); err != nil {
+			c.fail(err)
+			return
+		}
+		if err := setBool(b, "Register", "archived", &cp.Archived); err != nil {
+			c.fail(err)
+			return
+		}
+		if strings.TrimSpace(cp.Name) == "" {
+			c.fail(badRequest("Register not updated. name cannot be blank."))
+			return
+		}
+		*reg = cp
+		respondWrite(c, s.res.register, 0, reg.ID, nil, nil)
+	}
+}

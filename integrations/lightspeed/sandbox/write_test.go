@@ -113,6 +113,8 @@ func TestWriteValidation(t *testing.T) {
 		{"unknown resource", "GET", "Widget.json", "", 404, "Not found"},
 		{"non-numeric id", "GET", "Customer/abc.json", "", 404, "Not found"},
 		{"method not allowed", "DELETE", "Shop/1.json", "", 405, "Allowed"},
+		{"register is GET and PUT only", "POST", "Register.json", `{"name":"R"}`, 405, "GET"},
+		{"register without name", "PUT", "Register/1.json", `{"name":""}`, 400, "name cannot be blank"},
 		{"post to a single id", "POST", "Customer/1.json", `{}`, 405, "PUT, DELETE"},
 		{"custom field without type", "POST", "Customer/CustomField.json", `{"name":"Shoe size"}`, 400, "type cannot be blank"},
 		{"custom field bad type", "POST", "Customer/CustomField.json", `{"name":"Shoe size","type":"shoe"}`, 400, "Allowed types"},
