@@ -2,7 +2,10 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -101,7 +104,7 @@ func (c *statsCollector) snapshot() Stats {
 		}
 		out.ByResource[k] = cp
 	}
-	out.DripsSpent = float64(int64(out.DripsSpent*1e4+0.5)) / 1e4
+	out.DripsSpent = math.Round(out.DripsSpent*1e4) / 1e4 // hide float noise from summed costs
 	return out
 }
 
@@ -213,7 +216,7 @@ func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	d := json.NewDecoder(r.Body)
 	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil && err.Error() != "EOF" {
+	if err := d.Decode(v); err != nil && !errors.Is(err, io.EOF) {
 		adminError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return false
 	}

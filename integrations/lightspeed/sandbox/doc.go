@@ -27,7 +27,7 @@
 //     Sale/{id}/SaleLine, SalePayment, PaymentType and Item. Writes: Customer
 //     POST/PUT/DELETE (archives) and DELETE .../Anonymize; CustomerType
 //     POST/PUT/DELETE (deletes); CustomField POST/PUT/DELETE (archives);
-//     CustomFieldChoice POST/PUT/DELETE; Sale POST/PUT/DELETE (archives) and
+//     CustomFieldChoice POST/PUT/DELETE; Register PUT; Sale POST/PUT/DELETE (archives) and
 //     POST Sale/{id}/refund; DELETE SaleLine on open sales. Other verbs get 405.
 //   - Wire format: every scalar a string, decimals without trailing zeros,
 //     "0" for unset foreign keys, "+00:00" timestamps, one element collapsed

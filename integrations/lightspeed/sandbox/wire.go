@@ -102,7 +102,7 @@ func (w *jw) collection(n int, item func(i int)) {
 	w.endArr()
 }
 
-// plainByte marks ASCII bytes that need no escaping.
+// plainByte marks ASCII bytes that need no escaping (a read-only table).
 var plainByte = func() (t [256]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
 		t[c] = c != '"' && c != '\\' && c != '/'
