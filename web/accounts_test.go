@@ -53,7 +53,7 @@ func TestSignUpErrors(t *testing.T) {
 	a.signUp("Existing", "taken@shop.example")
 	tests := []struct {
 		name, business, email, password string
-		want                             map[string]string // field → error shown
+		want                            map[string]string // field → error shown
 	}{
 		{"duplicate email", "Second Shop", "Taken@Shop.example", "a good password", map[string]string{
 			"email": "An account with this email already exists. Log in instead, or use another email.",
@@ -82,7 +82,7 @@ func TestSignUpErrors(t *testing.T) {
 				t.Errorf("field errors (-want +got):\n%s", diff)
 			}
 			for field := range tt.want {
-				if inv := p.doc.Find("#" + field).AttrOr("aria-invalid", ""); inv != "true" {
+				if inv := p.doc.Find("#"+field).AttrOr("aria-invalid", ""); inv != "true" {
 					t.Errorf("input %s aria-invalid = %q; want true", field, inv)
 				}
 			}
@@ -344,4 +344,3 @@ func TestDashboardRequiresLogIn(t *testing.T) {
 		t.Errorf("GET / anonymously: at %s; want /login", p.path())
 	}
 }
-

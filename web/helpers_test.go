@@ -144,7 +144,9 @@ func (p page) status() int { return p.res.StatusCode }
 // path is where the browser ended up after redirects.
 func (p page) path() string { return p.res.Request.URL.RequestURI() }
 
-func (p page) text(sel string) string { return strings.Join(strings.Fields(p.doc.Find(sel).Text()), " ") }
+func (p page) text(sel string) string {
+	return strings.Join(strings.Fields(p.doc.Find(sel).Text()), " ")
+}
 
 func (p page) has(sel string) bool { return p.doc.Find(sel).Length() > 0 }
 

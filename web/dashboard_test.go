@@ -1,0 +1,150 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDashboardShowsConnectionState(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	tn, _ := a.signUp("Shop", "me@shop.example")
+	if _, err := a.pool.Exec(t.Context(), `
+		INSERT INTO connections (tenant_id, provider, status, external_account, external_name)
+		VALUES ($1, 'lightspeed', 'connected', '12345', 'Shop Retail')`, tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	p := a.browser().logIn("me@shop.example", "a good password")
+	got := map[string]string{}
+	p.doc.Find(".connections li").Each(func(_ int, s *goquery.Selection) {
+		got[s.AttrOr("data-provider", "")] = strings.Join(strings.Fields(s.Text()), " ")
+	})
+	want := map[string]string{
+		"lightspeed": "Lightspeed: connected Shop Retail",
+		"salesforce": "Salesforce: not connected",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("connections (-want +got):\n%s", diff)
+	}
+}
+
+func TestTenantSwitcher(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	bravo, u := a.signUp("Bravo Bikes", "me@shop.example")
+	alpha, _ := a.signUp("Alpha Apparel", "other@shop.example")
+	stranger, _ := a.signUp("Stranger Shoes", "stranger@shop.example")
+	if _, err := a.pool.Exec(t.Context(), `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'viewer')`, alpha.ID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser()
+	p := b.logIn("me@shop.example", "a good password")
+	// Memberships sort by name, and the first is current until one is picked.
+	if got := p.text("[data-testid=tenant-name]"); got != "Alpha Apparel" {
+		t.Errorf("current tenant = %q; want Alpha Apparel", got)
+	}
+	var options []string
+	p.doc.Find("[data-testid=switcher] option").Each(func(_ int, s *goquery.Selection) {
+		_, sel := s.Attr("selected")
+		options = append(options, s.AttrOr("value", "")+" "+strings.TrimSpace(s.Text())+map[bool]string{true: " *"}[sel])
+	})
+	want := []string{alpha.ID + " Alpha Apparel (viewer) *", bravo.ID + " Bravo Bikes (owner)"}
+	if diff := cmp.Diff(want, options); diff != "" {
+		t.Fatalf("switcher options (-want +got):\n%s", diff)
+	}
+
+	p = b.submit(p, "[data-testid=switcher]", map[string]string{"tenant_id": bravo.ID})
+	if p.path() != "/dashboard" || p.text("[data-testid=tenant-name]") != "Bravo Bikes" {
+		t.Errorf("after switching: at %s showing %q; want Bravo Bikes", p.path(), p.text("[data-testid=tenant-name]"))
+	}
+	if got := p.text(".flash.info"); got != "You are now working on Bravo Bikes." {
+		t.Errorf("flash = %q", got)
+	}
+	if got := b.get("/dashboard").text("[data-testid=tenant-name]"); got != "Bravo Bikes" {
+		t.Errorf("the choice did not stick: %q", got)
+	}
+
+	// Naming a tenant the user does not belong to is a 404, and changes nothing.
+	for _, id := range []string{stranger.ID, "not-a-uuid", ""} {
+		p = b.submit(b.get("/dashboard"), "[data-testid=switcher]", map[string]string{"tenant_id": id})
+		if p.status() != http.StatusNotFound {
+			t.Errorf("switch to %q: %d; want 404", id, p.status())
+		}
+	}
+	if got := b.get("/dashboard").text("[data-testid=tenant-name]"); got != "Bravo Bikes" {
+		t.Errorf("after refused switches the tenant is %q; want Bravo Bikes", got)
+	}
+}
+
+func TestStaffConsole(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	shop, _ := a.signUp("Shop", "owner@shop.example")
+	if _, err := a.store.AddStaff(t.Context(), "support@tandem.example", "staff password"); err != nil {
+		t.Fatal(err)
+	}
+
+	merchant := a.browser()
+	merchant.logIn("owner@shop.example", "a good password")
+	for name, b := range map[string]*browser{"anonymous": a.browser(), "merchant": merchant} {
+		for _, path := range []string{"/staff", "/staff/tenants/" + shop.ID} {
+			p := b.get(path)
+			if p.status() != http.StatusNotFound || p.text("[data-testid=error] h1") != "Page not found" {
+				t.Errorf("%s GET %s: %d %q; want the 404 page", name, path, p.status(), p.text("h1"))
+			}
+		}
+	}
+	if merchant.get("/dashboard").has(".site-nav a[href='/staff']") {
+		t.Error("merchant's navigation links to the staff console")
+	}
+
+	staff := a.browser()
+	p := staff.logIn("support@tandem.example", "staff password")
+	if !p.has("a[href='/staff']") {
+		t.Fatalf("staff dashboard (%s) does not point to the console", p.path())
+	}
+	p = staff.get("/staff")
+	if p.status() != http.StatusOK {
+		t.Fatalf("staff GET /staff: %d", p.status())
+	}
+	var rows [][]string
+	p.doc.Find("[data-testid=tenants] tbody tr").Each(func(_ int, tr *goquery.Selection) {
+		var row []string
+		tr.Find("td").Each(func(_ int, td *goquery.Selection) { row = append(row, strings.TrimSpace(td.Text())) })
+		rows = append(rows, row)
+	})
+	// created_at comes from the database's clock: check its shape only.
+	want := [][]string{{"Shop", "<date>", "owner@shop.example", "1"}}
+	if len(rows) == 1 && len(rows[0]) == 4 && regexp.MustCompile(`^\d{1,2} [A-Z][a-z]{2} \d{4}$`).MatchString(rows[0][1]) {
+		rows[0][1] = "<date>"
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("tenant rows (-want +got):\n%s", diff)
+	}
+	if got := p.doc.Find(".site-nav a[aria-current=page]").Text(); got != "Staff" {
+		t.Errorf("current nav item = %q; want Staff", got)
+	}
+
+	p = staff.get(p.doc.Find("[data-testid=tenants] a").AttrOr("href", ""))
+	if p.status() != http.StatusOK || p.text("[data-testid=tenant-name]") != "Shop" {
+		t.Fatalf("tenant page: %d %q", p.status(), p.text("h1"))
+	}
+	if n := a.count("audit_log", "tenant_id = $1 AND action = 'staff.view_tenant' AND actor_email = 'support@tandem.example'", shop.ID); n != 1 {
+		t.Errorf("staff views audited = %d; want 1", n)
+	}
+	if !strings.Contains(p.text("[data-testid=audit]"), "staff.view_tenant") {
+		t.Error("the tenant page's activity does not show the staff view")
+	}
+	if p := staff.get("/staff/tenants/00000000-0000-0000-0000-000000000000"); p.status() != http.StatusNotFound {
+		t.Errorf("unknown tenant: %d; want 404", p.status())
+	}
+	if p := staff.get("/staff/tenants/" + url.PathEscape("../../etc")); p.status() != http.StatusNotFound {
+		t.Errorf("junk tenant id: %d; want 404", p.status())
+	}
+}

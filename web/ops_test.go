@@ -1,0 +1,159 @@
+package web_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tandemsync/tandem/web"
+)
+
+func get(t *testing.T, url string) (int, http.Header, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, res.Header, string(body)
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	if code, _, body := get(t, a.srv.URL+"/healthz"); code != 200 || body != "ok" {
+		t.Errorf("/healthz = %d %q; want 200 ok", code, body)
+	}
+	if code, _, body := get(t, a.srv.URL+"/readyz"); code != 200 || body != "ready" {
+		t.Errorf("/readyz = %d %q; want 200 ready", code, body)
+	}
+	a.readyE = errors.New("migrations behind: database at 1, binary at 2")
+	if code, _, body := get(t, a.srv.URL+"/readyz"); code != 503 || body != "not ready: migrations behind: database at 1, binary at 2" {
+		t.Errorf("/readyz when not ready = %d %q; want 503 with the reason", code, body)
+	}
+	if code, _, body := get(t, a.srv.URL+"/healthz"); code != 200 || body != "ok" {
+		t.Errorf("/healthz while not ready = %d %q; want 200 ok", code, body)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	get(t, a.srv.URL+"/healthz")
+	get(t, a.srv.URL+"/healthz")
+	get(t, a.srv.URL+"/no/such/page")
+	a.browser().get("/login")
+	_, _, body := get(t, a.srv.URL+"/metrics")
+	for _, want := range []string{
+		`tandem_http_requests_total{method="GET",route="/healthz",status="200"} 2`,
+		`tandem_http_requests_total{method="GET",route="/login",status="200"} 1`,
+		`tandem_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`tandem_http_request_duration_seconds_bucket{method="GET",route="/login",le="+Inf"} 1`,
+		`go_goroutines `,
+		`process_resident_memory_bytes `,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+func TestPanicBecomes500AndServerKeepsServing(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.web.HandleForTest(http.MethodGet, "/boom", func(echo.Context) error { panic("kaboom: a secret detail") })
+	p := a.browser().get("/boom")
+	if p.status() != http.StatusInternalServerError {
+		t.Fatalf("/boom = %d; want 500", p.status())
+	}
+	if got := p.text("[data-testid=error] h1"); got != "Something went wrong" {
+		t.Errorf("heading = %q", got)
+	}
+	rid := p.res.Header.Get("X-Request-Id")
+	if rid == "" || !strings.Contains(p.text("[data-testid=error] code"), rid) {
+		t.Errorf("page does not quote the request id %q", rid)
+	}
+	if strings.Contains(p.doc.Text(), "kaboom") {
+		t.Error("the panic's detail reached the page")
+	}
+	logs := a.logs.String()
+	if !regexp.MustCompile(`msg="panic in handler" request_id=` + regexp.QuoteMeta(rid) + ` panic="kaboom`).MatchString(logs) {
+		t.Errorf("panic not logged with its request id:\n%s", logs)
+	}
+	if code, _, body := get(t, a.srv.URL+"/healthz"); code != 200 || body != "ok" {
+		t.Errorf("after the panic /healthz = %d %q", code, body)
+	}
+	_, _, metrics := get(t, a.srv.URL+"/metrics")
+	if !strings.Contains(metrics, `tandem_http_requests_total{method="GET",route="/boom",status="500"} 1`) {
+		t.Error("the panic's 500 was not counted")
+	}
+}
+
+func TestNotFoundPage(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	p := a.browser().get("/no/such/page")
+	if p.status() != http.StatusNotFound || p.text("[data-testid=error] h1") != "Page not found" {
+		t.Errorf("unknown page: %d %q; want the 404 page", p.status(), p.text("h1"))
+	}
+	if !p.has("link[rel=stylesheet]") {
+		t.Error("404 page is not in the layout")
+	}
+}
+
+func TestSecurityHeadersAndStatic(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	p := a.browser().get("/login")
+	for h, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+		"Cache-Control":          "no-store",
+	} {
+		if got := p.res.Header.Get(h); got != want {
+			t.Errorf("%s = %q; want %q", h, got, want)
+		}
+	}
+	if csp := p.res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("CSP = %q", csp)
+	}
+	css := p.doc.Find("link[rel=stylesheet]").AttrOr("href", "")
+	if !regexp.MustCompile(`^/static/css/app\.[0-9a-f]{12}\.css$`).MatchString(css) {
+		t.Fatalf("stylesheet URL %q is not content-hashed", css)
+	}
+	code, h, body := get(t, a.srv.URL+css)
+	if code != 200 || !strings.Contains(h.Get("Cache-Control"), "immutable") || !strings.Contains(body, "--brand") {
+		t.Errorf("GET %s = %d, Cache-Control %q", css, code, h.Get("Cache-Control"))
+	}
+	if code, _, _ := get(t, a.srv.URL+"/static/css/app.css"); code != 404 {
+		t.Errorf("unhashed stylesheet = %d; want 404", code)
+	}
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	tests := []struct {
+		name string
+		cfg  web.Config
+	}{
+		{"no pool", web.Config{SecretKey: secretKey, BaseURL: "http://x.test"}},
+		{"short key", web.Config{Pool: a.pool, SecretKey: secretKey[:16], BaseURL: "http://x.test"}},
+		{"relative base URL", web.Config{Pool: a.pool, SecretKey: secretKey, BaseURL: "/app"}},
+		{"ftp base URL", web.Config{Pool: a.pool, SecretKey: secretKey, BaseURL: "ftp://x.test"}},
+	}
+	for _, tt := range tests {
+		if _, err := web.New(tt.cfg); err == nil {
+			t.Errorf("%s: New accepted it", tt.name)
+		}
+	}
+}
