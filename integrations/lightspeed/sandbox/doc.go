@@ -16,6 +16,9 @@
 //     one stays valid until the new access token is first used (deferred
 //     revocation), at most 5 times. POST /auth/oauth/revoke kills a pair.
 //     GET /auth/oauth/introspect and /.well-known/jwks exist for debugging.
+//     The legacy /oauth/authorize.php and /oauth/access_token.php answer too;
+//     the latter refreshes without rotating and returns a scope carrying the
+//     systemuserid pseudo-scope, as before 2024.
 //     Access tokens are RS256 JWTs with acct, sub, aud, scope and fractional
 //     iat/nbf/exp, but the sandbox validates them by lookup.
 //   - API under /API/V3/Account/{accountID}/ (".json" optional): Account

@@ -265,14 +265,18 @@ func invalidClient() oauthError {
 	return oauthError{http.StatusUnauthorized, "invalid_client", "Client authentication failed", ""}
 }
 
+// serveOAuth serves the current endpoints under /auth/oauth/ and the
+// legacy /oauth/authorize.php and /oauth/access_token.php.
 func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/auth/oauth/")
+	name := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/auth"), "/oauth/")
 	s.stats.request(r.Method, "oauth/"+name)
 	switch name {
-	case "authorize":
+	case "authorize", "authorize.php":
 		s.authorize(w, r)
 	case "token":
-		s.token(w, r)
+		s.token(w, r, false)
+	case "access_token.php":
+		s.token(w, r, true)
 	case "revoke":
 		s.revoke(w, r)
 	case "introspect":
@@ -466,7 +470,11 @@ func (a *authServer) clientOK(p map[string]string) bool {
 		subtle.ConstantTimeCompare([]byte(p["client_secret"]), []byte(a.secret)) == 1
 }
 
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+// token serves the token endpoint. legacy selects the pre-2024
+// access_token.php behaviour: refresh does not rotate (only a new access
+// token is returned) and responses carry a scope with the systemuserid
+// pseudo-scope.
+func (s *Server) token(w http.ResponseWriter, r *http.Request, legacy bool) {
 	if r.Method != http.MethodPost {
 		writeOAuthError(w, oauthError{http.StatusMethodNotAllowed, "invalid_request", errInvalidRequestDesc, "The token endpoint only accepts POST"})
 		return
@@ -497,17 +505,26 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	var at *accessToken
 	var rt *refreshToken
 	var e *oauthError
-	if gt == "authorization_code" {
+	switch {
+	case gt == "authorization_code":
 		at, rt, e = s.exchangeCode(p)
-	} else {
+	case legacy:
+		at, e = s.legacyRefresh(p)
+	default:
 		at, rt, e = s.refreshGrant(p)
 	}
 	if e != nil {
 		writeOAuthError(w, *e)
 		return
 	}
-	body, _ := json.Marshal(map[string]any{"token_type": "Bearer", "expires_in": int(a.ttl / time.Second),
-		"access_token": at.token, "refresh_token": rt.token})
+	resp := map[string]any{"token_type": "Bearer", "expires_in": int(a.ttl / time.Second), "access_token": at.token}
+	if rt != nil {
+		resp["refresh_token"] = rt.token
+	}
+	if legacy {
+		resp["scope"] = at.scope + " systemuserid:1"
+	}
+	body, _ := json.Marshal(resp)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, body)
 }
@@ -590,6 +607,32 @@ func (s *Server) refreshGrant(p map[string]string) (*accessToken, *refreshToken,
 	old.uses++
 	at, rt := a.issueLocked(old.acct, old.client, old.scope, old)
 	return at, rt, nil
+}
+
+// legacyRefresh is the non-rotating refresh of access_token.php: a new
+// access token for the same refresh token, which stays valid.
+func (s *Server) legacyRefresh(p map[string]string) (*accessToken, *oauthError) {
+	tok := p["refresh_token"]
+	if tok == "" {
+		e := invalidRequest("Check the `refresh_token` parameter")
+		return nil, &e
+	}
+	a := s.auth
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old := a.refresh[tok]
+	if old == nil || old.revoked || old.client != p["client_id"] || !a.now().Before(old.expires) {
+		e := invalidGrant("The refresh token is invalid.")
+		return nil, &e
+	}
+	now := a.now()
+	at := &accessToken{acct: old.acct, client: old.client, scope: old.scope, issued: now, expires: now.Add(a.ttl), refresh: old}
+	at.token = a.signJWT(at)
+	old.access = at
+	old.expires = now.Add(refreshTTL)
+	a.access[at.token] = at
+	a.order = append(a.order, at)
+	return at, nil
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {

@@ -361,3 +361,24 @@ func TestUnauthorizedBodies(t *testing.T) {
 		errBody(t, body, "403")
 	}
 }
+
+func TestOAuthLegacyEndpointDoesNotRotate(t *testing.T) {
+	t.Parallel()
+	e := oauthEnv(t)
+	pair := e.s.MintToken()
+	v := url.Values{"grant_type": {"refresh_token"}, "client_id": {"tandem-dev"}, "client_secret": {"tandem-dev-secret"}, "refresh_token": {pair.RefreshToken}}
+	for i := range 2 {
+		resp, err := e.ts.Client().PostForm(e.ts.URL+"/oauth/access_token.php", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := decode(t, readAll(t, resp))
+		resp.Body.Close()
+		if resp.StatusCode != 200 || m["refresh_token"] != nil || m["scope"] != "employee:all systemuserid:1" {
+			t.Fatalf("legacy refresh %d: %d %v", i, resp.StatusCode, m)
+		}
+		if s, _ := e.apiStatus(m["access_token"].(string)); s != 200 {
+			t.Errorf("legacy access token refused: %d", s)
+		}
+	}
+}

@@ -235,7 +235,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(path, "/API/"):
 		s.serveAPI(sw, r)
-	case strings.HasPrefix(path, "/auth/oauth/"):
+	case strings.HasPrefix(path, "/auth/oauth/"), path == "/oauth/authorize.php", path == "/oauth/access_token.php":
 		s.serveOAuth(sw, r)
 	case path == "/.well-known/jwks":
 		s.serveJWKS(sw, r)
