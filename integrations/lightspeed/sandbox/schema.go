@@ -136,7 +136,7 @@ type relation[T any] struct {
 	nested []string
 	// nestedMany marks which nested relations are to-many, for the cost model.
 	nestedMany map[string]bool
-	// inAll is false for relations "all" does not load (CustomFieldValues).
+	// notInAll marks relations "all" does not load (CustomFieldValues).
 	notInAll bool
 	// write writes the relation member (key and value) or nothing when the
 	// relation has no row (an unset to-one foreign key).

@@ -166,8 +166,6 @@ type dec int64
 
 const decScale = 10_000_000
 
-func decFromInt(i int64) dec { return dec(i * decScale) }
-
 // cents builds a decimal from an amount in cents.
 func cents(c int64) dec { return dec(c * (decScale / 100)) }
 
@@ -271,8 +269,6 @@ func (d dec) appendTo(b []byte) []byte {
 	}
 	return b
 }
-
-func (d dec) float() float64 { return float64(d) / decScale }
 
 func fmtBool(b bool) string {
 	if b {
