@@ -3,9 +3,11 @@ package sandbox_test
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -307,5 +309,46 @@ func TestSeedExercisesQuirks(t *testing.T) {
 	}
 	if len(customers) != 500 || len(sales) != 2000 {
 		t.Errorf("seeded %d customers and %d sales, want 500 and 2000", len(customers), len(sales))
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRequestLogOneDebugLineWithoutSecrets(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEnv(t, sandbox.Options{Logger: logger, RedirectURIs: []string{redirect}})
+	pair := e.s.MintToken()
+	e.do(http.MethodGet, "Customer.json?firstName=x", "")
+	e.tokenCall("form", refreshParams(pair.RefreshToken))
+	e.admin("GET", "stats", "")
+	out := buf.String()
+	if n := strings.Count(out, "\n"); n != 3 {
+		t.Errorf("%d log lines for 3 requests:\n%s", n, out)
+	}
+	for _, secret := range []string{e.tok, pair.AccessToken, pair.RefreshToken, "tandem-dev-secret"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log contains a secret:\n%s", out)
+		}
+	}
+	if !strings.Contains(out, "level=DEBUG") || !strings.Contains(out, "status=200") {
+		t.Errorf("log lines lack level or status:\n%s", out)
 	}
 }
