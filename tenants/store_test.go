@@ -483,3 +483,23 @@ func TestThrottledErrorMinutes(t *testing.T) {
 		}
 	}
 }
+
+func TestDeleteLoginFailuresBefore(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	for range 3 {
+		if _, err := f.store.Authenticate(ctx, "who@shop.example", "x", "192.0.2.1"); !errors.Is(err, tenants.ErrInvalidCredentials) {
+			t.Fatal(err)
+		}
+		f.clock.Advance(time.Hour)
+	}
+	// Failures at +0h, +1h, +2h; now +3h. Drop those older than 90 minutes.
+	n, err := f.store.DeleteLoginFailuresBefore(ctx, f.clock.Now().Add(-90*time.Minute))
+	if err != nil || n != 2 {
+		t.Errorf("DeleteLoginFailuresBefore = %d, %v; want 2", n, err)
+	}
+	if got := f.count(t, "login_failures"); got != 1 {
+		t.Errorf("failures left = %d; want 1", got)
+	}
+}

@@ -116,6 +116,7 @@ type ValidationError struct {
 	Fields []FieldError
 }
 
+// Error lists the invalid fields and their messages.
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
@@ -155,6 +156,7 @@ type ThrottledError struct {
 	RetryAfter time.Duration // how long until an attempt will be checked again
 }
 
+// Error says how long to wait.
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("tenants: too many failed log-ins, retry after %s", e.RetryAfter.Round(time.Second))
 }

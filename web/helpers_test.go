@@ -59,7 +59,7 @@ func (c *clock) Now() time.Time {
 
 // app is a running Tandem web server on its own database.
 type app struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	web    *web.Server
 	pool   *pgxpool.Pool
@@ -71,7 +71,7 @@ type app struct {
 
 type appOption func(*web.Config)
 
-func newApp(t *testing.T, opts ...appOption) *app {
+func newApp(t testing.TB, opts ...appOption) *app {
 	t.Helper()
 	pool := dbtest.New(t)
 	a := &app{t: t, pool: pool, logs: &syncBuffer{}, clock: &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
@@ -120,7 +120,7 @@ func (a *app) signUp(name, email string) (tenants.Tenant, tenants.User) {
 
 // browser is an HTTP client with its own cookie jar: one person's browser.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	app *app
 	c   *http.Client
 }

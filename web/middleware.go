@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -116,7 +117,7 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		switch {
 		case err == nil:
 			c.Set(ctxUser, &u)
-		case err != tenants.ErrNotFound:
+		case !errors.Is(err, tenants.ErrNotFound):
 			return err
 		}
 		return next(c)
