@@ -293,7 +293,16 @@ func (s *Server) resolveResource(segs []string) *route {
 	case "PaymentType":
 		return simple("PaymentType", res.paymentType)
 	case "Item":
-		return simple("Item", res.item)
+		rt := simple("Item", res.item)
+		if rt == nil {
+			return nil
+		}
+		if rt.hasID {
+			rt.writes = map[string]func(*call){"PUT": s.updateItem(rt), "DELETE": s.deleteItem(rt)}
+		} else {
+			rt.writes = map[string]func(*call){"POST": s.createItem}
+		}
+		return rt
 	case "SalePayment":
 		return simple("SalePayment", res.salePayment)
 	case "SaleLine":
@@ -322,7 +331,9 @@ func (s *Server) resolveResource(segs []string) *route {
 			}
 			switch {
 			case segs[2] == "SaleLine" && len(segs) == 3:
-				return &route{name: "Sale/SaleLine", ep: res.saleLine, parent: saleID}
+				rt := &route{name: "Sale/SaleLine", ep: res.saleLine, parent: saleID, saleWrite: true}
+				rt.writes = map[string]func(*call){"POST": s.addSaleLine(rt)}
+				return rt
 			case segs[2] == "SaleLine" && len(segs) == 4:
 				return withID(&route{name: "Sale/SaleLine", ep: res.saleLine, parent: saleID}, segs[3])
 			case strings.EqualFold(segs[2], "refund") && len(segs) == 3:

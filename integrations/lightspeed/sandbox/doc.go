@@ -31,7 +31,8 @@
 //     POST/PUT/DELETE (archives) and DELETE .../Anonymize; CustomerType
 //     POST/PUT/DELETE (deletes); CustomField POST/PUT/DELETE (archives);
 //     CustomFieldChoice POST/PUT/DELETE; Register PUT; Sale POST/PUT/DELETE (archives) and
-//     POST Sale/{id}/refund; DELETE SaleLine on open sales. Other verbs get 405.
+//     POST Sale/{id}/refund; POST Sale/{id}/SaleLine and DELETE SaleLine on
+//     open sales; Item POST/PUT/DELETE (archives). Other verbs get 405.
 //   - Wire format: every scalar a string, decimals without trailing zeros,
 //     "0" for unset foreign keys, "+00:00" timestamps, one element collapsed
 //     to an object, "" for a loaded empty relation, null scalars omitted,

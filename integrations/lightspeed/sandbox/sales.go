@@ -528,3 +528,40 @@ func (s *Server) refundSale(rt *route) func(*call) {
 		respondWrite(c, s.res.sale, 0, ref.ID, saleDefaults, saleTail)
 	}
 }
+
+// addSaleLine serves POST Sale/{id}/SaleLine: one line (the bare SaleLine
+// object) added to an open sale. The response is the new SaleLine.
+func (s *Server) addSaleLine(rt *route) func(*call) {
+	return func(c *call) {
+		b, err := c.decodeBody()
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		now := s.clock.now()
+		s.writeLock()
+		defer s.mu.Unlock()
+		st := s.st
+		sl := st.sales.byID[rt.parent]
+		if sl == nil {
+			writeAPIError(c.w, notFound("Sale", rt.parent))
+			return
+		}
+		if sl.Completed {
+			c.fail(semantic("Sale %d is completed; lines cannot be added.", sl.ID))
+			return
+		}
+		before := len(sl.Lines)
+		cp := *sl
+		cp.Lines = slices.Clone(sl.Lines)
+		if err := addLines(st, &cp, map[string]any{"SaleLine": map[string]any(b)}, now); err != nil {
+			c.fail(err)
+			return
+		}
+		cp.recalc()
+		cp.TimeStamp, cp.UpdateTime = now, now
+		*sl = cp
+		st.attach(sl)
+		respondWrite(c, s.res.saleLine, sl.ID, sl.Lines[before].ID, nil, nil)
+	}
+}

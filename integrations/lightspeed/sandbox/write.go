@@ -991,3 +991,151 @@ func (s *Server) updateRegister(rt *route) func(*call) {
 		respondWrite(c, s.res.register, 0, reg.ID, nil, nil)
 	}
 }
+
+// ---- Item ----
+
+var itemTypes = []string{"default", "non_inventory", "serialized", "box", "serialized_assembly", "assembly"}
+
+// applyItem applies an Item payload; verb is "created" or "updated" for
+// the API's messages ("Item not created. An Item must have a description.").
+func applyItem(st *store, it *item, b body, verb string) error {
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"description", &it.Description}, {"upc", &it.UPC}, {"ean", &it.EAN}, {"customSku", &it.CustomSku}, {"itemType", &it.ItemType}} {
+		if err := setString(b, "Item", f.key, f.dst, 255); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		key string
+		dst *bool
+	}{{"tax", &it.Tax}, {"discountable", &it.Discountable}, {"archived", &it.Archived}, {"publishToEcom", &it.PublishToEcom}} {
+		if err := setBool(b, "Item", f.key, f.dst); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		key string
+		dst *int
+	}{{"categoryID", &it.CategoryID}, {"taxClassID", &it.TaxClassID}, {"modelYear", &it.ModelYear}} {
+		if err := setInt(b, "Item", f.key, f.dst); err != nil {
+			return err
+		}
+	}
+	if v, ok := b["defaultCost"]; ok {
+		d, err := asDec(v)
+		if err != nil {
+			return fieldErr("Item", "defaultCost", err)
+		}
+		it.DefaultCost, it.AvgCost = d, d
+	}
+	if v, ok := b["Prices"]; ok {
+		list, _, err := items(v, "Prices", "ItemPrice")
+		if err != nil {
+			return err
+		}
+		for _, p := range list {
+			amount, err := asDec(p["amount"])
+			if err != nil {
+				return fieldErr("ItemPrice", "amount", err)
+			}
+			useType, _ := asString(p["useType"])
+			switch useType {
+			case "Default":
+				it.Price = amount
+			case "MSRP":
+				it.MSRP = amount
+			case "Online":
+				it.OnlinePrice = amount
+			default:
+				return badRequest("Invalid ItemPrice useType %q. Allowed: Default, MSRP, Online.", useType)
+			}
+		}
+	}
+	if strings.TrimSpace(it.Description) == "" {
+		return badRequest("Item not %s. An Item must have a description.", verb)
+	}
+	if !slices.Contains(itemTypes, it.ItemType) {
+		return badRequest("Item not %s. Invalid itemType %q. Allowed: %s.", verb, it.ItemType, strings.Join(itemTypes, ", "))
+	}
+	for _, o := range st.items.rows {
+		if o.ID == it.ID {
+			continue
+		}
+		if it.UPC != "" && o.UPC == it.UPC {
+			return semantic("Item not %s. An item with UPC %s already exists.", verb, it.UPC)
+		}
+		if it.EAN != "" && o.EAN == it.EAN {
+			return semantic("Item not %s. An item with EAN %s already exists.", verb, it.EAN)
+		}
+	}
+	return nil
+}
+
+func (s *Server) createItem(c *call) {
+	b, err := c.decodeBody()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	now := s.clock.now()
+	s.writeLock()
+	defer s.mu.Unlock()
+	st := s.st
+	it := &item{ItemType: "default", Tax: true, Discountable: true, CreateTime: now, TimeStamp: now}
+	if err := applyItem(st, it, b, "created"); err != nil {
+		c.fail(err)
+		return
+	}
+	if it.MSRP == 0 {
+		it.MSRP = it.Price
+	}
+	it.ID = st.items.nextID()
+	it.SystemSku = fmt.Sprintf("21%010d", it.ID)
+	st.items.add(it.ID, it)
+	respondWrite(c, s.res.item, 0, it.ID, nil, nil)
+}
+
+func (s *Server) updateItem(rt *route) func(*call) {
+	return func(c *call) {
+		b, err := c.decodeBody()
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		now := s.clock.now()
+		s.writeLock()
+		defer s.mu.Unlock()
+		it := s.st.items.byID[rt.id]
+		if it == nil {
+			writeAPIError(c.w, notFound("Item", rt.id))
+			return
+		}
+		cp := *it
+		if err := applyItem(s.st, &cp, b, "updated"); err != nil {
+			c.fail(err)
+			return
+		}
+		cp.TimeStamp = now
+		*it = cp
+		respondWrite(c, s.res.item, 0, it.ID, nil, nil)
+	}
+}
+
+// deleteItem archives an item.
+func (s *Server) deleteItem(rt *route) func(*call) {
+	return func(c *call) {
+		now := s.clock.now()
+		s.writeLock()
+		defer s.mu.Unlock()
+		it := s.st.items.byID[rt.id]
+		if it == nil {
+			writeAPIError(c.w, notFound("Item", rt.id))
+			return
+		}
+		it.Archived = true
+		it.TimeStamp = now
+		respondWrite(c, s.res.item, 0, it.ID, nil, nil)
+	}
+}

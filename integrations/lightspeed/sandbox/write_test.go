@@ -90,6 +90,8 @@ func TestWriteValidation(t *testing.T) {
 	t.Parallel()
 	e := seeded(t, 2, 1, 2, 3)
 	dup := many(e.getJSON("Customer/CustomField/1/CustomFieldChoice.json", http.StatusOK)["CustomFieldChoice"])[0]["name"].(string)
+	upc := e.itemUPC(2)
+	completedSale := many(e.getJSON("Sale.json?completed=true&limit=1", http.StatusOK)["Sale"])[0]["saleID"].(string)
 	tests := []struct {
 		name, method, path, body string
 		status                   int
@@ -131,6 +133,10 @@ func TestWriteValidation(t *testing.T) {
 		{"credit account needs customer", "POST", "Sale.json", `{"shopID":1,"registerID":1,"employeeID":2,"SalePayments":{"SalePayment":{"amount":"1","paymentTypeID":4}}}`, 422, "requires a customer"},
 		{"future completeTime", "POST", "Sale.json", `{"shopID":1,"registerID":1,"employeeID":2,"completed":true,"completeTime":"2030-01-01T00:00:00+00:00"}`, 400, "future"},
 		{"xml accept", "GET", "Customer", "", 406, "JSON only"},
+		{"item without description", "POST", "Item.json", `{"upc":"123"}`, 400, "Item not created. An Item must have a description."},
+		{"item update blanking description", "PUT", "Item/1.json", `{"description":""}`, 400, "Item not updated. An Item must have a description."},
+		{"item duplicate UPC", "POST", "Item.json", `{"description":"Copy","upc":"` + upc + `"}`, 422, "already exists"},
+		{"line on a completed sale", "POST", "Sale/" + completedSale + "/SaleLine.json", `{"itemID":1,"unitQuantity":1}`, 422, "completed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,5 +263,34 @@ func TestCustomFieldChoiceLifecycle(t *testing.T) {
 	}
 	if got := e.getJSON("Customer/CustomField.json", http.StatusOK); got["CustomField"] != nil {
 		t.Errorf("archived custom field listed by default: %v", got)
+	}
+}
+
+func TestItemAndSaleLineWrites(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sandbox.Options{Seed: &sandbox.SeedOptions{Seed: 4, Shops: 1, Customers: 1, Sales: -1}})
+	it := e.jsonCall(http.MethodPost, "Item.json", `{"description":"Cuticle oil","upc":"000111222333","defaultCost":"3.1",
+		"Prices":{"ItemPrice":[{"amount":"12.5","useType":"Default"},{"amount":"14","useType":"MSRP"}]}}`, http.StatusOK)["Item"].(map[string]any)
+	prices := many(it["Prices"].(map[string]any)["ItemPrice"])
+	if it["description"] != "Cuticle oil" || len(prices) != 2 || prices[0]["amount"] != "12.5" || prices[1]["amount"] != "14" {
+		t.Fatalf("created item %v", it)
+	}
+	id := it["itemID"].(string)
+	sale := e.jsonCall(http.MethodPost, "Sale.json", `{"shopID":1,"registerID":1,"employeeID":2}`, http.StatusOK)["Sale"].(map[string]any)
+	sid := sale["saleID"].(string)
+	line := e.jsonCall(http.MethodPost, "Sale/"+sid+"/SaleLine.json", `{"itemCode":"000111222333","unitQuantity":2}`, http.StatusOK)["SaleLine"].(map[string]any)
+	if line["itemID"] != id || line["saleID"] != sid || line["calcSubtotal"] != "25" {
+		t.Errorf("added line %v", line)
+	}
+	got := e.getJSON("Sale/"+sid+".json", http.StatusOK)["Sale"].(map[string]any)
+	if got["calcSubtotal"] != "25" {
+		t.Errorf("sale subtotal after adding a line = %v, want 25", got["calcSubtotal"])
+	}
+	d := e.jsonCall(http.MethodDelete, "SaleLine/"+line["saleLineID"].(string)+".json", "", http.StatusOK)
+	if d["SaleLine"] == nil || e.getJSON("Sale/"+sid+".json", http.StatusOK)["Sale"].(map[string]any)["calcSubtotal"] != "0" {
+		t.Errorf("deleting the line did not empty the sale")
+	}
+	if a := e.jsonCall(http.MethodDelete, "Item/"+id+".json", "", http.StatusOK)["Item"].(map[string]any); a["archived"] != "true" {
+		t.Errorf("item DELETE: %v", a)
 	}
 }
