@@ -1,13 +1,16 @@
 package web_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandemsync/tandem/web"
@@ -98,6 +101,27 @@ func TestPanicBecomes500AndServerKeepsServing(t *testing.T) {
 	}
 }
 
+// TestRenderErrorBecomes500: a component that fails half-way must not leave
+// half a page behind; the buffer is dropped and the 500 page sent instead.
+func TestRenderErrorBecomes500(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	broken := templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, _ = io.WriteString(w, "<p>half a page</p>")
+		return errors.New("template exploded")
+	})
+	a.web.HandleForTest(http.MethodGet, "/broken", func(c echo.Context) error {
+		return a.web.RenderForTest(c, http.StatusOK, broken)
+	})
+	p := a.browser().get("/broken")
+	if p.status() != http.StatusInternalServerError || strings.Contains(p.doc.Text(), "half a page") {
+		t.Errorf("/broken = %d with %q; want a clean 500 page", p.status(), p.text("main"))
+	}
+	if !strings.Contains(a.logs.String(), "template exploded") {
+		t.Error("render error not logged")
+	}
+}
+
 func TestNotFoundPage(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
@@ -155,5 +179,14 @@ func TestNewValidatesConfig(t *testing.T) {
 		if _, err := web.New(tt.cfg); err == nil {
 			t.Errorf("%s: New accepted it", tt.name)
 		}
+	}
+}
+
+func TestLargeBodyRefused(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	p := a.browser().post("/login", url.Values{"email": {strings.Repeat("a", 100<<10)}})
+	if p.status() != http.StatusRequestEntityTooLarge {
+		t.Errorf("100 KiB form = %d; want 413", p.status())
 	}
 }

@@ -50,6 +50,8 @@ func (s *Server) routes() {
 			},
 		}),
 		s.secureHeaders,
+		// Forms are a few hundred bytes; refuse to parse megabytes.
+		middleware.BodyLimit("64K"),
 		s.loadSession,
 		s.loadUser,
 		s.csrf,

@@ -143,3 +143,9 @@ func New(cfg Config) (*Server, error) {
 
 // Handler returns the application as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.e }
+
+// DeleteExpiredSessions removes expired session rows, which are already
+// ignored; call it periodically to keep the table small.
+func (s *Server) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	return s.sessions.DeleteExpired(ctx)
+}
