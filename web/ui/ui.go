@@ -53,6 +53,14 @@ type Flash struct {
 	Message string
 }
 
+// role is the ARIA role of a flash: errors interrupt, the rest wait.
+func (f Flash) role() string {
+	if f.Kind == FlashError {
+		return "alert"
+	}
+	return "status"
+}
+
 // Field is one labelled form input with its value and error.
 type Field struct {
 	Name         string
@@ -64,6 +72,18 @@ type Field struct {
 	Autocomplete string
 	MinLength    int
 	Autofocus    bool
+}
+
+// describedBy is the id of the text that explains the input: its error if
+// it has one, else its hint.
+func (f Field) describedBy() string {
+	switch {
+	case f.Error != "":
+		return f.Name + "-error"
+	case f.Hint != "":
+		return f.Name + "-hint"
+	}
+	return ""
 }
 
 // SignUpForm is the sign-up page.

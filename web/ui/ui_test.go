@@ -39,6 +39,13 @@ func TestFieldLinksErrorsForScreenReaders(t *testing.T) {
 	for _, tt := range tests {
 		doc := render(t, field(tt.f))
 		in := doc.Find("input#" + tt.f.Name)
+		seen := map[string]bool{}
+		for _, a := range in.Nodes[0].Attr {
+			if seen[a.Key] || a.Key == "else" {
+				t.Errorf("%s: input has a duplicate or stray attribute %q", tt.name, a.Key)
+			}
+			seen[a.Key] = true
+		}
 		if got := in.AttrOr("aria-invalid", ""); got != tt.invalid {
 			t.Errorf("%s: aria-invalid = %q; want %q", tt.name, got, tt.invalid)
 		}
