@@ -2,7 +2,6 @@ package tenants
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -177,12 +176,4 @@ func (s *Store) AddStaff(ctx context.Context, email, password string) (created b
 		return false, fmt.Errorf("tenants: add staff %s: %w", email, err)
 	}
 	return created, nil
-}
-
-// marshalDetail encodes an audit detail, treating nil as an empty object.
-func marshalDetail(d map[string]any) ([]byte, error) {
-	if d == nil {
-		return []byte("{}"), nil
-	}
-	return json.Marshal(d)
 }

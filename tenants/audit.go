@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -84,4 +85,12 @@ func (s *Store) AuditLog(ctx context.Context, tenantID string, limit int) ([]Aud
 		return nil, fmt.Errorf("tenants: list audit log: %w", err)
 	}
 	return recs, nil
+}
+
+// marshalDetail encodes an audit detail, treating nil as an empty object.
+func marshalDetail(d map[string]any) ([]byte, error) {
+	if d == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(d)
 }

@@ -1,4 +1,4 @@
-// Package tenants is Tenant's account domain: the businesses that use Tandem
+// Package tenants is Tandem's account domain: the businesses that use Tandem
 // (tenants), the people who log in (users), which tenants each person belongs
 // to and with what role (memberships), support staff, the state of each
 // tenant's connections as far as the dashboard needs it, and the audit log.
