@@ -158,6 +158,9 @@ func TestLogInThrottled(t *testing.T) {
 	if p := b.logIn("me@shop.example", "a good password"); p.path() != "/dashboard" {
 		t.Errorf("after the window: %d at %s; want the dashboard", p.status(), p.path())
 	}
+	if logs := a.logs.String(); strings.Contains(logs, "wrong password") || strings.Contains(logs, "a good password") {
+		t.Errorf("a password reached the logs:\n%s", logs)
+	}
 }
 
 func TestLogOut(t *testing.T) {
