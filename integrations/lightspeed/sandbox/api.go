@@ -580,7 +580,7 @@ func (r *resource[T]) relCost(names []string, list bool) float64 {
 		return 0
 	}
 	total := 0.0
-	for name := range set {
+	for _, name := range set.paths() {
 		top, sub, nested := strings.Cut(name, ".")
 		rel := r.relation(top)
 		c := 0.1

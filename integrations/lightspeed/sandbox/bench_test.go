@@ -72,3 +72,33 @@ func BenchmarkCustomerPageHandler(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSalePage measures 100-sale pages with every relation the sales
+// stream loads, as the sync engine reads them (over real HTTP).
+func BenchmarkSalePage(b *testing.B) {
+	s := sandbox.New(sandbox.Options{BucketSize: 1e12, Burst: 1 << 30, SigningKey: testKey(),
+		Seed: &sandbox.SeedOptions{Seed: 42, Shops: 3, Customers: 500, Sales: 2000}})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	tok := "Bearer " + s.MintToken().AccessToken
+	u := ts.URL + `/API/V3/Account/200001/Sale.json?limit=100&shopID=1&completed=true&sort=updatetime` +
+		`&updatetime=%3E%3D%2C2025-03-01T00%3A00%3A00%2B00%3A00&load_relations=` +
+		`%5B%22SaleLines%22%2C%22SaleLines.Item%22%2C%22SalePayments%22%2C%22SalePayments.PaymentType%22%2C%22Customer%22%2C%22Customer.Contact%22%5D`
+	client := ts.Client()
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Authorization", tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+}

@@ -239,9 +239,9 @@ func resolveRelations[T any](r *resource[T], names []string) (relSet, error) {
 				if rel.notInAll {
 					continue
 				}
-				set[rel.name] = true
+				set.add(rel.name)
 				for _, sub := range rel.nested {
-					set[rel.name+"."+sub] = true
+					set.add(rel.name + "." + sub)
 				}
 			}
 			continue
@@ -249,10 +249,7 @@ func resolveRelations[T any](r *resource[T], names []string) (relSet, error) {
 		if !slices.Contains(known, n) {
 			return nil, badRequest("Invalid relation %q for %s. Allowed relations: %s.", n, r.name, strings.Join(known, ", "))
 		}
-		set[n] = true
-		if parent, _, ok := strings.Cut(n, "."); ok {
-			set[parent] = true
-		}
+		set.add(n)
 	}
 	return set, nil
 }
@@ -428,12 +425,22 @@ func compileOp(k kind, op, value string) (predicate, error) {
 	}, nil
 }
 
-// compileTimeOp compiles a comparison on a timestamp held as Unix seconds.
-func compileTimeOp(op, value string) (func(sec int64, null bool) bool, error) {
-	parse := func(v string) (int64, error) {
-		t, err := parseTimeValue(strings.TrimSpace(strings.Trim(strings.TrimSpace(v), `"`)))
-		return t.Unix(), err
+func parseIntOperand(v string) (int64, error) {
+	n, err := strconv.ParseInt(strings.Trim(strings.TrimSpace(v), `"`), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an integer", v)
 	}
+	return n, nil
+}
+
+func parseTimeOperand(v string) (int64, error) {
+	t, err := parseTimeValue(strings.TrimSpace(strings.Trim(strings.TrimSpace(v), `"`)))
+	return t.Unix(), err
+}
+
+// compileNumOp compiles a comparison on an integer or on a timestamp held
+// as Unix seconds; parse reads the operands.
+func compileNumOp(op, value string, parse func(string) (int64, error)) (func(n int64, null bool) bool, error) {
 	var ops []int64
 	switch op {
 	case "IN":
@@ -444,6 +451,9 @@ func compileTimeOp(op, value string) (func(sec int64, null bool) bool, error) {
 				return nil, err
 			}
 			ops = append(ops, n)
+		}
+		if len(ops) > 100 {
+			return nil, fmt.Errorf("IN accepts at most 100 values, got %d", len(ops))
 		}
 	case "><":
 		lo, hi, ok := strings.Cut(value, ",")
@@ -465,27 +475,27 @@ func compileTimeOp(op, value string) (func(sec int64, null bool) bool, error) {
 		ops = []int64{n}
 	}
 	o := ops[0]
-	return func(sec int64, null bool) bool {
+	return func(n int64, null bool) bool {
 		if null {
 			return op == "!="
 		}
 		switch op {
 		case "=":
-			return sec == o
+			return n == o
 		case "!=":
-			return sec != o
+			return n != o
 		case ">":
-			return sec > o
+			return n > o
 		case ">=":
-			return sec >= o
+			return n >= o
 		case "<":
-			return sec < o
+			return n < o
 		case "<=":
-			return sec <= o
+			return n <= o
 		case "><":
-			return sec >= ops[0] && sec <= ops[1]
+			return n >= ops[0] && n <= ops[1]
 		case "IN":
-			return slices.Contains(ops, sec)
+			return slices.Contains(ops, n)
 		}
 		return false
 	}, nil
@@ -500,7 +510,7 @@ func compileFilter[T any](st *store, r *resource[T], loaded relSet, f rawFilter)
 		if rel == nil {
 			return nil, badRequest("Invalid filter field %q for %s. Allowed fields: %s.", f.field, r.name, strings.Join(r.fieldNames(), ", "))
 		}
-		if !loaded[relName] {
+		if !loaded.has(relName) {
 			return nil, badRequest("Filtering on %s requires load_relations to include %q.", f.field, relName)
 		}
 		var zero T
@@ -527,15 +537,19 @@ func compileFilter[T any](st *store, r *resource[T], loaded relSet, f rawFilter)
 	if !ok {
 		return nil, badRequest("Invalid filter field %q for %s. Allowed fields: %s.", f.field, r.name, strings.Join(r.fieldNames(), ", "))
 	}
-	if fd.unix != nil && f.op != "~" && f.op != "!~" {
-		pred, err := compileTimeOp(f.op, f.value)
+	if fd.num != nil && f.op != "~" && f.op != "!~" {
+		parse := parseIntOperand
+		if fd.kind == kindTime {
+			parse = parseTimeOperand
+		}
+		pred, err := compileNumOp(f.op, f.value, parse)
 		if err != nil {
 			return nil, badRequest("Invalid value for %s: %v.", f.field, err)
 		}
-		unix := fd.unix
+		num := fd.num
 		return func(_ *store, t *T) bool {
-			sec, ok := unix(t)
-			return pred(sec, !ok)
+			n, ok := num(t)
+			return pred(n, !ok)
 		}, nil
 	}
 	pred, err := compileOp(fd.kind, f.op, f.value)
@@ -581,8 +595,8 @@ func keyOf[T any](r *resource[T], f *field[T], t *T) sortKey {
 	if f == nil {
 		return k
 	}
-	if f.unix != nil {
-		k.i, _ = f.unix(t)
+	if f.num != nil {
+		k.i, _ = f.num(t)
 		return k
 	}
 	v, _ := f.get(t)

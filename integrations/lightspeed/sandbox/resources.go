@@ -1,6 +1,9 @@
 package sandbox
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // resources holds the description of every emulated entity. The relations
 // refer to each other (a Sale loads its Customer), so they are built
@@ -332,7 +335,7 @@ func newResources() *resources {
 			nestedMany: map[string]bool{},
 			write: func(st *store, c *customer, loaded relSet, w *jw) {
 				writeMany(w, "CustomFieldValues", "CustomFieldValue", c.Values, func(v customFieldValue) {
-					writeCustomFieldValue(st, w, v, loaded["value"])
+					writeCustomFieldValue(st, w, v, loaded.has("value"))
 				})
 			},
 			values: func(st *store, c *customer, f string) ([]string, kind, bool) {
@@ -694,12 +697,16 @@ func newResources() *resources {
 	return rs
 }
 
+// ticketNumber is "22" and the zero-padded sale id, as the API prints it.
 func ticketNumber(saleID int) string {
-	s := itoa(saleID)
-	for len(s) < 10 {
-		s = "0" + s
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], int64(saleID), 10)
+	b := make([]byte, 0, 12+len(d))
+	b = append(b, "22"...)
+	for i := len(d); i < 10; i++ {
+		b = append(b, '0')
 	}
-	return "22" + s
+	return string(append(b, d...))
 }
 
 func (s *sale) taxable() dec {

@@ -63,8 +63,8 @@ func addLines(st *store, sl *sale, v any, now time.Time) error {
 		if !ok {
 			return badRequest("SaleLine not created. unitQuantity is required.")
 		}
-		if l.UnitQuantity, err = asInt(qv); err != nil || l.UnitQuantity == 0 {
-			return badRequest("SaleLine not created. unitQuantity must be a non-zero integer.")
+		if l.UnitQuantity, err = asInt(qv); err != nil || l.UnitQuantity == 0 || l.UnitQuantity > 1e6 || l.UnitQuantity < -1e6 {
+			return badRequest("SaleLine not created. unitQuantity must be a non-zero integer between -1000000 and 1000000.")
 		}
 		if v, ok := b["unitPrice"]; ok {
 			if l.UnitPrice, err = asDec(v); err != nil {

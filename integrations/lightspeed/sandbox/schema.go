@@ -26,9 +26,10 @@ type field[T any] struct {
 	kind kind
 	get  func(*T) (string, bool)
 	app  func(b []byte, t *T) ([]byte, bool)
-	// unix, for timestamps, reads the value as Unix seconds (the wire's
-	// resolution) so filters and sorts compare numbers, not strings.
-	unix func(*T) (int64, bool)
+	// num reads integer fields as numbers and timestamps as Unix seconds
+	// (the wire's resolution), so filters and sorts on them compare numbers
+	// without formatting a string per row; false means null.
+	num func(*T) (int64, bool)
 	// member is the pre-encoded `"name":` prefix.
 	member []byte
 }
@@ -40,7 +41,8 @@ func intField[T any](name string, f func(*T) int) field[T] {
 			b = append(b, '"')
 			b = strconv.AppendInt(b, int64(f(t)), 10)
 			return append(b, '"'), true
-		}}
+		},
+		num: func(t *T) (int64, bool) { return int64(f(t)), true }}
 }
 
 func strField[T any](name string, f func(*T) string) field[T] {
@@ -102,27 +104,43 @@ func timeField[T any](name string, f func(*T) time.Time) field[T] {
 			b = v.UTC().AppendFormat(b, wireTime)
 			return append(b, '"'), true
 		},
-		unix: func(t *T) (int64, bool) {
+		num: func(t *T) (int64, bool) {
 			v := f(t)
 			return v.Unix(), !v.IsZero()
 		}}
 }
 
-// relSet is the set of relations a request loads, by dotted name relative
-// to the entity being written ("SaleLines", "SaleLines.Item").
-type relSet map[string]bool
+// relSet is the tree of relations a request loads: a key present means the
+// relation is loaded, its value the relations loaded below it. It is built
+// once per request so rendering a row allocates nothing for relations.
+type relSet map[string]relSet
 
-// sub returns the relations loaded below prefix ("Customer" turns
-// "Customer.Contact" into "Contact").
-func (rs relSet) sub(prefix string) relSet {
-	var out relSet
-	p := prefix + "."
-	for name := range rs {
-		if rest, ok := strings.CutPrefix(name, p); ok {
-			if out == nil {
-				out = relSet{}
-			}
-			out[rest] = true
+// has reports whether the relation is loaded.
+func (rs relSet) has(name string) bool {
+	_, ok := rs[name]
+	return ok
+}
+
+// add loads a dotted relation path ("SaleLines.Item" loads both levels).
+func (rs relSet) add(path string) {
+	name, rest, nested := strings.Cut(path, ".")
+	child := rs[name]
+	if nested && child == nil {
+		child = relSet{}
+	}
+	rs[name] = child
+	if nested {
+		child.add(rest)
+	}
+}
+
+// paths lists the loaded relations as dotted names.
+func (rs relSet) paths() []string {
+	var out []string
+	for name, child := range rs {
+		out = append(out, name)
+		for _, p := range child.paths() {
+			out = append(out, name+"."+p)
 		}
 	}
 	return out
@@ -245,8 +263,8 @@ func (r *resource[T]) writeWith(st *store, t *T, loaded relSet, w *jw, tail func
 	}
 	if len(loaded) > 0 {
 		for _, rel := range r.rels {
-			if loaded[rel.name] {
-				rel.write(st, t, loaded.sub(rel.name), w)
+			if sub, ok := loaded[rel.name]; ok {
+				rel.write(st, t, sub, w)
 			}
 		}
 	}

@@ -30,6 +30,16 @@ func TestDecimalFormatting(t *testing.T) {
 	if got := price.mul(rate).String(); got != "0.9965025" {
 		t.Errorf("9.99 × 0.09975 = %s", got)
 	}
+	for _, tc := range []struct{ a, b, want string }{
+		{"-9.99", "0.09975", "-0.9965025"}, {"-2", "-3.5", "7"}, {"0", "-5", "0"},
+		{"1000000", "100000", "100000000000"}, // the intermediate product needs 128 bits
+	} {
+		a, _ := parseDec(tc.a)
+		b, _ := parseDec(tc.b)
+		if got := a.mul(b).String(); got != tc.want {
+			t.Errorf("%s × %s = %s, want %s", tc.a, tc.b, got, tc.want)
+		}
+	}
 	for in, want := range map[string]string{"2.4995": "2.5", "4.9865025": "4.99", "-0.005": "-0.01", "0.004": "0"} {
 		d, _ := parseDec(in)
 		if got := d.roundCents().String(); got != want {

@@ -2,7 +2,8 @@ package sandbox
 
 import (
 	"errors"
-	"math/big"
+	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -213,10 +214,28 @@ func parseDec(s string) (dec, error) {
 
 // mul multiplies at full precision and truncates toward zero past the
 // seventh digit, which never happens for the rates and prices seeded here.
+// The 128-bit product keeps rendering allocation-free. Inputs are bounded
+// (parseDec takes at most 11 integer digits, quantities are capped), so a
+// result that would not fit is clamped rather than wrapped.
 func (d dec) mul(o dec) dec {
-	p := new(big.Int).Mul(big.NewInt(int64(d)), big.NewInt(int64(o)))
-	p.Quo(p, big.NewInt(decScale))
-	return dec(p.Int64())
+	neg := (d < 0) != (o < 0)
+	a, b := uint64(d), uint64(o)
+	if d < 0 {
+		a = uint64(-d)
+	}
+	if o < 0 {
+		b = uint64(-o)
+	}
+	hi, lo := bits.Mul64(a, b)
+	var q uint64 = math.MaxInt64
+	if hi < decScale {
+		q, _ = bits.Div64(hi, lo, decScale)
+		q = min(q, math.MaxInt64)
+	}
+	if neg {
+		return -dec(q)
+	}
+	return dec(q)
 }
 
 // mulInt multiplies by a quantity.
