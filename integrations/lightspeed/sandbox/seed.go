@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"time"
 )
@@ -320,8 +321,10 @@ func seedDemo(st *store, opts SeedOptions) {
 		sl := &sale{CreateTime: created, TimeStamp: created, UpdateTime: created, ShopID: sh.ID, RegisterID: regID,
 			EmployeeID: ss.cashiers[rng.IntN(len(ss.cashiers))], Tax1Rate: sh.TaxRate1, Tax2Rate: sh.TaxRate2,
 			TaxCategoryID: sh.ID, ReceiptPreference: "printed"}
-		if nCustomers > 0 && chance(0.7) {
-			sl.CustomerID = 1 + rng.IntN(nCustomers)
+		// Only customers created before the sale can be on it.
+		known := min(nCustomers, int(int64(created.Sub(seedEpoch)/time.Second)*int64(nCustomers)/span))
+		if known > 0 && chance(0.7) {
+			sl.CustomerID = 1 + rng.IntN(known)
 		}
 		roll := rng.Float64()
 		// Refund of an earlier sale: negative lines pointing at the originals.
@@ -395,8 +398,8 @@ func seedDemo(st *store, opts SeedOptions) {
 			cash := (sl.Total.mul(cents(40))).roundCents()
 			pay(cash, ptCash, 0)
 			pay(sl.Total-cash, ptCreditCard, 0)
-		case r < 0.18 && len(giftCardCustomers) > 0:
-			cid := giftCardCustomers[rng.IntN(len(giftCardCustomers))]
+		case r < 0.18 && sort.SearchInts(giftCardCustomers, known+1) > 0:
+			cid := giftCardCustomers[rng.IntN(sort.SearchInts(giftCardCustomers, known+1))]
 			sl.CustomerID = cid
 			for _, l := range sl.Lines {
 				l.CustomerID = cid
