@@ -1,0 +1,207 @@
+package main
+
+import (
+	"cmp"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// config is everything Tandem reads from its environment. Flags override a
+// few fields per command.
+type config struct {
+	DatabaseURL  string // DATABASE_URL; empty means "start a private server" in dev
+	Addr         string // TANDEM_ADDR
+	BaseURL      string // TANDEM_BASE_URL; default http://Addr
+	SecretKey    []byte // TANDEM_SECRET_KEY, 32 bytes
+	SecretKeyB64 string
+	OldKeysB64   string // TANDEM_SECRET_KEYS, older keys that may still open sealed tokens
+	DataDir      string // TANDEM_DATA_DIR
+	LogLevel     slog.Level
+	LogFormat    string // text | json
+
+	LightspeedClientID, LightspeedClientSecret string
+	SalesforceClientID, SalesforceClientSecret string
+}
+
+// configError is a misconfiguration: the process stops with its one line.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+func configErrorf(format string, args ...any) error {
+	return &configError{msg: fmt.Sprintf(format, args...)}
+}
+
+const keygenHint = "run `tandem keygen` and set the printed value"
+
+// loadConfig reads and validates the environment. The secret key is checked
+// only when present; commands that need one call requireSecretKey.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		DatabaseURL:            getenv("DATABASE_URL"),
+		Addr:                   cmp.Or(getenv("TANDEM_ADDR"), "127.0.0.1:8080"),
+		BaseURL:                getenv("TANDEM_BASE_URL"),
+		SecretKeyB64:           getenv("TANDEM_SECRET_KEY"),
+		OldKeysB64:             getenv("TANDEM_SECRET_KEYS"),
+		DataDir:                cmp.Or(getenv("TANDEM_DATA_DIR"), ".tandem"),
+		LogFormat:              cmp.Or(strings.ToLower(getenv("LOG_FORMAT")), "text"),
+		LightspeedClientID:     getenv("LIGHTSPEED_CLIENT_ID"),
+		LightspeedClientSecret: getenv("LIGHTSPEED_CLIENT_SECRET"),
+		SalesforceClientID:     getenv("SALESFORCE_CLIENT_ID"),
+		SalesforceClientSecret: getenv("SALESFORCE_CLIENT_SECRET"),
+	}
+	if c.DatabaseURL != "" {
+		if _, err := url.Parse(c.DatabaseURL); err != nil || !strings.HasPrefix(c.DatabaseURL, "postgres") {
+			return c, configErrorf("DATABASE_URL: want a PostgreSQL URL such as postgres://user@host:5432/tandem")
+		}
+	}
+	if err := c.setAddr(c.Addr); err != nil {
+		return c, err
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, configErrorf("TANDEM_BASE_URL: want an absolute http(s) URL such as https://tandem.example.com, got %q", c.BaseURL)
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	if c.SecretKeyB64 != "" {
+		key, err := decodeKey(c.SecretKeyB64)
+		if err != nil {
+			return c, configErrorf("TANDEM_SECRET_KEY: %v; %s", err, keygenHint)
+		}
+		c.SecretKey = key
+	}
+	for i, k := range splitKeys(c.OldKeysB64) {
+		if _, err := decodeKey(k); err != nil {
+			return c, configErrorf("TANDEM_SECRET_KEYS: key %d: %v (a comma-separated list of keys made by `tandem keygen`)", i+1, err)
+		}
+	}
+	switch lvl := strings.ToLower(getenv("LOG_LEVEL")); lvl {
+	case "", "info":
+		c.LogLevel = slog.LevelInfo
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return c, configErrorf("LOG_LEVEL: want debug, info, warn or error, got %q", lvl)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, configErrorf("LOG_FORMAT: want text or json, got %q", c.LogFormat)
+	}
+	return c, nil
+}
+
+// setAddr validates and sets the listen address (from TANDEM_ADDR or --addr).
+func (c *config) setAddr(addr string) error {
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		return configErrorf("TANDEM_ADDR: want HOST:PORT such as 127.0.0.1:8080, got %q", addr)
+	}
+	c.Addr = addr
+	return nil
+}
+
+// baseURL is TANDEM_BASE_URL, or the listen address over plain HTTP.
+func (c *config) baseURL() string {
+	if c.BaseURL != "" {
+		return c.BaseURL
+	}
+	host, port, _ := net.SplitHostPort(c.Addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func (c *config) requireSecretKey() error {
+	if c.SecretKey == nil {
+		return configErrorf("TANDEM_SECRET_KEY is not set: it seals tokens and signs sessions; %s", keygenHint)
+	}
+	return nil
+}
+
+// devSecretKey loads the key `tandem dev` keeps in its data dir, making one
+// on first start, unless TANDEM_SECRET_KEY is set.
+func (c *config) devSecretKey() error {
+	if c.SecretKey != nil {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "secret.key")
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		key, err := decodeKey(strings.TrimSpace(string(b)))
+		if err != nil {
+			return configErrorf("%s: %v; delete it to make a new one (sealed tokens will need reconnecting)", path, err)
+		}
+		c.SecretKey, c.SecretKeyB64 = key, strings.TrimSpace(string(b))
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+			return fmt.Errorf("create data dir: %w", err)
+		}
+		enc := newKey()
+		if err := os.WriteFile(path, []byte(enc+"\n"), 0o600); err != nil {
+			return fmt.Errorf("save dev secret key: %w", err)
+		}
+		c.SecretKey, _ = decodeKey(enc)
+		c.SecretKeyB64 = enc
+		return nil
+	default:
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+}
+
+func decodeKey(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		if b, err2 := base64.RawURLEncoding.DecodeString(strings.TrimSpace(s)); err2 == nil {
+			return check32(b)
+		}
+		return nil, errors.New("not valid base64")
+	}
+	return check32(b)
+}
+
+func check32(b []byte) ([]byte, error) {
+	if len(b) != 32 {
+		return nil, fmt.Errorf("want 32 bytes, got %d", len(b))
+	}
+	return b, nil
+}
+
+func splitKeys(s string) []string {
+	var out []string
+	for k := range strings.SplitSeq(s, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func newKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail on Linux
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func newLogger(w io.Writer, c config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

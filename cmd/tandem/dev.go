@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
+	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs"
+	"github.com/tandemsync/tandem/sql/devpg"
+	"github.com/tandemsync/tandem/sql/migrate"
+	"github.com/tandemsync/tandem/tenants"
+)
+
+// The demo logins `tandem dev` creates and prints. They exist only in a
+// developer's own database.
+const (
+	demoBusiness      = "Demo Boutique"
+	demoEmail         = "demo@tandem.test"
+	demoPassword      = "demo-password"
+	demoStaffEmail    = "staff@tandem.test"
+	demoStaffPassword = "staff-password"
+)
+
+func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) string) error {
+	start := time.Now()
+	fs := flag.NewFlagSet("tandem dev", flag.ContinueOnError)
+	addr := fs.String("addr", "", "web listen address `HOST:PORT` (overrides TANDEM_ADDR)")
+	lsAddr := fs.String("lightspeed-addr", "", "Lightspeed sandbox `HOST:PORT` (default: web port + 1)")
+	sfAddr := fs.String("salesforce-addr", "", "Salesforce sandbox `HOST:PORT` (default: web port + 2)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tandem dev [flags]\n\nRuns the whole product on this machine: a private PostgreSQL when DATABASE_URL\nis unset, migrations, both API sandboxes with demo data, the web app and the\nworker. Prints the URLs and demo logins.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, io); err != nil {
+		return err
+	}
+	c, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		if err := c.setAddr(*addr); err != nil {
+			return err
+		}
+	}
+	if *lsAddr == "" {
+		*lsAddr = offsetAddr(c.Addr, 1)
+	}
+	if *sfAddr == "" {
+		*sfAddr = offsetAddr(c.Addr, 2)
+	}
+	if err := c.devSecretKey(); err != nil {
+		return err
+	}
+	logger := newLogger(io.err, c)
+
+	dbURL := c.DatabaseURL
+	if dbURL == "" {
+		pg, err := devpg.Start(ctx, devpg.Options{Dir: filepath.Join(c.DataDir, "postgres")})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := pg.Stop(); err != nil {
+				logger.Warn("stop postgres", "err", err)
+			}
+		}()
+		dbURL = pg.URL
+		logger.Info("private postgres started", "dir", filepath.Join(c.DataDir, "postgres"))
+	}
+	pool, err := openDB(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := migrate.Up(ctx, pool); err != nil {
+		return err
+	}
+	if err := seedDemo(ctx, tenants.NewStore(pool)); err != nil {
+		return err
+	}
+
+	webLn, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (pass --addr to use another port)", c.Addr, err)
+	}
+	lsLn, err := net.Listen("tcp", *lsAddr)
+	if err != nil {
+		webLn.Close()
+		return fmt.Errorf("Lightspeed sandbox: listen on %s: %w (pass --lightspeed-addr)", *lsAddr, err)
+	}
+	sfLn, err := net.Listen("tcp", *sfAddr)
+	if err != nil {
+		webLn.Close()
+		lsLn.Close()
+		return fmt.Errorf("Salesforce sandbox: listen on %s: %w (pass --salesforce-addr)", *sfAddr, err)
+	}
+	c.Addr = webLn.Addr().String()
+	base := c.baseURL()
+	lsURL := "http://" + lsLn.Addr().String()
+	sfURL := "http://" + sfLn.Addr().String()
+
+	seed := int64(42)
+	ls := lssandbox.New(lssandbox.Options{
+		RedirectURIs: []string{base + "/connect/lightspeed/callback"},
+		Seed:         &lssandbox.SeedOptions{Seed: seed},
+		BaseURL:      lsURL,
+		Logger:       logger.With("component", "lightspeed-sandbox"),
+	})
+	sf := sfsandbox.New(sfsandbox.Options{
+		RedirectURIs: []string{base + "/connect/salesforce/callback"},
+		Seed:         &seed,
+		BaseURL:      sfURL,
+		Logger:       logger.With("component", "salesforce-sandbox"),
+	})
+
+	handler, err := newWebHandler(pool, logger, c)
+	if err != nil {
+		return err
+	}
+	worker, err := jobs.NewClient(pool, jobs.Config{Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := worker.Start(ctx); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP(gctx, logger, webLn, handler) })
+	g.Go(func() error { return serveHTTP(gctx, logger, lsLn, ls) })
+	g.Go(func() error { return serveHTTP(gctx, logger, sfLn, sf) })
+	g.Go(func() error {
+		<-gctx.Done()
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 30*time.Second)
+		defer cancel()
+		return worker.Stop(stopCtx)
+	})
+
+	fmt.Fprintf(io.out, `
+Tandem is running (ready in %s).
+
+  Web:                 %s
+  Lightspeed sandbox:  %s
+  Salesforce sandbox:  %s
+
+  Merchant login:      %s / %s
+  Staff login:         %s / %s   (%s/staff)
+  Salesforce sandbox user: %s / %s
+
+Press Ctrl-C to stop.
+`, time.Since(start).Round(time.Millisecond), base, lsURL, sfURL,
+		demoEmail, demoPassword, demoStaffEmail, demoStaffPassword, base,
+		sfsandbox.DefaultUsername, sfsandbox.DefaultPassword)
+
+	err = g.Wait()
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	logger.Info("stopped")
+	return err
+}
+
+// seedDemo creates the demo merchant and staff user unless they exist.
+func seedDemo(ctx context.Context, store *tenants.Store) error {
+	_, _, err := store.SignUp(ctx, tenants.SignUpParams{
+		BusinessName: demoBusiness, Email: demoEmail, Password: demoPassword,
+	})
+	if err != nil && !errors.Is(err, tenants.ErrEmailTaken) {
+		return fmt.Errorf("seed demo merchant: %w", err)
+	}
+	if _, err := store.AddStaff(ctx, demoStaffEmail, demoStaffPassword); err != nil {
+		return fmt.Errorf("seed demo staff user: %w", err)
+	}
+	return nil
+}
+
+// offsetAddr is addr with its port increased by n ("127.0.0.1:8080", 1 →
+// "127.0.0.1:8081"); port 0 stays 0 (any free port).
+func offsetAddr(addr string, n int) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p == 0 {
+		return net.JoinHostPort(host, "0")
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p+n))
+}

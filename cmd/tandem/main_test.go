@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tandemsync/tandem/sql/dbtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func runCmd(t *testing.T, ctx context.Context, vars map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb syncBuffer
+	code = run(ctx, args, &stdio{in: strings.NewReader(stdin), out: &out, err: &errb}, env(vars))
+	return code, out.String(), errb.String()
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	t.Parallel()
+	code, out, _ := runCmd(t, t.Context(), nil, "", "--help")
+	if code != 0 {
+		t.Fatalf("--help exit %d", code)
+	}
+	for _, c := range commands() {
+		if !strings.Contains(out, "  "+c.name+" ") {
+			t.Errorf("--help does not list %s:\n%s", c.name, out)
+		}
+		code, _, _ := runCmd(t, t.Context(), nil, "", c.name, "--help")
+		if code != 0 {
+			t.Errorf("tandem %s --help: exit %d, want 0", c.name, code)
+		}
+	}
+	for _, sb := range []string{"lightspeed", "salesforce"} {
+		if code, _, _ := runCmd(t, t.Context(), nil, "", "sandbox", sb, "--help"); code != 0 {
+			t.Errorf("tandem sandbox %s --help: exit %d", sb, code)
+		}
+	}
+	if code, _, errOut := runCmd(t, t.Context(), nil, "", "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
+	key := newKey()
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string // substring of the error; "" = valid
+	}{
+		{"defaults", nil, ""},
+		{"bad addr", map[string]string{"TANDEM_ADDR": "8080"}, "TANDEM_ADDR: want HOST:PORT"},
+		{"bad base url", map[string]string{"TANDEM_BASE_URL": "tandem.example.com"}, "TANDEM_BASE_URL: want an absolute http(s) URL"},
+		{"short key", map[string]string{"TANDEM_SECRET_KEY": "c2hvcnQ="}, "TANDEM_SECRET_KEY: want 32 bytes, got 5; run `tandem keygen`"},
+		{"not base64", map[string]string{"TANDEM_SECRET_KEY": "!!!"}, "TANDEM_SECRET_KEY: not valid base64"},
+		{"good key", map[string]string{"TANDEM_SECRET_KEY": key}, ""},
+		{"bad old key", map[string]string{"TANDEM_SECRET_KEY": key, "TANDEM_SECRET_KEYS": key + ",nope"}, "TANDEM_SECRET_KEYS: key 2"},
+		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, `LOG_LEVEL: want debug, info, warn or error, got "loud"`},
+		{"bad format", map[string]string{"LOG_FORMAT": "xml"}, `LOG_FORMAT: want text or json, got "xml"`},
+		{"bad database url", map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL: want a PostgreSQL URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := loadConfig(env(tt.vars))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeygenPrintsAUsableKey(t *testing.T) {
+	t.Parallel()
+	code, out, _ := runCmd(t, t.Context(), nil, "", "keygen")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := loadConfig(env(map[string]string{"TANDEM_SECRET_KEY": strings.TrimSpace(out)})); err != nil {
+		t.Fatalf("keygen output rejected: %v", err)
+	}
+}
+
+func TestServeAndWorkerRefuseWithoutSecretKey(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"serve", "worker"} {
+		code, _, errOut := runCmd(t, t.Context(), map[string]string{"DATABASE_URL": dbtest.DefaultURL}, "", cmd)
+		if code != 1 || !strings.Contains(errOut, "TANDEM_SECRET_KEY is not set") || !strings.Contains(errOut, "tandem keygen") {
+			t.Errorf("%s without key: exit %d, stderr %q", cmd, code, errOut)
+		}
+	}
+}
+
+func TestServeUnreachableDatabaseExitsWithOneLine(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{
+		"DATABASE_URL":      "postgres://postgres@127.0.0.1:1/tandem?sslmode=disable",
+		"TANDEM_SECRET_KEY": newKey(),
+	}
+	code, _, errOut := runCmd(t, t.Context(), vars, "", "serve")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if lines := strings.Count(strings.TrimSpace(errOut), "\n") + 1; lines != 1 || !strings.Contains(errOut, "cannot reach the database at 127.0.0.1:1") {
+		t.Fatalf("stderr = %q, want one line naming 127.0.0.1:1", errOut)
+	}
+}
+
+func TestMigrateAndStaffAdd(t *testing.T) {
+	t.Parallel()
+	pool, dbURL := dbtest.NewWithURL(t)
+	ctx := t.Context()
+	vars := map[string]string{"DATABASE_URL": dbURL}
+	code, out, errOut := runCmd(t, ctx, vars, "", "migrate")
+	if code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate: exit %d, out %q, err %q", code, out, errOut)
+	}
+
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("correct horse battery\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd(t, ctx, vars, "", "staff", "add", "Help@Example.com", "--password-file", pwFile)
+	if code != 0 || !strings.Contains(out, "Created staff user") {
+		t.Fatalf("staff add: exit %d, out %q, err %q", code, out, errOut)
+	}
+	// From standard input when it is not a terminal; promotes, not duplicates.
+	code, out, errOut = runCmd(t, ctx, vars, "another long password\n", "staff", "add", "help@example.com")
+	if code != 0 || !strings.Contains(out, "now has staff access") {
+		t.Fatalf("staff add again: exit %d, out %q, err %q", code, out, errOut)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM users WHERE email = 'help@example.com' AND is_staff").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("staff users = %d, %v; want 1", n, err)
+	}
+	if code, _, errOut := runCmd(t, ctx, vars, "", "staff", "add"); code != 1 || !strings.Contains(errOut, "needs an EMAIL") {
+		t.Fatalf("staff add without email: exit %d, %q", code, errOut)
+	}
+}
+
+// TestDevRunsEverything starts `tandem dev` against a test database and
+// checks that web and both sandboxes answer, then that it stops on cancel.
+func TestDevRunsEverything(t *testing.T) {
+	t.Parallel()
+	_, dbURL := dbtest.NewWithURL(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	vars := map[string]string{"DATABASE_URL": dbURL, "TANDEM_DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0"}, &stdio{in: strings.NewReader(""), out: &out, err: &errb}, env(vars))
+	}()
+
+	urls := waitForURLs(t, &out, done, &errb)
+	for name, u := range map[string]string{
+		"web":        urls["Web"] + "/healthz",
+		"lightspeed": urls["Lightspeed sandbox"] + "/API/V3/Account.json",
+		"salesforce": urls["Salesforce sandbox"] + "/services/data/",
+	} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		// The Lightspeed API wants a token: 401 proves the sandbox answers.
+		if resp.StatusCode != http.StatusOK && !(name == "lightspeed" && resp.StatusCode == http.StatusUnauthorized) {
+			t.Errorf("%s %s: status %d", name, u, resp.StatusCode)
+		}
+	}
+	for _, want := range []string{demoEmail, demoPassword, demoStaffEmail, demoStaffPassword} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dev output lacks %q", want)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("dev exit %d after cancel: %s", code, errb.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("dev did not stop within 60s of cancel")
+	}
+}
+
+var urlLine = regexp.MustCompile(`(?m)^\s+(Web|Lightspeed sandbox|Salesforce sandbox):\s+(http://\S+)`)
+
+func waitForURLs(t *testing.T, out *syncBuffer, done <-chan int, errb *syncBuffer) map[string]string {
+	t.Helper()
+	deadline := time.After(90 * time.Second)
+	for {
+		if m := urlLine.FindAllStringSubmatch(out.String(), -1); len(m) == 3 {
+			urls := map[string]string{}
+			for _, g := range m {
+				urls[g[1]] = g[2]
+			}
+			return urls
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("dev exited %d before ready: %s", code, errb.String())
+		case <-deadline:
+			t.Fatalf("dev not ready within 90s; output: %s %s", out.String(), errb.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

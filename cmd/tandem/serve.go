@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tandemsync/tandem/sql/migrate"
+	"github.com/tandemsync/tandem/web"
+)
+
+func runServe(ctx context.Context, args []string, io *stdio, getenv func(string) string) error {
+	fs := flag.NewFlagSet("tandem serve", flag.ContinueOnError)
+	addr := fs.String("addr", "", "listen address `HOST:PORT` (overrides TANDEM_ADDR)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tandem serve [flags]\n\nRuns the web app until SIGINT/SIGTERM, then finishes in-flight requests.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, io); err != nil {
+		return err
+	}
+	c, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		if err := c.setAddr(*addr); err != nil {
+			return err
+		}
+	}
+	if err := requireDatabaseURL(c); err != nil {
+		return err
+	}
+	if err := c.requireSecretKey(); err != nil {
+		return err
+	}
+	logger := newLogger(io.err, c)
+	pool, err := openDB(ctx, c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	handler, err := newWebHandler(pool, logger, c)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	logger.Info("web listening", "addr", ln.Addr().String(), "base_url", c.baseURL())
+	return serveHTTP(ctx, logger, ln, handler)
+}
+
+func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config) (http.Handler, error) {
+	srv, err := web.New(web.Config{
+		Pool:      pool,
+		Logger:    logger,
+		BaseURL:   c.baseURL(),
+		SecretKey: c.SecretKey,
+		Ready: func(ctx context.Context) error {
+			if err := pool.Ping(ctx); err != nil {
+				return fmt.Errorf("database unreachable: %w", err)
+			}
+			return migrate.Check(ctx, pool)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return srv.Handler(), nil
+}
+
+// serveHTTP serves until ctx is done, then stops accepting and waits up to
+// 30 s for in-flight requests to finish.
+func serveHTTP(ctx context.Context, logger *slog.Logger, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
