@@ -42,6 +42,7 @@ func commands() []command {
 		{"migrate", "apply database migrations", runMigrate},
 		{"staff", "manage support staff (staff add EMAIL)", runStaff},
 		{"keygen", "print a new random TANDEM_SECRET_KEY", runKeygen},
+		{"keys", "re-seal stored tokens under the current key (keys rotate)", runKeys},
 		{"sandbox", "run an API sandbox (sandbox lightspeed|salesforce)", runSandbox},
 		{"version", "print the version", runVersion},
 	}
