@@ -1,0 +1,131 @@
+package onboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Location is one Lightspeed shop of a tenant. Discovery inserts shops
+// (New until the merchant has seen them on the locations page); the
+// merchant enables the ones to sync, each as its own location.
+type Location struct {
+	ShopID  string
+	Name    string
+	Enabled bool
+	New     bool
+}
+
+// ErrUnknownShop is returned by SaveLocations for a shop id the tenant does
+// not have (a stale form, or a forged one).
+var ErrUnknownShop = errors.New("onboard: unknown shop")
+
+// Locations returns tenantID's shops by name.
+func (s *Store) Locations(ctx context.Context, tenantID string) ([]Location, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT ls_shop_id, name, enabled, is_new FROM locations
+		WHERE tenant_id = $1 ORDER BY lower(name), ls_shop_id`, tenantID)
+	if err != nil {
+		return nil, notFound("list locations", err)
+	}
+	locs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Location, error) {
+		var l Location
+		err := r.Scan(&l.ShopID, &l.Name, &l.Enabled, &l.New)
+		return l, err
+	})
+	if err != nil {
+		return nil, notFound("list locations", err)
+	}
+	return locs, nil
+}
+
+// SaveLocations records the locations page as the merchant submitted it:
+// of the shops in shown (the ones the page listed), those in enabled are
+// synced and the rest are not, and none of them is new any more. Shops
+// discovered after the page was drawn keep their state and their "new"
+// flag. It also marks the locations step saved, audit-logs what changed,
+// and returns the tenant's locations after the change. An id in shown or
+// enabled that the tenant does not have is ErrUnknownShop, and nothing
+// changes.
+func (s *Store) SaveLocations(ctx context.Context, tenantID string, actor Actor, shown, enabled []string) ([]Location, error) {
+	shown, enabled = nonNil(shown), nonNil(enabled) // nil would be SQL NULL
+	for _, id := range enabled {
+		if !slices.Contains(shown, id) {
+			return nil, fmt.Errorf("onboard: save locations: shop %q was not on the page: %w", id, ErrUnknownShop)
+		}
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Lock the tenant first, as Update does, so the two never deadlock.
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, tenantID).Scan(&one); err != nil {
+			return notFound("save locations", err)
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT ls_shop_id, name, enabled, is_new FROM locations
+			WHERE tenant_id = $1 AND ls_shop_id = ANY($2) FOR UPDATE`, tenantID, shown)
+		if err != nil {
+			return fmt.Errorf("onboard: save locations: %w", err)
+		}
+		before, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Location, error) {
+			var l Location
+			err := r.Scan(&l.ShopID, &l.Name, &l.Enabled, &l.New)
+			return l, err
+		})
+		if err != nil {
+			return fmt.Errorf("onboard: save locations: %w", err)
+		}
+		for _, id := range shown {
+			if !slices.ContainsFunc(before, func(l Location) bool { return l.ShopID == id }) {
+				return fmt.Errorf("onboard: save locations: shop %q: %w", id, ErrUnknownShop)
+			}
+		}
+		var on, off []string
+		for _, l := range before {
+			want := slices.Contains(enabled, l.ShopID)
+			switch {
+			case want && !l.Enabled:
+				on = append(on, l.ShopID)
+			case !want && l.Enabled:
+				off = append(off, l.ShopID)
+			}
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE locations SET enabled = (ls_shop_id = ANY($3)), is_new = false
+			WHERE tenant_id = $1 AND ls_shop_id = ANY($2)`, tenantID, shown, enabled)
+		if err != nil {
+			return fmt.Errorf("onboard: save locations: %w", err)
+		}
+		if _, err := updateTx(ctx, tx, tenantID, actor, func(st *Settings) error {
+			st.LocationsSaved = true
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(on)+len(off) == 0 {
+			return nil
+		}
+		return audit(ctx, tx, tenantID, actor, map[string]any{"locations": map[string]any{"enabled": nonNil(on), "disabled": nonNil(off)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Locations(ctx, tenantID)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// isInvalidUUID reports whether Postgres refused a malformed uuid: a tenant
+// id no tenant can have.
+func isInvalidUUID(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "22P02"
+}

@@ -1,0 +1,354 @@
+package onboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tandemsync/tandem/integrations/salesforce"
+)
+
+// SalesforceAPI is what the setup check needs from a Salesforce client;
+// *salesforce.Client has it. Describes are cached by the client, so one
+// check costs one global describe and one describe per object.
+type SalesforceAPI interface {
+	DescribeGlobal(ctx context.Context) (*salesforce.GlobalDescribe, error)
+	Describe(ctx context.Context, sobject string) (*salesforce.SObjectDescribe, error)
+	CreateCustomField(ctx context.Context, f salesforce.CustomField) (string, error)
+	NewRequest(ctx context.Context, method, path string, body any) (*http.Request, error)
+	Do(req *http.Request, v any) (*salesforce.Response, error)
+	InvalidateDescribes(sobjects ...string)
+}
+
+// ItemStatus is the state of one requirement in the merchant's org.
+type ItemStatus string
+
+// Item states.
+const (
+	StatusPresent ItemStatus = "present"
+	StatusMissing ItemStatus = "missing"
+	// StatusMismatch is a field that exists but is not what Tandem needs
+	// (not an external ID, say). Tandem cannot change an existing field;
+	// the merchant fixes it by hand.
+	StatusMismatch ItemStatus = "mismatch"
+)
+
+// CheckItem is one requirement's state as the last check found it.
+type CheckItem struct {
+	Key     string     `json:"key"`
+	Status  ItemStatus `json:"status"`
+	Problem string     `json:"problem,omitempty"` // for StatusMismatch
+}
+
+// CheckResult is the outcome of a setup check, stored in the tenant's
+// settings.
+type CheckResult struct {
+	Model     DataModel   `json:"model"`
+	CheckedAt time.Time   `json:"checked_at"`
+	Items     []CheckItem `json:"items"`
+	// PersonAccounts says whether the org has person accounts enabled
+	// (the Account describe has IsPersonAccount).
+	PersonAccounts bool `json:"person_accounts"`
+	// Create is the outcome of the last "Create them for me", if any.
+	Create *CreateOutcome `json:"create,omitempty"`
+}
+
+// Complete reports whether every requirement is present.
+func (r *CheckResult) Complete() bool {
+	if r == nil || len(r.Items) == 0 {
+		return false
+	}
+	for _, it := range r.Items {
+		if it.Status != StatusPresent {
+			return false
+		}
+	}
+	return true
+}
+
+// Missing returns the keys of the requirements that are missing (not the
+// mismatched ones, which cannot be created).
+func (r *CheckResult) Missing() []string {
+	var out []string
+	for _, it := range r.Items {
+		if it.Status == StatusMissing {
+			out = append(out, it.Key)
+		}
+	}
+	return out
+}
+
+// Item returns the check's item for key.
+func (r *CheckResult) Item(key string) (CheckItem, bool) {
+	for _, it := range r.Items {
+		if it.Key == key {
+			return it, true
+		}
+	}
+	return CheckItem{}, false
+}
+
+// CreateOutcome is what one "Create them for me" did.
+type CreateOutcome struct {
+	At      time.Time      `json:"at"`
+	Results []CreateResult `json:"results"`
+	// PermissionDenied is set when Salesforce refused because the user
+	// may not customise the org: the page then shows the manual steps.
+	PermissionDenied bool `json:"permission_denied"`
+}
+
+// CreateResult is the outcome of creating one requirement.
+type CreateResult struct {
+	Key string `json:"key"`
+	OK  bool   `json:"ok"`
+	// Skipped is set for items not attempted: after a permission refusal,
+	// or when the object a field belongs to could not be created.
+	Skipped bool `json:"skipped,omitempty"`
+	// Error is Salesforce's own message, or why the item was skipped.
+	Error string `json:"error,omitempty"`
+}
+
+// Check describes the org and reports, for every requirement of model,
+// whether it exists. It spends one global describe and one describe per
+// object that exists (the client caches them; missing custom objects cost
+// nothing). An error means the check could not run (the connection failed),
+// not that something is missing.
+func Check(ctx context.Context, api SalesforceAPI, model DataModel, now time.Time) (CheckResult, error) {
+	if !model.Valid() {
+		return CheckResult{}, fmt.Errorf("onboard: check: unknown data model %q", model)
+	}
+	global, err := api.DescribeGlobal(ctx)
+	if err != nil {
+		return CheckResult{}, fmt.Errorf("onboard: check: %w", err)
+	}
+	exists := make(map[string]bool, len(global.SObjects))
+	for _, o := range global.SObjects {
+		exists[strings.ToLower(o.Name)] = true
+	}
+	res := CheckResult{Model: model, CheckedAt: now.UTC()}
+	describes := map[string]*salesforce.SObjectDescribe{}
+	describe := func(obj string) (*salesforce.SObjectDescribe, error) {
+		if d, ok := describes[obj]; ok {
+			return d, nil
+		}
+		d, err := api.Describe(ctx, obj)
+		if err != nil {
+			return nil, fmt.Errorf("onboard: check: %w", err)
+		}
+		describes[obj] = d
+		return d, nil
+	}
+	if exists["account"] {
+		acct, err := describe("Account")
+		if err != nil {
+			return CheckResult{}, err
+		}
+		res.PersonAccounts = acct.Field("IsPersonAccount") != nil
+	}
+	for _, r := range RequiredFor(model) {
+		item := CheckItem{Key: r.Key(), Status: StatusMissing}
+		switch {
+		case !exists[strings.ToLower(r.Object)]:
+			// The object is missing, and with it all of its fields.
+		case r.IsObject():
+			item.Status = StatusPresent
+		default:
+			d, err := describe(r.Object)
+			if err != nil {
+				return CheckResult{}, err
+			}
+			if f := d.Field(r.Field); f != nil {
+				item.Status, item.Problem = StatusPresent, mismatch(r, f)
+				if item.Problem != "" {
+					item.Status = StatusMismatch
+				}
+			}
+		}
+		res.Items = append(res.Items, item)
+	}
+	return res, nil
+}
+
+// mismatch says what is wrong with an existing field f for r, or "".
+func mismatch(r Requirement, f *salesforce.Field) string {
+	var problems []string
+	if want := describeType(r.Type); want != "" && f.Type != want {
+		problems = append(problems, fmt.Sprintf("it is of type %s, Tandem needs %s", f.Type, r.TypeLabel()))
+	}
+	if r.ExternalID && !f.ExternalID {
+		problems = append(problems, "it is not marked External ID")
+	}
+	if r.Unique && !f.Unique {
+		problems = append(problems, "it is not marked Unique")
+	}
+	if r.Type == "Text" && f.Type == "string" && f.Length < r.Length && r.ExternalID {
+		problems = append(problems, fmt.Sprintf("its length is %d, Tandem needs at least %d", f.Length, r.Length))
+	}
+	if len(problems) == 0 {
+		return ""
+	}
+	return "The field exists but " + strings.Join(problems, ", and ") + "."
+}
+
+// describeType maps a Metadata API type to the describe type it shows as.
+func describeType(metadataType string) string {
+	switch metadataType {
+	case "Text":
+		return "string"
+	case "DateTime":
+		return "datetime"
+	case "Currency":
+		return "currency"
+	case "Number":
+		return "double"
+	case "Lookup":
+		return "reference"
+	}
+	return ""
+}
+
+// Create creates the requirements the check found missing through the
+// Tooling API: custom objects first, then fields. Each item gets its own
+// result with Salesforce's message on failure. The first refusal for lack
+// of permission stops the run (every other item would be refused the same
+// way) and marks the outcome PermissionDenied. Run Check again afterwards.
+func Create(ctx context.Context, api SalesforceAPI, check CheckResult, now time.Time) CreateOutcome {
+	out := CreateOutcome{At: now.UTC()}
+	missing := check.Missing()
+	failedObjects := map[string]bool{}
+	for _, r := range RequiredFor(check.Model) {
+		key := r.Key()
+		if !slices.Contains(missing, key) {
+			continue
+		}
+		if out.PermissionDenied {
+			out.Results = append(out.Results, CreateResult{Key: key, Skipped: true, Error: "Not attempted: Salesforce refused the first change for lack of permission."})
+			continue
+		}
+		if failedObjects[r.Object] || (r.ReferenceTo != "" && failedObjects[r.ReferenceTo]) {
+			out.Results = append(out.Results, CreateResult{Key: key, Skipped: true, Error: "Not attempted: the object it needs could not be created."})
+			continue
+		}
+		err := createOne(ctx, api, r)
+		switch {
+		case err == nil, isDuplicateName(err):
+			// A duplicate means someone created it since the check:
+			// what the merchant wanted.
+			out.Results = append(out.Results, CreateResult{Key: key, OK: true})
+		default:
+			if r.IsObject() {
+				failedObjects[r.Object] = true
+			}
+			out.PermissionDenied = IsPermissionDenied(err)
+			out.Results = append(out.Results, CreateResult{Key: key, Error: apiMessage(err)})
+		}
+	}
+	api.InvalidateDescribes()
+	return out
+}
+
+func createOne(ctx context.Context, api SalesforceAPI, r Requirement) error {
+	if r.IsObject() {
+		return createObject(ctx, api, r)
+	}
+	md := salesforce.CustomFieldMetadata{
+		Label: r.Label, Type: r.Type, Length: r.Length, Precision: r.Precision,
+		ExternalID: r.ExternalID, Unique: r.Unique, Description: "Created by Tandem. " + r.Why,
+	}
+	if r.Type == "Number" || r.Type == "Currency" {
+		md.Scale = &r.Scale
+	}
+	if r.Type == "Lookup" {
+		md.ReferenceTo = r.ReferenceTo
+		md.RelationshipName = strings.TrimSuffix(r.Field, "__c")
+		md.RelationshipLabel = r.Label
+		md.DeleteConstraint = "SetNull"
+	}
+	_, err := api.CreateCustomField(ctx, salesforce.CustomField{FullName: r.Key(), Metadata: md})
+	return err
+}
+
+// customObject is the body of a Tooling CustomObject create.
+type customObject struct {
+	FullName string `json:"FullName"`
+	Metadata struct {
+		Label       string `json:"label"`
+		PluralLabel string `json:"pluralLabel"`
+		NameField   struct {
+			Label string `json:"label"`
+			Type  string `json:"type"`
+		} `json:"nameField"`
+		DeploymentStatus string `json:"deploymentStatus"`
+		SharingModel     string `json:"sharingModel"`
+		Description      string `json:"description"`
+	} `json:"Metadata"`
+}
+
+func createObject(ctx context.Context, api SalesforceAPI, r Requirement) error {
+	var body customObject
+	body.FullName = r.Object
+	body.Metadata.Label = r.Label
+	body.Metadata.PluralLabel = r.PluralLabel
+	body.Metadata.NameField.Label = r.Label + " Name"
+	body.Metadata.NameField.Type = "Text"
+	body.Metadata.DeploymentStatus = "Deployed"
+	body.Metadata.SharingModel = "ReadWrite"
+	body.Metadata.Description = "Created by Tandem. " + r.Why
+	req, err := api.NewRequest(ctx, http.MethodPost, "tooling/sobjects/CustomObject", body)
+	if err != nil {
+		return fmt.Errorf("onboard: create custom object %s: %w", r.Object, err)
+	}
+	var res salesforce.SaveResult
+	if _, err := api.Do(req, &res); err != nil {
+		return fmt.Errorf("onboard: create custom object %s: %w", r.Object, err)
+	}
+	if !res.Success {
+		return fmt.Errorf("onboard: create custom object %s: %w", r.Object, res.Err())
+	}
+	return nil
+}
+
+// permissionCodes are the error codes Salesforce answers with when the user
+// may not change the org's metadata.
+var permissionCodes = []string{"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INSUFFICIENT_PRIVILEGES", "NO_ACCESS"}
+
+// IsPermissionDenied reports whether err is Salesforce refusing a change
+// because the connected user lacks the permission ("Customize Application"
+// for the Tooling API): a 403 that is not the daily API limit, or one of
+// the insufficient-access codes.
+func IsPermissionDenied(err error) bool {
+	var ae *salesforce.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	if slices.ContainsFunc(permissionCodes, ae.HasCode) {
+		return true
+	}
+	return ae.StatusCode == http.StatusForbidden && !salesforce.IsRateLimit(err)
+}
+
+func isDuplicateName(err error) bool {
+	var ae *salesforce.APIError
+	return errors.As(err, &ae) && ae.HasCode("DUPLICATE_DEVELOPER_NAME")
+}
+
+// apiMessage is what the merchant sees for a failed creation: Salesforce's
+// own code and message when it answered, else a generic line (the error
+// itself is logged by the caller, never shown: it may name internal URLs).
+func apiMessage(err error) string {
+	var ae *salesforce.APIError
+	if errors.As(err, &ae) {
+		if ae.ErrorCode != "" {
+			return ae.ErrorCode + ": " + ae.Message
+		}
+		return fmt.Sprintf("Salesforce answered %d: %s", ae.StatusCode, ae.Message)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "Salesforce did not answer in time. Try again."
+	}
+	return "Tandem could not reach Salesforce. Try again."
+}

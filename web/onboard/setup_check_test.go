@@ -1,0 +1,360 @@
+package onboard_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tandemsync/tandem/integrations/salesforce"
+	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/web/onboard"
+)
+
+var checkTime = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// org is a Salesforce sandbox served over HTTP with a client for its admin.
+type org struct {
+	sb     *sfsandbox.Server
+	srv    *httptest.Server
+	client *salesforce.Client
+}
+
+func newOrg(t *testing.T, opts sfsandbox.Options) *org {
+	t.Helper()
+	sb := sfsandbox.New(opts)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	t.Cleanup(sb.Close)
+	return &org{sb: sb, srv: srv, client: newClient(t, sb, srv)}
+}
+
+// newClient returns a fresh client (with an empty describe cache).
+func newClient(t *testing.T, sb *sfsandbox.Server, srv *httptest.Server) *salesforce.Client {
+	t.Helper()
+	tr := sb.MintToken(srv.URL)
+	c, err := salesforce.NewClient(srv.Client(), salesforce.Token{
+		AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, InstanceURL: tr.InstanceURL, ID: tr.ID,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// calls counts the sandbox's calls to resources with the given prefix.
+func (o *org) calls(prefix string) int {
+	n := 0
+	for _, c := range o.sb.Stats().Calls {
+		if strings.HasPrefix(c.Resource, prefix) {
+			n += c.Count
+		}
+	}
+	return n
+}
+
+func keys(model onboard.DataModel) []string {
+	var out []string
+	for _, r := range onboard.RequiredFor(model) {
+		out = append(out, r.Key())
+	}
+	return out
+}
+
+func statuses(r onboard.CheckResult) map[string]onboard.ItemStatus {
+	out := map[string]onboard.ItemStatus{}
+	for _, it := range r.Items {
+		out[it.Key] = it.Status
+	}
+	return out
+}
+
+func allWith(model onboard.DataModel, s onboard.ItemStatus) map[string]onboard.ItemStatus {
+	out := map[string]onboard.ItemStatus{}
+	for _, k := range keys(model) {
+		out[k] = s
+	}
+	return out
+}
+
+func TestCheckCreateRecheck(t *testing.T) {
+	t.Parallel()
+	for _, model := range []onboard.DataModel{onboard.ModelClassic, onboard.ModelCustom} {
+		t.Run(string(model), func(t *testing.T) {
+			t.Parallel()
+			o := newOrg(t, sfsandbox.Options{})
+			ctx := t.Context()
+
+			got, err := onboard.Check(ctx, o.client, model, checkTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(allWith(model, onboard.StatusMissing), statuses(got)); diff != "" {
+				t.Errorf("bare org (-want +got):\n%s", diff)
+			}
+			if got.Complete() || got.PersonAccounts || got.Model != model || !got.CheckedAt.Equal(checkTime) {
+				t.Errorf("bare org: complete=%v person=%v model=%s at=%s", got.Complete(), got.PersonAccounts, got.Model, got.CheckedAt)
+			}
+
+			out := onboard.Create(ctx, o.client, got, checkTime)
+			if out.PermissionDenied {
+				t.Fatalf("create: permission denied: %+v", out.Results)
+			}
+			var created []string
+			for _, r := range out.Results {
+				if !r.OK {
+					t.Errorf("create %s: %s", r.Key, r.Error)
+				}
+				created = append(created, r.Key)
+			}
+			if diff := cmp.Diff(keys(model), created); diff != "" {
+				t.Errorf("created (-want +got):\n%s", diff)
+			}
+
+			// A fresh client, as the next request would have: the org itself
+			// must now hold everything.
+			again, err := onboard.Check(ctx, newClient(t, o.sb, o.srv), model, checkTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(allWith(model, onboard.StatusPresent), statuses(again)); diff != "" {
+				t.Errorf("after create (-want +got):\n%s", diff)
+			}
+			if !again.Complete() {
+				t.Error("after create: not complete")
+			}
+		})
+	}
+}
+
+// TestCheckDescribeCalls: one global describe and one describe per object
+// that exists, however many fields are checked on it.
+func TestCheckDescribeCalls(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t, sfsandbox.Options{})
+	if _, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime); err != nil {
+		t.Fatal(err)
+	}
+	// Account (person-account detection), Contact, Product2, Opportunity,
+	// OpportunityLineItem; Lightspeed_Payment__c does not exist yet.
+	if got := o.calls("sobjects/"); got != 5 {
+		t.Errorf("object describes = %d, want 5; calls: %+v", got, o.sb.Stats().Calls)
+	}
+	if got := o.calls("sobjects") - o.calls("sobjects/"); got != 1 {
+		t.Errorf("global describes = %d, want 1", got)
+	}
+}
+
+func TestCheckPersonAccountsAndMismatch(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t, sfsandbox.Options{PersonAccounts: true})
+	// The merchant made the key field by hand, without External ID.
+	if err := o.sb.AddCustomField("Contact", sfsandbox.FieldSpec{Name: "Lightspeed_Customer_ID__c", Type: "Text", Length: 40}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.sb.AddCustomField("Contact", sfsandbox.FieldSpec{Name: "Lightspeed_Created_Date__c", Type: "DateTime"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.PersonAccounts {
+		t.Error("person accounts not detected")
+	}
+	id, _ := got.Item("Contact.Lightspeed_Customer_ID__c")
+	if id.Status != onboard.StatusMismatch || !strings.Contains(id.Problem, "not marked External ID") || !strings.Contains(id.Problem, "not marked Unique") {
+		t.Errorf("hand-made key field: %+v", id)
+	}
+	if it, _ := got.Item("Contact.Lightspeed_Created_Date__c"); it.Status != onboard.StatusPresent {
+		t.Errorf("created date: %+v", it)
+	}
+	if slices.Contains(got.Missing(), "Contact.Lightspeed_Customer_ID__c") {
+		t.Error("a mismatched field is listed as missing (it cannot be created)")
+	}
+	// Creating the rest leaves the mismatch, so the check stays incomplete.
+	out := onboard.Create(t.Context(), o.client, got, checkTime)
+	for _, r := range out.Results {
+		if !r.OK {
+			t.Errorf("create %s: %s", r.Key, r.Error)
+		}
+	}
+	again, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Complete() || len(again.Missing()) != 0 {
+		t.Errorf("after create: complete=%v missing=%v", again.Complete(), again.Missing())
+	}
+}
+
+// TestCreatePermissionDenied: Salesforce refuses the first change for lack
+// of permission, with its real error body; nothing else is attempted and
+// nothing is created.
+func TestCreatePermissionDenied(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t, sfsandbox.Options{})
+	check, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.sb.SetFaults(sfsandbox.Faults{FailNext: 1, Status: http.StatusForbidden, ErrorCode: "INSUFFICIENT_ACCESS_OR_READONLY",
+		Message: "insufficient access rights on object id"})
+	out := onboard.Create(t.Context(), o.client, check, checkTime)
+	if !out.PermissionDenied {
+		t.Fatalf("not marked permission denied: %+v", out.Results)
+	}
+	if len(out.Results) != len(check.Missing()) {
+		t.Fatalf("%d results for %d missing", len(out.Results), len(check.Missing()))
+	}
+	first := out.Results[0]
+	if first.OK || first.Skipped || first.Error != "INSUFFICIENT_ACCESS_OR_READONLY: insufficient access rights on object id" {
+		t.Errorf("first result: %+v", first)
+	}
+	for _, r := range out.Results[1:] {
+		if r.OK || !r.Skipped {
+			t.Errorf("after the refusal %s was %+v, want skipped", r.Key, r)
+		}
+	}
+	again, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(check.Missing(), again.Missing()); diff != "" {
+		t.Errorf("something was created (-before +after):\n%s", diff)
+	}
+}
+
+// TestCreateObjectFailureSkipsItsFields: a custom object Salesforce refuses
+// (not for permission) fails alone with the API's message; its fields are
+// skipped and the rest is created.
+func TestCreateObjectFailureSkipsItsFields(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t, sfsandbox.Options{})
+	check, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.sb.SetFaults(sfsandbox.Faults{FailNext: 1, Status: http.StatusBadRequest, ErrorCode: "FIELD_INTEGRITY_EXCEPTION", Message: "object limit reached"})
+	out := onboard.Create(t.Context(), o.client, check, checkTime)
+	if out.PermissionDenied {
+		t.Error("a validation error counted as permission denied")
+	}
+	for _, r := range out.Results {
+		onPayment := strings.HasPrefix(r.Key, "Lightspeed_Payment__c")
+		switch {
+		case r.Key == "Lightspeed_Payment__c":
+			if r.OK || r.Error != "FIELD_INTEGRITY_EXCEPTION: object limit reached" {
+				t.Errorf("object: %+v", r)
+			}
+		case onPayment:
+			if !r.Skipped {
+				t.Errorf("%s not skipped: %+v", r.Key, r)
+			}
+		case !r.OK:
+			t.Errorf("%s: %+v", r.Key, r)
+		}
+	}
+}
+
+// TestCreateAlreadyThere: a field someone created between the check and
+// the click counts as created.
+func TestCreateAlreadyThere(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t, sfsandbox.Options{})
+	check, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.sb.AddCustomField("Product2", sfsandbox.FieldSpec{Name: "Lightspeed_Item_ID__c", Type: "Text", Length: 40, ExternalID: true, Unique: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := onboard.Create(t.Context(), o.client, check, checkTime)
+	for _, r := range out.Results {
+		if !r.OK {
+			t.Errorf("%s: %+v", r.Key, r)
+		}
+	}
+}
+
+func TestIsPermissionDenied(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"insufficient access", &salesforce.APIError{StatusCode: 400, ErrorCode: "INSUFFICIENT_ACCESS", Errors: []salesforce.ErrorDetail{{Code: "INSUFFICIENT_ACCESS"}}}, true},
+		{"insufficient access or read-only", &salesforce.APIError{StatusCode: 403, ErrorCode: "INSUFFICIENT_ACCESS_OR_READONLY", Errors: []salesforce.ErrorDetail{{Code: "INSUFFICIENT_ACCESS_OR_READONLY"}}}, true},
+		{"other 403", &salesforce.APIError{StatusCode: 403, ErrorCode: "FORBIDDEN", Errors: []salesforce.ErrorDetail{{Code: "FORBIDDEN"}}}, true},
+		{"daily limit", &salesforce.APIError{StatusCode: 403, ErrorCode: "REQUEST_LIMIT_EXCEEDED", Errors: []salesforce.ErrorDetail{{Code: "REQUEST_LIMIT_EXCEEDED"}}}, false},
+		{"validation", &salesforce.APIError{StatusCode: 400, ErrorCode: "FIELD_INTEGRITY_EXCEPTION", Errors: []salesforce.ErrorDetail{{Code: "FIELD_INTEGRITY_EXCEPTION"}}}, false},
+		{"network", errors.New("connection refused"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := onboard.IsPermissionDenied(tt.err); got != tt.want {
+				t.Errorf("IsPermissionDenied = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRequirements(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	objects := map[string]bool{"Contact": true, "Account": true, "Opportunity": true, "OpportunityLineItem": true, "Product2": true}
+	for i, r := range onboard.Requirements() {
+		if seen[r.Key()] {
+			t.Errorf("%s listed twice", r.Key())
+		}
+		seen[r.Key()] = true
+		if r.Why == "" || r.Label == "" || len(r.Models) == 0 {
+			t.Errorf("%s: missing why, label or models", r.Key())
+		}
+		if r.IsObject() {
+			objects[r.Object] = true
+			continue
+		}
+		// Objects come before their fields, and lookup targets before
+		// the lookups.
+		if !objects[r.Object] || (r.ReferenceTo != "" && !objects[r.ReferenceTo]) {
+			t.Errorf("requirement %d (%s) comes before its object", i, r.Key())
+		}
+		if !strings.HasSuffix(r.Field, "__c") {
+			t.Errorf("%s is not a custom field name", r.Key())
+		}
+	}
+	for _, want := range []string{"Contact.Lightspeed_Customer_ID__c", "Contact.Lightspeed_Created_Date__c", "Opportunity.Lightspeed_Sale_ID__c",
+		"Product2.Lightspeed_Item_ID__c", "Lightspeed_Payment__c", "Lightspeed_Sale__c", "Lightspeed_Sale_Line__c"} {
+		if !seen[want] {
+			t.Errorf("%s missing from the list", want)
+		}
+	}
+}
+
+func TestManualSteps(t *testing.T) {
+	t.Parallel()
+	var key onboard.Requirement
+	for _, r := range onboard.Requirements() {
+		if r.Key() == "Contact.Lightspeed_Customer_ID__c" {
+			key = r
+		}
+	}
+	got := strings.Join(key.ManualSteps(), "\n")
+	for _, want := range []string{"Setup → Object Manager → Contact → Fields & Relationships → New", "Data Type: Text",
+		"Lightspeed_Customer_ID__c", "Length: 40", `"Unique"`, `"External ID"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("steps lack %q:\n%s", want, got)
+		}
+	}
+	if key.TypeLabel() != "Text(40)" || strings.Join(key.Flags(), ",") != "External ID,Unique" {
+		t.Errorf("type %q flags %v", key.TypeLabel(), key.Flags())
+	}
+}
