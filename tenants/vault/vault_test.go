@@ -265,7 +265,10 @@ func TestTamperDetection(t *testing.T) {
 				}
 			}
 			_, err = v.Refresh(ctx, tenant, Lightspeed, func(Connection) bool { return true },
-				func(context.Context, Tokens) (Tokens, error) { t.Error("refresh called with tampered tokens"); return Tokens{}, nil })
+				func(context.Context, Tokens) (Tokens, error) {
+					t.Error("refresh called with tampered tokens")
+					return Tokens{}, nil
+				})
 			if !errors.Is(err, ErrTampered) {
 				t.Errorf("Refresh after tampering = %v, want ErrTampered", err)
 			}
@@ -479,7 +482,10 @@ func TestDisconnectAndMarkNeedsReauth(t *testing.T) {
 		t.Errorf("MarkNeedsReauth of a disconnected connection = %v, want ErrNotConnected", err)
 	}
 	_, err = v.Refresh(ctx, tenant, Lightspeed, func(Connection) bool { return true },
-		func(context.Context, Tokens) (Tokens, error) { t.Error("refresh called after disconnect"); return Tokens{}, nil })
+		func(context.Context, Tokens) (Tokens, error) {
+			t.Error("refresh called after disconnect")
+			return Tokens{}, nil
+		})
 	if !errors.Is(err, ErrNotConnected) {
 		t.Errorf("Refresh of a disconnected connection = %v, want ErrNotConnected", err)
 	}
