@@ -1,0 +1,159 @@
+package onboard
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/salesforce"
+)
+
+// DefaultLightspeedScopes are the Lightspeed scopes Tandem asks for: customers
+// both ways, sales history (register_read) and the items on sale lines.
+var defaultLightspeedScopes = []string{"employee:customers", "employee:register_read", "employee:inventory_read", "employee:reports"}
+
+// Providers is how Tandem reaches the two services: the OAuth client
+// registrations and the service URLs. The zero value of every URL means the
+// real service; `tandem dev` and tests point them at the sandboxes.
+type Providers struct {
+	Lightspeed LightspeedProvider
+	Salesforce SalesforceProvider
+}
+
+// LightspeedProvider is Tandem's Lightspeed Retail OAuth client.
+type LightspeedProvider struct {
+	ClientID     string // LIGHTSPEED_CLIENT_ID
+	ClientSecret string // LIGHTSPEED_CLIENT_SECRET
+	// AuthURL is the OAuth server's base; lightspeed.DefaultAuthURL when empty.
+	AuthURL string
+	// APIURL is the API's base; lightspeed.DefaultBaseURL when empty.
+	APIURL string
+	// Scopes requested; a customer-and-sales set when empty.
+	Scopes []string
+}
+
+// SalesforceProvider is Tandem's Salesforce connected app.
+type SalesforceProvider struct {
+	ClientID     string // SALESFORCE_CLIENT_ID
+	ClientSecret string // SALESFORCE_CLIENT_SECRET
+	// ProductionLoginURL and SandboxLoginURL are the login hosts of the two
+	// environment choices; salesforce.ProductionLoginURL and
+	// salesforce.SandboxLoginURL when empty.
+	ProductionLoginURL string
+	SandboxLoginURL    string
+	// MyDomainLoginURL turns what the merchant typed as their My Domain
+	// into a login URL, or explains why it cannot be one;
+	// salesforce.MyDomainLoginURL when nil. `tandem dev` validates with that
+	// function and then answers the sandbox's URL, since no real My Domain
+	// is reachable there.
+	MyDomainLoginURL func(input string) (string, error)
+	// APIVersion pinned for every call; salesforce.DefaultAPIVersion when
+	// empty.
+	APIVersion string
+}
+
+// withDefaults fills the empty fields with the real services' values.
+func (p Providers) withDefaults() Providers {
+	p.Lightspeed.AuthURL = cmp.Or(p.Lightspeed.AuthURL, lightspeed.DefaultAuthURL)
+	p.Lightspeed.APIURL = cmp.Or(p.Lightspeed.APIURL, lightspeed.DefaultBaseURL)
+	if len(p.Lightspeed.Scopes) == 0 {
+		p.Lightspeed.Scopes = defaultLightspeedScopes
+	}
+	p.Salesforce.ProductionLoginURL = cmp.Or(p.Salesforce.ProductionLoginURL, salesforce.ProductionLoginURL)
+	p.Salesforce.SandboxLoginURL = cmp.Or(p.Salesforce.SandboxLoginURL, salesforce.SandboxLoginURL)
+	if p.Salesforce.MyDomainLoginURL == nil {
+		p.Salesforce.MyDomainLoginURL = salesforce.MyDomainLoginURL
+	}
+	p.Salesforce.APIVersion = cmp.Or(p.Salesforce.APIVersion, salesforce.DefaultAPIVersion)
+	return p
+}
+
+// validate reports configuration that cannot work, naming the setting.
+func (p Providers) validate() error {
+	for name, u := range map[string]string{
+		"Lightspeed auth URL":         p.Lightspeed.AuthURL,
+		"Lightspeed API URL":          p.Lightspeed.APIURL,
+		"Salesforce production login": p.Salesforce.ProductionLoginURL,
+		"Salesforce sandbox login":    p.Salesforce.SandboxLoginURL,
+	} {
+		if origin(u) == "" {
+			return fmt.Errorf("onboard: %s %q is not an absolute http(s) URL", name, u)
+		}
+	}
+	return nil
+}
+
+// Configured reports whether the provider has a client id: without one
+// its Connect button explains that the operator must set it.
+func (p LightspeedProvider) Configured() bool { return p.ClientID != "" }
+
+// Configured reports whether the connected app has a client id.
+func (p SalesforceProvider) Configured() bool { return p.ClientID != "" }
+
+// FormActionOrigins are the origins a Connect form may lead the browser to
+// (its POST answers with a redirect to the provider's consent page), for the
+// Content-Security-Policy form-action directive. My Domain login hosts are
+// covered by a wildcard on the real service.
+func (p Providers) FormActionOrigins() []string {
+	p = p.withDefaults()
+	var out []string
+	seen := map[string]bool{}
+	add := func(o string) {
+		if o != "" && !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	add(origin(p.Lightspeed.AuthURL))
+	add(origin(p.Salesforce.ProductionLoginURL))
+	add(origin(p.Salesforce.SandboxLoginURL))
+	if strings.HasSuffix(hostOf(p.Salesforce.ProductionLoginURL), ".salesforce.com") {
+		add("https://*.my.salesforce.com")
+	}
+	return out
+}
+
+// lightspeedConfig is the OAuth client for a callback at redirect.
+func (s *Service) lightspeedConfig() *lightspeed.Config {
+	p := s.prov.Lightspeed
+	return &lightspeed.Config{
+		ClientID:     p.ClientID,
+		ClientSecret: p.ClientSecret,
+		Endpoint:     lightspeed.CurrentEndpoint(p.AuthURL),
+		Scopes:       p.Scopes,
+		RedirectURL:  s.redirectURL(Lightspeed),
+		HTTPClient:   s.hc,
+		Now:          s.now,
+	}
+}
+
+// salesforceConfig is the connected app on loginURL.
+func (s *Service) salesforceConfig(loginURL string) *salesforce.OAuthConfig {
+	p := s.prov.Salesforce
+	return &salesforce.OAuthConfig{
+		ClientID:     p.ClientID,
+		ClientSecret: p.ClientSecret,
+		RedirectURL:  s.redirectURL(Salesforce),
+		LoginURL:     loginURL,
+		HTTPClient:   s.hc,
+	}
+}
+
+// origin returns scheme://host of an absolute http(s) URL, or "".
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
