@@ -46,7 +46,7 @@ func (s *Server) showDashboard(c echo.Context) error {
 		if u.IsStaff {
 			d.StaffURL = s.url(routeStaffTenants)
 		}
-		return s.render(c, http.StatusOK, "Dashboard", ui.DashboardBody(d))
+		return s.render(c, http.StatusOK, "Dashboard", ui.DashboardBody(d, ui.Home{}))
 	}
 	conns, err := s.connectionStates(c.Request().Context(), cur.TenantID)
 	if err != nil {
@@ -60,8 +60,12 @@ func (s *Server) showDashboard(c echo.Context) error {
 		}
 		d.Switcher = sw
 	}
+	h, err := s.home(c, cur.TenantID, canEdit(cur.Role))
+	if err != nil {
+		return err
+	}
 	c.Set(ctxTenant, cur.TenantName)
-	return s.render(c, http.StatusOK, "Dashboard", ui.DashboardBody(d))
+	return s.render(c, http.StatusOK, "Dashboard", ui.DashboardBody(d, h))
 }
 
 // switchTenant makes another of the user's tenants the current one. A

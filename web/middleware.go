@@ -74,11 +74,9 @@ func (s *Server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		// No scripts at all. form-action also governs where a form's
-		// redirect may lead: a connect button that POSTs and redirects to
-		// an OAuth provider must add that provider's origin here.
-		h.Set("Content-Security-Policy",
-			"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		// See contentSecurityPolicy: form-action includes the providers'
+		// consent pages, where Connect buttons lead.
+		h.Set("Content-Security-Policy", s.csp)
 		if s.secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}

@@ -75,6 +75,8 @@ func (s *Server) routes() {
 	// memberships.
 	e.GET("/dashboard", s.showDashboard, s.requireUser).Name = routeDashboard
 	e.POST("/tenant", s.switchTenant, s.requireUser).Name = routeSwitchTenant
+	s.connectRoutes(e)
+	s.setupRoutes(e)
 
 	// Support staff: 404 for everyone else, so the console's existence is
 	// not advertised. Every view of a tenant is audit-logged.

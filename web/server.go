@@ -15,6 +15,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/gorilla/sessions"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,6 +25,8 @@ import (
 
 	"github.com/tandemsync/tandem/static"
 	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/vault"
+	"github.com/tandemsync/tandem/web/onboard"
 	"github.com/tandemsync/tandem/web/pgsession"
 )
 
@@ -47,6 +51,20 @@ type Config struct {
 	// Ready reports whether the app can serve: the caller's check of the
 	// database and the schema version. nil means always ready.
 	Ready func(ctx context.Context) error
+
+	// Vault holds the tenants' provider connections with their tokens
+	// sealed; nil means a vault sealing under a key derived from SecretKey
+	// alone (no older keys to open).
+	Vault *vault.Vault
+	// Providers are the Lightspeed and Salesforce OAuth clients and URLs;
+	// the zero value means the real services with no client ids (the
+	// Connect pages then say the operator must configure them).
+	Providers onboard.Providers
+	// ProviderClient sends every call to the providers; nil means a client
+	// with a 30 s timeout.
+	ProviderClient *http.Client
+	// Now is the clock of OAuth state expiry; nil means time.Now.
+	Now func() time.Time
 }
 
 // Server is the web application. Create it with New and serve Handler.
@@ -61,6 +79,11 @@ type Server struct {
 	ready    func(ctx context.Context) error
 	metrics  *metrics
 	registry *prometheus.Registry
+	onboard  *onboard.Service
+	now      func() time.Time
+	// csp is the Content-Security-Policy of every response: form-action
+	// names the providers' consent pages, where Connect forms lead.
+	csp string
 }
 
 // Names of the cookies Tandem sets.
@@ -106,6 +129,25 @@ func New(cfg Config) (*Server, error) {
 	if s.assets, err = static.New(); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	if s.now = cfg.Now; s.now == nil {
+		s.now = time.Now
+	}
+	v := cfg.Vault
+	if v == nil {
+		keys, err := vault.NewKeyRing(cfg.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		v = vault.New(cfg.Pool, keys)
+	}
+	s.onboard, err = onboard.New(onboard.Config{
+		Pool: cfg.Pool, Vault: v, Providers: cfg.Providers, BaseURL: cfg.BaseURL,
+		HTTPClient: cfg.ProviderClient, Logger: s.log, Now: s.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.csp = contentSecurityPolicy(cfg.Providers.FormActionOrigins())
 
 	// Separate keys per purpose, so that no value signed for one use can
 	// be replayed for another.
@@ -148,4 +190,12 @@ func (s *Server) Handler() http.Handler { return s.e }
 // ignored; call it periodically to keep the table small.
 func (s *Server) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	return s.sessions.DeleteExpired(ctx)
+}
+
+// contentSecurityPolicy allows no scripts at all. form-action also governs
+// where a form's redirect may lead, so it names the origins a Connect
+// button's POST redirects to (the providers' consent pages).
+func contentSecurityPolicy(formOrigins []string) string {
+	formAction := strings.Join(append([]string{"'self'"}, formOrigins...), " ")
+	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
 }
