@@ -14,11 +14,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
+	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/jobs"
 	"github.com/tandemsync/tandem/sql/devpg"
 	"github.com/tandemsync/tandem/sql/migrate"
 	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/web/onboard"
 )
 
 // The demo logins `tandem dev` creates and prints. They exist only in a
@@ -112,19 +114,23 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 
 	seed := int64(42)
 	ls := lssandbox.New(lssandbox.Options{
+		ClientID:     devClientID,
+		ClientSecret: devClientSecret,
 		RedirectURIs: []string{base + "/connect/lightspeed/callback"},
 		Seed:         &lssandbox.SeedOptions{Seed: seed},
 		BaseURL:      lsURL,
 		Logger:       logger.With("component", "lightspeed-sandbox"),
 	})
 	sf := sfsandbox.New(sfsandbox.Options{
+		ClientID:     devClientID,
+		ClientSecret: devClientSecret,
 		RedirectURIs: []string{base + "/connect/salesforce/callback"},
 		Seed:         &seed,
 		BaseURL:      sfURL,
 		Logger:       logger.With("component", "salesforce-sandbox"),
 	})
 
-	handler, err := newWebHandler(pool, logger, c)
+	handler, err := newWebHandler(pool, logger, c, devProviders(lsURL, sfURL))
 	if err != nil {
 		return err
 	}
@@ -169,6 +175,35 @@ Press Ctrl-C to stop.
 	}
 	logger.Info("stopped")
 	return err
+}
+
+// The OAuth client both dev sandboxes know Tandem as. Not a secret: the
+// sandboxes exist only on the developer's machine.
+const (
+	devClientID     = "tandem-dev"
+	devClientSecret = "tandem-dev-secret"
+)
+
+// devProviders points Tandem at the sandboxes: Lightspeed's OAuth server and
+// API are both lsURL; every Salesforce login host (production, sandbox and
+// any My Domain, which is still validated as on the real service) is sfURL.
+func devProviders(lsURL, sfURL string) onboard.Providers {
+	return onboard.Providers{
+		Lightspeed: onboard.LightspeedProvider{
+			ClientID: devClientID, ClientSecret: devClientSecret,
+			AuthURL: lsURL, APIURL: lsURL,
+		},
+		Salesforce: onboard.SalesforceProvider{
+			ClientID: devClientID, ClientSecret: devClientSecret,
+			ProductionLoginURL: sfURL, SandboxLoginURL: sfURL,
+			MyDomainLoginURL: func(input string) (string, error) {
+				if _, err := salesforce.MyDomainLoginURL(input); err != nil {
+					return "", err
+				}
+				return sfURL, nil
+			},
+		},
+	}
 }
 
 // seedDemo creates the demo merchant and staff user unless they exist.

@@ -13,7 +13,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tandemsync/tandem/sql/migrate"
+	"github.com/tandemsync/tandem/tenants/vault"
 	"github.com/tandemsync/tandem/web"
+	"github.com/tandemsync/tandem/web/onboard"
 )
 
 func runServe(ctx context.Context, args []string, io *stdio, getenv func(string) string) error {
@@ -47,7 +49,7 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 		return err
 	}
 	defer pool.Close()
-	handler, err := newWebHandler(pool, logger, c)
+	handler, err := newWebHandler(pool, logger, c, productionProviders(c))
 	if err != nil {
 		return err
 	}
@@ -59,7 +61,19 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 	return serveHTTP(ctx, logger, ln, handler)
 }
 
-func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config) (http.Handler, error) {
+func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers onboard.Providers) (http.Handler, error) {
+	// The vault seals with TANDEM_SECRET_KEY and still opens what older
+	// keys (TANDEM_SECRET_KEYS) sealed, until `tandem keys rotate`.
+	var keys *vault.KeyRing
+	var err error
+	if c.SecretKeyB64 != "" {
+		keys, err = vault.ParseKeys(c.SecretKeyB64, c.OldKeysB64)
+	} else {
+		keys, err = vault.NewKeyRing(c.SecretKey)
+	}
+	if err != nil {
+		return nil, err
+	}
 	srv, err := web.New(web.Config{
 		Pool:      pool,
 		Logger:    logger,
@@ -71,11 +85,24 @@ func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config) (http.Hand
 			}
 			return migrate.Check(ctx, pool)
 		},
+		Vault:     vault.New(pool, keys),
+		Providers: providers,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return srv.Handler(), nil
+}
+
+// productionProviders are the real Lightspeed and Salesforce services with
+// the client registrations from the environment. A missing client id is
+// not an error: the Connect page tells the merchant the operator has not
+// configured that provider.
+func productionProviders(c config) onboard.Providers {
+	return onboard.Providers{
+		Lightspeed: onboard.LightspeedProvider{ClientID: c.LightspeedClientID, ClientSecret: c.LightspeedClientSecret},
+		Salesforce: onboard.SalesforceProvider{ClientID: c.SalesforceClientID, ClientSecret: c.SalesforceClientSecret},
+	}
 }
 
 // serveHTTP serves until ctx is done, then stops accepting and waits up to
