@@ -1,0 +1,23 @@
+package onboard
+
+import (
+	"context"
+	"errors"
+)
+
+// Setup returns the settings and locations store over the service's
+// database.
+func (s *Service) Setup() *Store { return NewStore(s.pool) }
+
+// ProblemText says in words fit for the merchant why a setup step could
+// not talk to Salesforce: the connection's *Failure wording (not connected,
+// needs reconnecting) when there is one, else Salesforce's own message.
+func ProblemText(err error) string {
+	if f, ok := AsFailure(err); ok {
+		return f.Title + ". " + f.Message
+	}
+	if errors.Is(err, context.Canceled) {
+		return "The request was cancelled. Try again."
+	}
+	return "Tandem could not read your Salesforce org. " + apiMessage(err)
+}
