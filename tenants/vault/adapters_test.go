@@ -282,6 +282,18 @@ func TestSalesforceThroughVault(t *testing.T) {
 	}
 	checkRotated("one client")
 
+	// The other process's session is the expired one: it adopts the token
+	// the first one stored, without refreshing.
+	if _, err := c2.Count(ctx, "SELECT COUNT() FROM Account"); err != nil {
+		t.Fatalf("second process after the first refreshed: %v", err)
+	}
+	if n := len(env.refreshTokens()); n != issued {
+		t.Fatalf("the second process refreshed again (%d refresh tokens issued, want %d)", n, issued)
+	}
+	if c2.Token().AccessToken != stored().Tokens.AccessToken {
+		t.Fatal("the second process did not adopt the stored token")
+	}
+
 	// Both processes' sessions expire; both calls succeed with one refresh
 	// (the sandbox invalidates a refresh token once used, so a second
 	// refresh with it would fail).

@@ -103,7 +103,13 @@ func (s *LightspeedTokens) Token(ctx context.Context) (lightspeed.Token, error) 
 func (s *LightspeedTokens) Refresh(ctx context.Context, rejected lightspeed.Token) (lightspeed.Token, error) {
 	return s.load(ctx,
 		func(t lightspeed.Token) bool { return t.AccessToken != "" && t.AccessToken != rejected.AccessToken },
-		func(c Connection) bool { return c.Tokens.AccessToken == rejected.AccessToken })
+		func(c Connection) bool {
+			// A token another process stored is adopted only if it is not
+			// also expiring: the client replays once, and a second 401
+			// would fail the call.
+			return c.Tokens.AccessToken == rejected.AccessToken ||
+				!lightspeed.Token{AccessToken: c.Tokens.AccessToken, Expiry: c.Tokens.Expiry}.Valid(s.now(), s.ahead)
+		})
 }
 
 // load returns the held token if fresh says it will do once this caller
