@@ -134,9 +134,9 @@ func (s *Server) withSetup(c echo.Context, h func(*setupState) error) error {
 func (s *Server) stepInfo(step onboard.Step) (label, url string) {
 	switch step {
 	case onboard.StepConnectLightspeed:
-		return "Connect Lightspeed", s.url(routeDashboard)
+		return "Connect Lightspeed", s.url(routeConnect(onboard.Lightspeed))
 	case onboard.StepConnectSalesforce:
-		return "Connect Salesforce", s.url(routeDashboard)
+		return "Connect Salesforce", s.url(routeConnect(onboard.Salesforce))
 	case onboard.StepSalesforceFields:
 		return "Salesforce setup check", s.url(routeSetupFields)
 	case onboard.StepDataModel:
@@ -192,8 +192,8 @@ func (s *Server) progressView(st *setupState, current onboard.Step) ui.SetupProg
 	return v
 }
 
-// showSetup sends the merchant to the first step not done; the connect
-// steps live on the dashboard, and so does a finished setup.
+// showSetup sends the merchant to the first step not done (the connect
+// steps are the connect pages); a finished setup goes to the dashboard.
 func (s *Server) showSetup(c echo.Context) error {
 	return s.withSetup(c, func(st *setupState) error {
 		next, ok := onboard.Next(onboard.Progress(st.progressState()))
@@ -218,7 +218,7 @@ func (s *Server) salesforceGate(st *setupState, why string) *ui.SetupGate {
 	if st.conns[tenants.ProviderSalesforce] == tenants.StatusNeedsReauth {
 		msg = why + " Salesforce needs to be reconnected first; your settings are kept."
 	}
-	return &ui.SetupGate{Message: msg, URL: s.url(routeDashboard), Label: "Connect Salesforce"}
+	return &ui.SetupGate{Message: msg, URL: s.url(routeConnect(onboard.Salesforce)), Label: "Connect Salesforce"}
 }
 
 // ---- Salesforce setup check ----
@@ -569,7 +569,10 @@ func (s *Server) locationsView(c echo.Context, st *setupState, msg string) ui.Se
 	}
 	if len(st.locs) == 0 && !st.connected(tenants.ProviderLightspeed) {
 		v.Gate = &ui.SetupGate{Message: "Locations are your Lightspeed stores. Connect Lightspeed first.",
-			URL: s.url(routeDashboard), Label: "Connect Lightspeed"}
+			URL: s.url(routeConnect(onboard.Lightspeed)), Label: "Connect Lightspeed"}
+	}
+	if st.connected(tenants.ProviderLightspeed) {
+		v.RefreshURL = s.url(routeConnect(onboard.Lightspeed))
 	}
 	for _, l := range st.locs {
 		v.Locations = append(v.Locations, ui.SetupLocation{ShopID: l.ShopID, Name: l.Name, Enabled: l.Enabled, New: l.New})

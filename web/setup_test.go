@@ -174,8 +174,8 @@ func TestSetupEntryRoutesToNextStep(t *testing.T) {
 	sa := newSetupApp(t, sfsandbox.Options{})
 	b := sa.ownerBrowser()
 
-	// Nothing connected: the connect steps are on the dashboard.
-	if p := b.get("/setup"); p.path() != "/dashboard" {
+	// Nothing connected: the first step is connecting Lightspeed.
+	if p := b.get("/setup"); p.path() != "/connect/lightspeed" {
 		t.Errorf("/setup with nothing connected went to %s", p.path())
 	}
 	sa.connectLightspeed()
