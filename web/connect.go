@@ -356,3 +356,8 @@ func sessionString(c echo.Context, key string) string {
 	}
 	return ""
 }
+
+// Onboard returns the connection service: the setup wizard and tests use
+// it for provider clients (LightspeedClient, SalesforceClient) and what
+// discovery found.
+func (s *Server) Onboard() *onboard.Service { return s.onboard }

@@ -107,7 +107,9 @@ func (s *Service) CheckReauth(ctx context.Context, tenantID string, actor Actor,
 	if errors.As(err, &re) {
 		return failure(re.Provider, ReasonNeedsReauth, err)
 	}
-	if !salesforce.IsSessionError(err) {
+	var oe *salesforce.OAuthError
+	refused := errors.As(err, &oe) && oe.Terminal()
+	if !refused && !salesforce.IsSessionError(err) {
 		return err
 	}
 	reason := "Salesforce refused Tandem's access (the session could not be renewed). Reconnect to continue; your settings are kept."
