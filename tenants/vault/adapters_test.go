@@ -149,17 +149,18 @@ func TestLightspeedThroughVault(t *testing.T) {
 	}
 	checkRotated("401")
 
-	// Two processes find the token expired at once: one refresh.
+	// Two processes, with two requests each, find the token expired at
+	// once: one refresh.
 	env.sb.Advance(2 * time.Hour)
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, c := range []*lightspeed.Client{c1, c2} {
+	errs := make([]error, 4)
+	for i, c := range []*lightspeed.Client{c1, c2, c1, c2} {
 		wg.Go(func() { _, _, errs[i] = c.Accounts.Get(ctx) })
 	}
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			t.Errorf("process %d: %v", i+1, err)
+			t.Errorf("request %d: %v", i+1, err)
 		}
 	}
 	checkRotated("two processes")

@@ -113,8 +113,9 @@ func (s *LightspeedTokens) Refresh(ctx context.Context, rejected lightspeed.Toke
 }
 
 // load returns the held token if fresh says it will do once this caller
-// has the in-process lock, else goes to the vault, refreshing when stale
-// says the stored token will not do either.
+// has the in-process lock, else the stored token unless stale says it will
+// not do, else refreshes through Vault.Refresh (which asks stale again
+// under the row lock).
 func (s *LightspeedTokens) load(ctx context.Context, fresh func(lightspeed.Token) bool, stale func(Connection) bool) (lightspeed.Token, error) {
 	select {
 	case s.sem <- struct{}{}:
@@ -124,6 +125,12 @@ func (s *LightspeedTokens) load(ctx context.Context, fresh func(lightspeed.Token
 	defer func() { <-s.sem }()
 	if t := s.current(); fresh(t) {
 		return t, nil // replaced by the caller we waited for
+	}
+	// Most of the time the stored token will do (a new client, or another
+	// process refreshed): read it without taking the row lock.
+	if c, err := s.v.Get(ctx, s.tenantID, Lightspeed); err == nil && c.Status == StatusConnected && !stale(c) {
+		account, _ := strconv.ParseInt(c.ExternalAccount, 10, 64)
+		return s.set(c.Tokens, account), nil
 	}
 	var account int64
 	t, err := s.v.Refresh(ctx, s.tenantID, Lightspeed,
@@ -144,9 +151,13 @@ func (s *LightspeedTokens) load(ctx context.Context, fresh func(lightspeed.Token
 	if err != nil {
 		return lightspeed.Token{}, err
 	}
+	return s.set(t, account), nil
+}
+
+func (s *LightspeedTokens) set(t Tokens, account int64) lightspeed.Token {
 	lt := lightspeed.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry, AccountID: account}
 	s.mu.Lock()
 	s.cur = lt
 	s.mu.Unlock()
-	return lt, nil
+	return lt
 }

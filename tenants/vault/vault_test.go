@@ -599,3 +599,46 @@ func BenchmarkGet(b *testing.B) {
 }
 
 func b64(k []byte) string { return base64.StdEncoding.EncodeToString(k) }
+
+// BenchmarkRotateAll measures re-sealing 200 connections under a new key.
+func BenchmarkRotateAll(b *testing.B) {
+	pool := dbtest.New(b)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO tenants (name) SELECT 'shop ' || g FROM generate_series(1, 100) g`); err != nil {
+		b.Fatal(err)
+	}
+	var tenants []string
+	rows, err := pool.Query(ctx, `SELECT id::text FROM tenants`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		tenants = append(tenants, id)
+	}
+	keys := [][]byte{randomKey(b), randomKey(b)}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		// Seal everything under one key, then time re-sealing under the other.
+		v := New(pool, mustRing(b, keys[i%2]))
+		for _, tn := range tenants {
+			for _, p := range []string{Lightspeed, Salesforce} {
+				if err := v.Save(ctx, tn, p, sample("rot")); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		i++
+		rotator := New(pool, mustRing(b, keys[i%2], keys[(i+1)%2]))
+		b.StartTimer()
+		n, err := rotator.RotateAll(ctx)
+		if err != nil || n != 2*len(tenants) {
+			b.Fatalf("RotateAll = %d, %v", n, err)
+		}
+	}
+}
