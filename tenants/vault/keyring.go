@@ -41,6 +41,7 @@ type UnknownKeyError struct {
 	KeyID string
 }
 
+// Error names the key id and the variable that supplies old keys.
 func (e *UnknownKeyError) Error() string {
 	return fmt.Sprintf("vault: token sealed with key id %q, which is not in the key ring: add that key to TANDEM_SECRET_KEYS (old keys, comma-separated)", e.KeyID)
 }

@@ -19,6 +19,8 @@ type ReauthError struct {
 	Err    error
 }
 
+// Error says which connection must be reconnected and why; it carries no
+// token.
 func (e *ReauthError) Error() string {
 	return fmt.Sprintf("vault: %s connection of tenant %s needs to be reconnected: %s", e.Provider, e.TenantID, e.Reason)
 }
