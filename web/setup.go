@@ -192,13 +192,33 @@ func (s *Server) progressView(st *setupState, current onboard.Step) ui.SetupProg
 	return v
 }
 
+// continueSetup follows a saved step: to the next step not done with msg,
+// or, when that was the last one, to the dashboard saying setup is complete.
+func (s *Server) continueSetup(c echo.Context, st *setupState, msg string) error {
+	next, ok := onboard.Next(onboard.Progress(st.progressState()))
+	to := s.url(routeDashboard)
+	if ok {
+		_, to = s.stepInfo(next)
+		addFlash(c, ui.FlashSuccess, msg)
+	} else {
+		addFlash(c, ui.FlashSuccess, msg+" "+setupCompleteMessage)
+	}
+	if err := s.saveSession(c); err != nil {
+		return err
+	}
+	return redirect(c, to)
+}
+
+// setupCompleteMessage closes the wizard.
+const setupCompleteMessage = "Setup is complete. Tandem has everything it needs to sync."
+
 // showSetup sends the merchant to the first step not done (the connect
 // steps are the connect pages); a finished setup goes to the dashboard.
 func (s *Server) showSetup(c echo.Context) error {
 	return s.withSetup(c, func(st *setupState) error {
 		next, ok := onboard.Next(onboard.Progress(st.progressState()))
 		if !ok {
-			addFlash(c, ui.FlashSuccess, "Setup is complete. Tandem has everything it needs to sync.")
+			addFlash(c, ui.FlashSuccess, setupCompleteMessage)
 			if err := s.saveSession(c); err != nil {
 				return err
 			}
@@ -549,11 +569,7 @@ func (s *Server) saveSetupModel(c echo.Context) error {
 			}
 			return redirect(c, s.url(routeSetupFields))
 		}
-		addFlash(c, ui.FlashSuccess, fmt.Sprintf("Saved: %s model.", modelLabel(model)))
-		if err := s.saveSession(c); err != nil {
-			return err
-		}
-		return redirect(c, s.url(routeSetup))
+		return s.continueSetup(c, st, fmt.Sprintf("Saved: %s model.", modelLabel(model)))
 	})
 }
 
@@ -611,11 +627,9 @@ func (s *Server) saveSetupLocations(c echo.Context) error {
 				n++
 			}
 		}
-		addFlash(c, ui.FlashSuccess, fmt.Sprintf("Saved: %d of %d stores will be synced.", n, len(locs)))
-		if err := s.saveSession(c); err != nil {
-			return err
-		}
-		return redirect(c, s.url(routeSetup))
+		st.locs = locs
+		st.settings.LocationsSaved = true
+		return s.continueSetup(c, st, fmt.Sprintf("Saved: %d of %d stores will be synced.", n, len(locs)))
 	})
 }
 
@@ -664,16 +678,14 @@ func (s *Server) saveSetupHistory(c echo.Context) error {
 			return s.render(c, http.StatusUnprocessableEntity, "Sales history",
 				ui.SetupHistoryBody(s.historyView(c, st, st.settings.History, "Choose how far back to import sales.")))
 		}
-		if _, err := s.setupStore().Update(c.Request().Context(), st.tenantID, st.actor, func(set *onboard.Settings) error {
+		var err error
+		st.settings, err = s.setupStore().Update(c.Request().Context(), st.tenantID, st.actor, func(set *onboard.Settings) error {
 			set.History = h
 			return nil
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
-		addFlash(c, ui.FlashSuccess, "Saved: sales history.")
-		if err := s.saveSession(c); err != nil {
-			return err
-		}
-		return redirect(c, s.url(routeSetup))
+		return s.continueSetup(c, st, "Saved: sales history.")
 	})
 }

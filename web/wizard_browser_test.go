@@ -1,0 +1,300 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/prometheus/client_golang/prometheus"
+
+	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
+	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/sql/dbtest"
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/web"
+	"github.com/tandemsync/tandem/web/onboard"
+)
+
+// devStack is `tandem dev` in a test: both sandboxes seeded and served over
+// HTTP, their OAuth clients knowing Tandem's redirect URIs, and a Tandem
+// web server whose provider URLs point at them.
+type devStack struct {
+	tandem *httptest.Server
+	ls     *lssandbox.Server
+	sf     *sfsandbox.Server
+	logs   *syncBuffer
+}
+
+func newDevStack(t *testing.T) *devStack {
+	t.Helper()
+	const clientID, clientSecret = "tandem-dev", "tandem-dev-secret"
+	seed := int64(42)
+	d := &devStack{logs: &syncBuffer{}}
+	d.ls = lssandbox.New(lssandbox.Options{ClientID: clientID, ClientSecret: clientSecret,
+		Seed: &lssandbox.SeedOptions{Seed: seed, Shops: 3, Customers: 20, Sales: 20}})
+	d.sf = sfsandbox.New(sfsandbox.Options{ClientID: clientID, ClientSecret: clientSecret, Seed: &seed})
+	lsSrv := httptest.NewServer(d.ls)
+	t.Cleanup(lsSrv.Close)
+	sfSrv := httptest.NewServer(d.sf)
+	t.Cleanup(sfSrv.Close)
+	t.Cleanup(d.sf.Close)
+
+	// Tandem's address must be known before it is built: its redirect
+	// URIs are registered with the sandboxes and it is its BaseURL.
+	d.tandem = httptest.NewUnstartedServer(nil)
+	t.Cleanup(d.tandem.Close)
+	base := "http://" + d.tandem.Listener.Addr().String()
+	d.ls.AddRedirectURI(base + "/connect/lightspeed/callback")
+	d.sf.AddRedirectURI(base + "/connect/salesforce/callback")
+
+	pool := dbtest.New(t)
+	s, err := web.New(web.Config{
+		Pool:      pool,
+		Tenants:   tenants.NewStore(pool, tenants.WithPasswordParams(cheapParams)),
+		Logger:    slog.New(slog.NewTextHandler(d.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		BaseURL:   base,
+		SecretKey: secretKey,
+		Registry:  prometheus.NewRegistry(),
+		Providers: onboard.Providers{
+			Lightspeed: onboard.LightspeedProvider{ClientID: clientID, ClientSecret: clientSecret,
+				AuthURL: lsSrv.URL, APIURL: lsSrv.URL},
+			Salesforce: onboard.SalesforceProvider{ClientID: clientID, ClientSecret: clientSecret,
+				ProductionLoginURL: sfSrv.URL, SandboxLoginURL: sfSrv.URL},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.tandem.Config.Handler = s.Handler()
+	d.tandem.Start()
+	return d
+}
+
+// newBrowser starts headless Debian chromium with the same flags as the
+// account browser test. It fails when chromium is missing unless
+// TANDEM_SKIP_BROWSER=1.
+func newBrowser(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("TANDEM_SKIP_BROWSER") == "1" {
+			t.Skip("TANDEM_SKIP_BROWSER=1 and chromium is not installed")
+		}
+		t.Fatalf("%s not found (%v): install Debian's chromium package (apt-get install chromium), or set TANDEM_SKIP_BROWSER=1 to skip this test", chromiumPath, err)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// TestBrowserWizard walks the whole onboarding in a real browser against
+// both sandboxes: sign up, connect Lightspeed and Salesforce through their
+// consent pages, run the setup check and create the fields, choose the
+// Custom model (which needs more, created in turn), enable the stores,
+// choose the history, and see the dashboard.
+func TestBrowserWizard(t *testing.T) {
+	t.Parallel()
+	d := newDevStack(t)
+	// Generous: a cold browser start on a loaded 2-core machine is slow.
+	ctx := newBrowser(t, 150*time.Second)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+	// text reads an element's text without waiting for it: "" when absent.
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf("(document.querySelector(%q) || {}).textContent || ''", sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return strings.Join(strings.Fields(v), " ")
+	}
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			loc, _ := chromedp.Run(ctx, chromedp.Location())
+			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
+			t.Fatalf("%s: %v\nat %s:\n%s\nserver log:\n%s", name, err, loc, body, tail(d.logs.String(), 3000))
+		}
+	}
+	count := func(sel string) int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", sel)))
+		if err != nil {
+			t.Fatalf("count %s: %v", sel, err)
+		}
+		return n
+	}
+	path := func() string {
+		t.Helper()
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	step("sign up",
+		chromedp.Navigate(d.tandem.URL+"/signup"),
+		chromedp.WaitVisible(css(`#business_name`)),
+		chromedp.SendKeys(css(`#business_name`), "Harbour Bikes"),
+		chromedp.SendKeys(css(`#email`), "owner@harbour.example"),
+		chromedp.SendKeys(css(`#password`), "a good password"),
+		chromedp.Click(css(`form[action="/signup"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`[data-testid=tenant-name]`)),
+	)
+
+	step("connect Lightspeed",
+		chromedp.Navigate(d.tandem.URL+"/setup"), // the first step not done
+		chromedp.WaitVisible(css(`[data-testid=connect-page][data-provider=lightspeed] form[data-testid=connect] button`)),
+		chromedp.Click(css(`[data-testid=connect-page] form[data-testid=connect] button`)),
+		// The sandbox's consent page.
+		chromedp.WaitVisible(css(`button[value=authorize]`)),
+		chromedp.Click(css(`button[value=authorize]`)),
+		chromedp.WaitVisible(css(`[data-testid=connect-page][data-provider=lightspeed][data-state=connected]`)),
+	)
+	if got := text(".flash.success"); !strings.HasPrefix(got, "Connected to ") {
+		t.Errorf("after Lightspeed: flash %q", got)
+	}
+
+	step("connect Salesforce",
+		chromedp.Navigate(d.tandem.URL+"/setup"),
+		chromedp.WaitVisible(css(`form[data-testid=salesforce-environment]`)),
+		chromedp.Click(css(`input[name=environment][value=production]`)),
+		chromedp.Click(css(`form[data-testid=salesforce-environment] button[type=submit]`)),
+		chromedp.WaitVisible(css(`button.allow`)),
+		chromedp.Click(css(`button.allow`)),
+		chromedp.WaitVisible(css(`[data-testid=connect-page][data-provider=salesforce][data-state=connected]`)),
+	)
+	if got := text(".flash.success"); !strings.HasPrefix(got, "Connected to ") {
+		t.Errorf("after Salesforce: flash %q", got)
+	}
+
+	// Step 3: the setup check, then Create them for me.
+	step("setup check",
+		chromedp.Navigate(d.tandem.URL+"/setup"),
+		chromedp.WaitVisible(css(`[data-testid=setup-items]`)),
+	)
+	classic := len(onboard.RequiredFor(onboard.ModelClassic))
+	if got := count(`[data-testid=setup-items] tbody tr`); got != classic || count(`tr[data-status=present]`) == classic {
+		t.Errorf("check lists %d rows (want %d), %d present", got, classic, count(`tr[data-status=present]`))
+	}
+	step("create the fields",
+		chromedp.Click(css(`[data-testid=create-fields]`)),
+		chromedp.WaitVisible(css(`[data-testid=check-complete]`)),
+	)
+	if got := count(`tr[data-status=present]`); got != classic {
+		t.Errorf("after create: %d of %d present", got, classic)
+	}
+
+	// Step 4: the Custom model needs its objects: back to the check.
+	step("choose the custom model",
+		chromedp.Click(css(`[data-testid=next-step]`)),
+		chromedp.WaitVisible(css(`[data-testid=model-form]`)),
+		chromedp.Click(css(`input[name=model][value=custom]`)),
+		chromedp.Click(css(`input[name=customer][value=contact]`)),
+		chromedp.Click(css(`[data-testid=model-form] button[type=submit]`)),
+		chromedp.WaitVisible(css(`[data-testid=create-fields]`)),
+	)
+	if p := path(); p != "/setup/salesforce-fields" || count(`tr[data-key=Lightspeed_Sale__c][data-status=missing]`) != 1 {
+		t.Errorf("after choosing custom: at %s, sale object missing: %d", p, count(`tr[data-key=Lightspeed_Sale__c][data-status=missing]`))
+	}
+	custom := len(onboard.RequiredFor(onboard.ModelCustom))
+	step("create the custom objects",
+		chromedp.Click(css(`[data-testid=create-fields]`)),
+		chromedp.WaitVisible(css(`[data-testid=check-complete]`)),
+	)
+	if got := count(`tr[data-status=present]`); got != custom {
+		t.Errorf("custom model: %d of %d present", got, custom)
+	}
+
+	// Step 5: every seeded shop, flagged new until saved.
+	step("locations",
+		chromedp.Click(css(`[data-testid=next-step]`)),
+		chromedp.WaitVisible(css(`[data-testid=locations-form]`)),
+	)
+	shops, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('[data-testid=locations-form] input[name=enabled]')).map(e => e.value)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shops) != 3 || count(`[data-testid=new-badge]`) != 3 {
+		t.Errorf("locations page: shops %v, %d new", shops, count(`[data-testid=new-badge]`))
+	}
+	for _, id := range shops {
+		step("enable shop "+id, chromedp.Click(css(fmt.Sprintf(`[data-shop=%q] input[name=enabled]`, id))))
+	}
+	step("save locations",
+		chromedp.Click(css(`[data-testid=locations-form] button[type=submit]`)),
+		chromedp.WaitVisible(css(`[data-testid=history-form]`)),
+	)
+
+	// Step 6: history, and setup is complete.
+	step("history",
+		chromedp.Click(css(`input[name=history][value="30d"]`)),
+		chromedp.Click(css(`[data-testid=history-form] button[type=submit]`)),
+		chromedp.WaitVisible(css(`[data-testid=tenant-name]`)),
+	)
+	if p := path(); p != "/dashboard" || !strings.Contains(text(".flash.success"), "Setup is complete") {
+		t.Errorf("after history: at %s, flash %q", p, text(".flash"))
+	}
+
+	// The dashboard: both connections and every location synced.
+	for _, p := range []string{"lightspeed", "salesforce"} {
+		if count(fmt.Sprintf(`[data-testid=connection-card][data-provider=%s][data-state=connected]`, p)) != 1 {
+			t.Errorf("dashboard: %s not shown connected: %q", p, text(`main`))
+		}
+	}
+	if got := count(`[data-testid=location]`); got != 3 {
+		t.Errorf("dashboard lists %d locations, want 3", got)
+	}
+	if got := count(`[data-testid=location-status]`); got != 3 || !strings.Contains(text(`[data-testid=locations]`), "synced") {
+		t.Errorf("dashboard locations: %q", text(`[data-testid=locations]`))
+	}
+	if count(`[data-testid=location-new]`) != 0 {
+		t.Error("dashboard still flags saved shops new")
+	}
+	if count(`[data-testid=setup-progress]`) == 1 && count(`[data-testid=setup-complete]`) != 1 {
+		t.Errorf("dashboard setup progress not complete: %q", text(`[data-testid=setup-progress]`))
+	}
+
+	// The org really holds what Tandem created.
+	stats := d.sf.Stats()
+	var toolingCreates int
+	for _, c := range stats.Calls {
+		if strings.HasPrefix(c.Resource, "tooling/sobjects/") && c.Method == "POST" {
+			toolingCreates += c.Count
+		}
+	}
+	if toolingCreates == 0 {
+		t.Errorf("no Tooling API creates recorded: %+v", stats.Calls)
+	}
+}
+
+// tail returns the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
