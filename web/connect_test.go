@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
 
+	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	"github.com/tandemsync/tandem/web/onboard"
 )
 
@@ -111,4 +113,151 @@ func TestConnectSalesforce(t *testing.T) {
 	if p.status() != http.StatusOK {
 		t.Errorf("status %d", p.status())
 	}
+}
+
+// TestConnectLightspeedFailures walks every way the Lightspeed callback
+// goes wrong, after a first successful connection: each ends on a page
+// that names what happened with a way to try again, and leaves the stored
+// connection exactly as it was.
+func TestConnectLightspeedFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// run drives the failing attempt and returns the page it ends on.
+		run        func(t *testing.T, a *connectApp, b *browser) page
+		reason     onboard.Reason
+		status     int
+		wantText   string // in the message or the provider's words
+		noTryAgain bool
+	}{
+		{
+			name: "denied",
+			run: func(t *testing.T, a *connectApp, b *browser) page {
+				return b.callback(b.consent(b.startConnect(onboard.Lightspeed, nil), "deny"))
+			},
+			reason: onboard.ReasonDenied, status: http.StatusBadRequest, wantText: "denied the request",
+		},
+		{
+			name: "bad state",
+			run: func(t *testing.T, a *connectApp, b *browser) page {
+				loc := b.consent(b.startConnect(onboard.Lightspeed, nil), "authorize")
+				q := loc.Query()
+				q.Set("state", "forged-"+q.Get("state"))
+				loc.RawQuery = q.Encode()
+				return b.callback(loc)
+			},
+			reason: onboard.ReasonStateMismatch, status: http.StatusBadRequest, wantText: "does not belong to the sign-in",
+		},
+		{
+			name: "no sign-in started",
+			run: func(t *testing.T, a *connectApp, b *browser) page {
+				return b.get("/connect/lightspeed/callback?code=abc&state=def")
+			},
+			reason: onboard.ReasonStateMissing, status: http.StatusBadRequest, wantText: "no record of starting",
+		},
+		{
+			name: "expired state",
+			run: func(t *testing.T, a *connectApp, b *browser) page {
+				loc := b.consent(b.startConnect(onboard.Lightspeed, nil), "authorize")
+				a.clock.advance(onboard.StateTTL + time.Second)
+				return b.callback(loc)
+			},
+			reason: onboard.ReasonStateExpired, status: http.StatusBadRequest, wantText: "More than 10 minutes",
+		},
+		{
+			name: "expired code",
+			run: func(t *testing.T, a *connectApp, b *browser) page {
+				loc := b.consent(b.startConnect(onboard.Lightspeed, nil), "authorize")
+				a.prov.ls.Advance(2 * time.Minute)
+				return b.callback(loc)
+			},
+			reason: onboard.ReasonCodeRejected, status: http.StatusBadRequest, wantText: "did not accept",
+		},
+		{
+			name: "provider 500 during discovery",
+			run: func(t *testing.T, a *connectApp, b *browser) page {
+				loc := b.consent(b.startConnect(onboard.Lightspeed, nil), "authorize")
+				a.prov.ls.SetFaults(lssandbox.FaultConfig{FailNext: 10, Status: http.StatusInternalServerError})
+				p := b.callback(loc)
+				a.prov.ls.SetFaults(lssandbox.FaultConfig{})
+				return p
+			},
+			reason: onboard.ReasonProviderError, status: http.StatusBadGateway, wantText: "Lightspeed said",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := newConnectApp(t)
+			b, tenantID := a.merchant("Harbour Threads")
+			b.connect(onboard.Lightspeed)
+			before, _ := a.connRow(tenantID, onboard.Lightspeed)
+			auditBefore := a.auditActions(tenantID)
+			liveBefore := liveLightspeedTokens(a)
+
+			p := tt.run(t, a, b)
+			if got := p.failureReason(); got != string(tt.reason) {
+				t.Fatalf("reason = %q; want %q; page: %s", got, tt.reason, p.text("main"))
+			}
+			if p.status() != tt.status {
+				t.Errorf("status = %d; want %d", p.status(), tt.status)
+			}
+			if body := p.text("[data-testid=connect-failure]"); !strings.Contains(body, tt.wantText) {
+				t.Errorf("page %q lacks %q", body, tt.wantText)
+			}
+			if !p.has("form[data-testid=try-again] button") {
+				t.Error("no Try again button")
+			}
+			after, _ := a.connRow(tenantID, onboard.Lightspeed)
+			if diff := cmp.Diff(before, after); diff != "" {
+				t.Errorf("stored connection changed (-before +after):\n%s", diff)
+			}
+			if diff := cmp.Diff(auditBefore, a.auditActions(tenantID)); diff != "" {
+				t.Errorf("audit log changed (-before +after):\n%s", diff)
+			}
+			// Tokens issued to the failed attempt were revoked: the only
+			// live pair is the stored one.
+			if live := liveLightspeedTokens(a); live > liveBefore {
+				t.Errorf("%d live tokens after the failure; %d before", live, liveBefore)
+			}
+			// Try again works.
+			p = b.submit(p, "form[data-testid=try-again]", nil)
+			p = b.callback(b.consent(p, "authorize"))
+			if !p.has("[data-testid=connect-page][data-state=connected]") {
+				t.Errorf("try again: %d %s", p.status(), p.text("main"))
+			}
+		})
+	}
+}
+
+// TestConnectReplayedCallback: a callback URL works once.
+func TestConnectReplayedCallback(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, tenantID := a.merchant("Harbour Threads")
+	loc := b.consent(b.startConnect(onboard.Lightspeed, nil), "authorize")
+	if p := b.callback(loc); !p.has("[data-testid=connect-page][data-state=connected]") {
+		t.Fatalf("first callback: %d %s", p.status(), p.text("main"))
+	}
+	before, _ := a.connRow(tenantID, onboard.Lightspeed)
+	p := b.callback(loc)
+	if got := p.failureReason(); got != string(onboard.ReasonStateReplayed) {
+		t.Fatalf("replay: reason %q; page %s", got, p.text("main"))
+	}
+	if got := p.text("[data-testid=failure-message]"); !strings.Contains(got, "already was") {
+		t.Errorf("message = %q", got)
+	}
+	if after, _ := a.connRow(tenantID, onboard.Lightspeed); after != before {
+		t.Errorf("replay changed the connection")
+	}
+}
+
+func liveLightspeedTokens(a *connectApp) int {
+	n := 0
+	for _, tok := range a.prov.ls.Tokens() {
+		if tok.Kind == "refresh" && !tok.Revoked {
+			n++
+		}
+	}
+	return n
 }

@@ -62,16 +62,13 @@ func (s *Server) connectPage(c echo.Context, v onboard.ConnectionView, edit bool
 		if v.State != onboard.StateNotConnected {
 			verb = "Reconnect "
 		}
+		// Connected too: reconnecting renews the grant (or, with a
+		// confirmed reset, moves to another account).
 		if v.Provider == onboard.Lightspeed {
-			if v.State != onboard.StateConnected {
-				p.Connect = &ui.ConnectForm{Action: start, CSRF: csrf, Label: verb + name, TestID: "connect"}
-			}
+			p.Connect = &ui.ConnectForm{Action: start, CSRF: csrf, Label: verb + name, TestID: "connect", Secondary: v.State == onboard.StateConnected}
 		} else {
 			env, dom := s.onboard.ReconnectChoice(v.LoginHost)
 			p.Environment = &ui.EnvironmentForm{Action: start, CSRF: csrf, Environment: env, MyDomain: dom, Submit: verb + name}
-			if v.State == onboard.StateConnected {
-				p.Environment = nil // connected: no choice to make
-			}
 		}
 	}
 	if d := v.Discovery; d != nil && v.State == onboard.StateConnected {

@@ -108,7 +108,7 @@ func failure(provider string, reason Reason, err error) *Failure {
 		f.Message = fmt.Sprintf("The %s sign-in was started for another business than the one you are working on now. Nothing was changed. Switch back to the right business, or press Try again to connect this one.", name)
 	case ReasonCodeRejected:
 		f.Title = fmt.Sprintf("%s did not accept the sign-in", name)
-		f.Message = fmt.Sprintf("%s refused the one-time code it had just sent, usually because it expired (it is valid for about a minute) or was already used. Nothing was changed. Press Try again.", name)
+		f.Message = fmt.Sprintf("%s refused the one-time code it had just sent, usually because it expired (such codes are valid for only a short time) or was already used. Nothing was changed. Press Try again.", name)
 	case ReasonProviderError:
 		f.Title = fmt.Sprintf("%s reported a problem", name)
 		f.Message = fmt.Sprintf("%s answered with an error, so Tandem could not finish connecting. Nothing was changed; your previous connection, if any, still works. Try again in a few minutes; if it keeps failing, check %s's status page or contact support.", name, name)
