@@ -102,8 +102,8 @@ func (s *Service) salesforceOptions() []salesforce.Option {
 	return []salesforce.Option{salesforce.WithAPIVersion(s.prov.Salesforce.APIVersion)}
 }
 
-// discoverSalesforce reads the org tok belongs to: identity (1 call),
-// global describe (1), the Organization row when the org exposes it (1),
+// discoverSalesforce reads the org tok belongs to: global describe (1 call),
+// identity (1), the Organization row when the org exposes it (1),
 // and one describe per writable object present (6 standard, plus any
 // Lightspeed_* custom objects). The API usage comes free with the last
 // answer's Sforce-Limit-Info header.
@@ -130,6 +130,13 @@ func (s *Service) discoverSalesforce(ctx context.Context, tok salesforce.Token, 
 }
 
 func discoverOrg(ctx context.Context, c *salesforce.Client) (*SalesforceDiscovery, error) {
+	// The global describe goes first: a REST call answers an expired
+	// session with 401 INVALID_SESSION_ID, which the client refreshes,
+	// where the identity URL answers 403 and nothing would refresh.
+	global, err := c.DescribeGlobal(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("onboard: salesforce: describe global: %w", err)
+	}
 	id, err := c.Identity(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("onboard: salesforce: %w", err)
@@ -143,10 +150,6 @@ func discoverOrg(ctx context.Context, c *salesforce.Client) (*SalesforceDiscover
 	}
 	if d.OrgID == "" {
 		d.OrgID = c.Token().OrgID()
-	}
-	global, err := c.DescribeGlobal(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("onboard: salesforce: describe global: %w", err)
 	}
 	present := map[string]salesforce.SObjectSummary{}
 	var custom []string
