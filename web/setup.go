@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -419,6 +420,9 @@ func (s *Server) createSetupFields(c echo.Context) error {
 	})
 }
 
+// createBudget bounds the Tooling API calls of one "Create them for me".
+const createBudget = 40 * time.Second
+
 // createFields checks the org (so it creates only what is missing now),
 // creates the missing items, checks again and stores the outcome.
 func (s *Server) createFields(ctx context.Context, st *setupState) (string, ui.FlashKind, error) {
@@ -433,7 +437,11 @@ func (s *Server) createFields(ctx context.Context, st *setupState) (string, ui.F
 	if len(chk.Missing()) == 0 {
 		return "Nothing to create: everything that can be created is already there.", ui.FlashInfo, nil
 	}
-	out := onboard.Create(ctx, api, chk, s.now())
+	// Leave time to check again and answer before the server's write
+	// timeout: what is not created by then is created by the next click.
+	cctx, cancel := context.WithTimeout(ctx, createBudget)
+	out := onboard.Create(cctx, api, chk, s.now())
+	cancel()
 	created := 0
 	for _, r := range out.Results {
 		if r.OK {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
@@ -212,43 +214,79 @@ func describeType(metadataType string) string {
 }
 
 // Create creates the requirements the check found missing through the
-// Tooling API: custom objects first, then fields. Each item gets its own
-// result with Salesforce's message on failure. The first refusal for lack
-// of permission stops the run (every other item would be refused the same
-// way) and marks the outcome PermissionDenied. Run Check again afterwards.
+// Tooling API: custom objects first, one at a time, then the fields, one
+// object at a time but several objects at once (metadata changes to one
+// object are serialised by Salesforce anyway, and a Custom-model setup is
+// some twenty calls). Each item gets its own result with Salesforce's message
+// on failure, in requirement order. The first refusal for lack of permission
+// stops the run (every other item would be refused the same way) and marks
+// the outcome PermissionDenied; items not started when ctx ends are skipped
+// with a note to try again. Run Check again afterwards.
 func Create(ctx context.Context, api SalesforceAPI, check CheckResult, now time.Time) CreateOutcome {
-	out := CreateOutcome{At: now.UTC()}
 	missing := check.Missing()
-	failedObjects := map[string]bool{}
+	var reqs []Requirement
 	for _, r := range RequiredFor(check.Model) {
+		if slices.Contains(missing, r.Key()) {
+			reqs = append(reqs, r)
+		}
+	}
+	results := make([]CreateResult, len(reqs))
+	var denied atomic.Bool
+	failedObjects := map[string]bool{} // written in the objects phase only
+	attempt := func(i int) {
+		r := reqs[i]
 		key := r.Key()
-		if !slices.Contains(missing, key) {
-			continue
-		}
-		if out.PermissionDenied {
-			out.Results = append(out.Results, CreateResult{Key: key, Skipped: true, Error: "Not attempted: Salesforce refused the first change for lack of permission."})
-			continue
-		}
-		if failedObjects[r.Object] || (r.ReferenceTo != "" && failedObjects[r.ReferenceTo]) {
-			out.Results = append(out.Results, CreateResult{Key: key, Skipped: true, Error: "Not attempted: the object it needs could not be created."})
-			continue
+		switch {
+		case denied.Load():
+			results[i] = CreateResult{Key: key, Skipped: true, Error: "Not attempted: Salesforce refused the first change for lack of permission."}
+			return
+		case ctx.Err() != nil:
+			results[i] = CreateResult{Key: key, Skipped: true, Error: "Not attempted: Salesforce was slow and time ran out. Press Create them for me again to continue."}
+			return
+		case failedObjects[r.Object] || (r.ReferenceTo != "" && failedObjects[r.ReferenceTo]):
+			results[i] = CreateResult{Key: key, Skipped: true, Error: "Not attempted: the object it needs could not be created."}
+			return
 		}
 		err := createOne(ctx, api, r)
 		switch {
 		case err == nil, isDuplicateName(err):
 			// A duplicate means someone created it since the check:
 			// what the merchant wanted.
-			out.Results = append(out.Results, CreateResult{Key: key, OK: true})
+			results[i] = CreateResult{Key: key, OK: true}
 		default:
-			if r.IsObject() {
-				failedObjects[r.Object] = true
+			if IsPermissionDenied(err) {
+				denied.Store(true)
 			}
-			out.PermissionDenied = IsPermissionDenied(err)
-			out.Results = append(out.Results, CreateResult{Key: key, Error: apiMessage(err)})
+			results[i] = CreateResult{Key: key, Error: apiMessage(err)}
 		}
 	}
+
+	byObject := map[string][]int{}
+	var order []string
+	for i, r := range reqs {
+		if r.IsObject() {
+			attempt(i)
+			if !results[i].OK {
+				failedObjects[r.Object] = true
+			}
+			continue
+		}
+		if _, ok := byObject[r.Object]; !ok {
+			order = append(order, r.Object)
+		}
+		byObject[r.Object] = append(byObject[r.Object], i)
+	}
+	var wg sync.WaitGroup
+	for _, obj := range order {
+		wg.Go(func() {
+			for _, i := range byObject[obj] {
+				attempt(i)
+			}
+		})
+	}
+	wg.Wait()
 	api.InvalidateDescribes()
-	return out
+	return CreateOutcome{At: now.UTC(), Results: results, PermissionDenied: denied.Load()}
 }
 
 func createOne(ctx context.Context, api SalesforceAPI, r Requirement) error {

@@ -1,6 +1,7 @@
 package onboard_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -357,4 +358,80 @@ func TestManualSteps(t *testing.T) {
 	if key.TypeLabel() != "Text(40)" || strings.Join(key.Flags(), ",") != "External ID,Unique" {
 		t.Errorf("type %q flags %v", key.TypeLabel(), key.Flags())
 	}
+}
+
+// TestCreateOutOfTime: items not started before the context ends are
+// skipped with a note to try again, and nothing is created.
+func TestCreateOutOfTime(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t, sfsandbox.Options{})
+	check, err := onboard.Check(t.Context(), o.client, onboard.ModelCustom, checkTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	out := onboard.Create(ctx, o.client, check, checkTime)
+	if len(out.Results) != len(check.Missing()) || out.PermissionDenied {
+		t.Fatalf("outcome: %+v", out)
+	}
+	for _, r := range out.Results {
+		if r.OK || !r.Skipped || !strings.Contains(r.Error, "time ran out") {
+			t.Errorf("%s: %+v", r.Key, r)
+		}
+	}
+	if n := o.calls("tooling/"); n != 0 {
+		t.Errorf("%d Tooling calls after the deadline", n)
+	}
+}
+
+// TestCreatePermissionDeniedOnFields: the refusal comes while fields of
+// several objects are being created at once; the outcome says so and the
+// refused item carries Salesforce's message.
+func TestCreatePermissionDeniedOnFields(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t, sfsandbox.Options{})
+	if err := o.sb.AddCustomObject("Lightspeed_Payment__c", "Lightspeed Payment", "Lightspeed Payments"); err != nil {
+		t.Fatal(err)
+	}
+	check, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.sb.SetFaults(sfsandbox.Faults{FailNext: 1, Status: http.StatusForbidden, ErrorCode: "INSUFFICIENT_ACCESS_OR_READONLY",
+		Message: "insufficient access rights on object id"})
+	out := onboard.Create(t.Context(), o.client, check, checkTime)
+	if !out.PermissionDenied {
+		t.Fatalf("not denied: %+v", out.Results)
+	}
+	refused := 0
+	for _, r := range out.Results {
+		if r.Error == "INSUFFICIENT_ACCESS_OR_READONLY: insufficient access rights on object id" {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d items carry the refusal, want 1: %+v", refused, out.Results)
+	}
+}
+
+// BenchmarkCheck measures a setup check against the sandbox over loopback
+// HTTP and reports the API calls it spends.
+func BenchmarkCheck(b *testing.B) {
+	sb := sfsandbox.New(sfsandbox.Options{DailyAPILimit: 1 << 30})
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	tr := sb.MintToken(srv.URL)
+	tok := salesforce.Token{AccessToken: tr.AccessToken, InstanceURL: tr.InstanceURL, ID: tr.ID}
+	before := sb.Stats().APIUsage
+	for b.Loop() {
+		c, err := salesforce.NewClient(srv.Client(), tok) // a fresh describe cache, as per request
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := onboard.Check(b.Context(), c, onboard.ModelCustom, checkTime); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(sb.Stats().APIUsage-before)/float64(b.N), "calls/check")
 }
