@@ -309,7 +309,7 @@ func TestDisconnect(t *testing.T) {
 			if !allRevoked(a, provider) {
 				t.Error("tokens not revoked at the provider")
 			}
-			if got := p.doc.Find("[data-testid=connection-card][data-provider=" + provider + "]").AttrOr("data-state", ""); got != "disconnected" {
+			if got := p.doc.Find("[data-testid=connection-card][data-provider="+provider+"]").AttrOr("data-state", ""); got != "disconnected" {
 				t.Errorf("card state %q", got)
 			}
 			acts := a.auditActions(tenantID)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
@@ -33,6 +35,7 @@ const (
 	ReasonRevokeFailed    Reason = "revoke_failed"    // disconnect: revoking at the provider failed
 	ReasonMissingAccount  Reason = "missing_account"  // the token reaches no account
 	ReasonDiscoveryFailed Reason = "discovery_failed" // reading the account failed
+	ReasonRateLimited     Reason = "rate_limited"     // the provider asked Tandem to slow down
 )
 
 // Failure is a connect attempt that did not work, in words for the
@@ -136,6 +139,9 @@ func failure(provider string, reason Reason, err error) *Failure {
 	case ReasonMissingAccount:
 		f.Title = fmt.Sprintf("No %s account found", name)
 		f.Message = fmt.Sprintf("The sign-in worked, but the user has access to no %s account. Sign in as an employee of the account you want to sync, then press Try again.", name)
+	case ReasonRateLimited:
+		f.Title = fmt.Sprintf("%s asked Tandem to slow down", name)
+		f.Message = fmt.Sprintf("%s limits how many requests an app may make per account, and Tandem reached that limit while reading your account. Nothing was changed. Wait a minute, then press Try again.", name)
 	case ReasonRevokeFailed:
 		f.Title = fmt.Sprintf("%s could not be reached to revoke access", name)
 		f.Message = fmt.Sprintf("Tandem deleted its copy of the %s access, so it can no longer use it, but could not tell %s to revoke it. You can also remove Tandem from the connected apps in %s's settings.", name, name, name)
@@ -157,9 +163,16 @@ func classify(provider string, during Reason, err error) *Failure {
 		return f
 	}
 	var lerr *lightspeed.APIError
+	var rl *lightspeed.RateLimitError
 	var soerr *salesforce.OAuthError
 	var saerr *salesforce.APIError
 	switch {
+	case errors.As(err, &rl), salesforce.IsRateLimit(err):
+		f := failure(provider, ReasonRateLimited, err)
+		if rl != nil && rl.RetryAfter > 0 {
+			f.Message = strings.Replace(f.Message, "Wait a minute", fmt.Sprintf("Wait %s", rl.RetryAfter.Round(time.Second)), 1)
+		}
+		return f
 	case errors.Is(err, lightspeed.ErrInvalidGrant):
 		f := failure(provider, during, err)
 		if during == ReasonProviderError {
