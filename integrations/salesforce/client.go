@@ -23,17 +23,31 @@ const DefaultAPIVersion = "66.0"
 // SaveTokenFunc persists a token a refresh returned. The client calls it
 // before it uses the new access token; if it fails, the new token is not
 // used and the call fails, so a rotated refresh token is never held only in
-// memory.
+// memory. With a RefreshLockFunc installed it runs while the lock is held.
 type SaveTokenFunc func(ctx context.Context, tok Token) error
 
 // RefreshLockFunc serialises refreshes of one connection across processes
-// (Tandem takes a row lock on the connection in Postgres). It is called
-// before a refresh and returns the token currently stored for the
-// connection, which may already be newer than the one this client holds if
-// another process refreshed meanwhile; in that case the client adopts it and
-// does not refresh. unlock is called when the refresh (and SaveTokenFunc)
-// are done.
-type RefreshLockFunc func(ctx context.Context) (stored Token, unlock func(), err error)
+// (Tandem takes a row lock on the connection in Postgres). The client calls
+// it before a refresh; it returns the token stored for the connection now
+// and unlock, which the client calls exactly once when it is done under the
+// lock.
+//
+// If stored carries an access token other than the one the API refused,
+// another process refreshed meanwhile: the client adopts stored instead of
+// refreshing and calls unlock(nil). If the API refuses the adopted token
+// too, it expired while stored: the client calls the lock again, now with
+// the adopted token as the stale one, and refreshes. Otherwise it refreshes with stored's
+// refresh token (its own if stored has none), hands the result to the
+// SaveTokenFunc and calls unlock with the outcome: nil once the token is
+// saved, else the refresh or save error, e.g. an [*OAuthError] whose
+// Terminal method reports a refusal. So the hook can act on a refusal in
+// the same locked transaction (Tandem marks the connection needs_reauth).
+//
+// unlock returns the error the call fails with: outcome itself, or an error
+// that says more (Tandem's vault returns a *vault.ReauthError). A non-nil
+// error from unlock(nil) also fails the call, and the token is then not
+// used; a nil return for a non-nil outcome leaves outcome as the error.
+type RefreshLockFunc func(ctx context.Context) (stored Token, unlock func(outcome error) error, err error)
 
 // Option configures a Client.
 type Option func(*Client) error
@@ -69,9 +83,13 @@ func WithRefresh(cfg *OAuthConfig, save SaveTokenFunc) Option {
 	}
 }
 
-// WithRefreshLock installs the cross-process refresh lock.
+// WithRefreshLock installs the cross-process refresh lock. It only takes
+// effect together with WithRefresh.
 func WithRefreshLock(lock RefreshLockFunc) Option {
 	return func(c *Client) error {
+		if lock == nil {
+			return errors.New("salesforce: WithRefreshLock needs a lock function")
+		}
 		c.lock = lock
 		return nil
 	}
@@ -280,9 +298,12 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body any, 
 	return req, nil
 }
 
-// Do sends req with the current access token, refreshing once and replaying
-// once on 401 INVALID_SESSION_ID, and decodes a 2xx JSON body into v (if v
-// is non-nil and the body is non-empty; an *[]byte receives the raw body). A
+// Do sends req with the current access token and decodes a 2xx JSON body
+// into v (if v is non-nil and the body is non-empty; an *[]byte receives the
+// raw body). On 401 INVALID_SESSION_ID it refreshes (see WithRefresh) and
+// replays once; if the refresh only adopted a token another caller had
+// stored and the replay is refused too (that token expired as well), it
+// refreshes for real and replays once more. It never refreshes twice. A
 // non-2xx answer is returned as *APIError; a 300 returns *APIError with
 // ErrorCode MULTIPLE_CHOICES and the matching record URLs in Matches.
 // Errors from Do name the method and path but not the package; the
@@ -324,13 +345,17 @@ const maxBody = 512 << 20
 
 func (c *Client) send(req *http.Request) (*Response, []byte, error) {
 	ctx := req.Context()
-	for refreshed := false; ; refreshed = true {
+	// replays counts the times req was sent again after a refresh; refreshed
+	// records whether this call itself ran a refresh (rather than adopting a
+	// token another caller stored). See Do and RefreshLockFunc.
+	replays, refreshed := 0, false
+	for {
 		tok := c.Token()
 		// Work on a copy: the caller's request keeps its placeholder host,
 		// so a replay after a refresh that moved the org goes to the new
 		// instance.
 		r := req.Clone(ctx)
-		if refreshed && req.GetBody != nil {
+		if replays > 0 && req.GetBody != nil {
 			b, err := req.GetBody()
 			if err != nil {
 				return nil, nil, err
@@ -359,12 +384,20 @@ func (c *Client) send(req *http.Request) (*Response, []byte, error) {
 			return nil, nil, fmt.Errorf("%s %s: read response: %w", req.Method, req.URL.Path, scrubURLError(err))
 		}
 		resp := &Response{Response: hresp, Limit: c.recordLimit(hresp.Header)}
-		if hresp.StatusCode != http.StatusUnauthorized || refreshed || c.oauth == nil || !sessionExpired(body) {
+		// A refreshed token the API still refuses is returned as is: another
+		// refresh would not help. A token adopted from another caller may
+		// itself have expired since it was stored (Salesforce does not say
+		// when tokens expire), so a call that only adopted may refresh once
+		// more; with at most two replays it never loops.
+		if hresp.StatusCode != http.StatusUnauthorized || refreshed || replays >= 2 || c.oauth == nil || !sessionExpired(body) {
 			return resp, body, nil
 		}
-		if err := c.refresh(ctx, tok); err != nil {
+		did, err := c.refresh(ctx, tok)
+		if err != nil {
 			return resp, nil, fmt.Errorf("%s %s: session expired and refresh failed: %w", req.Method, req.URL.Path, err)
 		}
+		refreshed = did
+		replays++
 	}
 }
 
@@ -391,33 +424,72 @@ func scrubURLError(err error) error {
 }
 
 // refresh replaces stale (the token a failed call used) with a fresh one,
-// unless someone else already did. One refresh runs at a time per client;
-// the lock hook extends that across processes.
-func (c *Client) refresh(ctx context.Context, stale Token) error {
+// unless someone else already did, in which case it adopts theirs. It
+// reports whether it refreshed. One refresh runs at a time per client; the
+// lock hook extends that across processes.
+func (c *Client) refresh(ctx context.Context, stale Token) (refreshed bool, err error) {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
 	if c.Token().AccessToken != stale.AccessToken {
-		return nil // refreshed while we waited
+		return false, nil // replaced while we waited
+	}
+	if c.lock == nil {
+		fresh, err := c.refreshAndSave(ctx, stale)
+		if err != nil {
+			return false, err
+		}
+		c.setToken(fresh)
+		return true, nil
+	}
+	stored, unlock, err := c.lock(ctx)
+	if err != nil {
+		return false, fmt.Errorf("refresh lock: %w", err)
+	}
+	if unlock == nil {
+		return false, errors.New("refresh lock: the lock function returned no unlock function")
+	}
+	if stored.AccessToken != "" && stored.AccessToken != stale.AccessToken {
+		// Another process refreshed; adopt its token.
+		if stored.InstanceURL == "" {
+			stored.InstanceURL = stale.InstanceURL
+		}
+		err := checkInstanceURL(stored.InstanceURL)
+		if err != nil {
+			err = fmt.Errorf("stored token: %w", err)
+		}
+		if err := settle(unlock, err); err != nil {
+			return false, err
+		}
+		c.setToken(stored)
+		return false, nil
 	}
 	current := stale
-	if c.lock != nil {
-		stored, unlock, err := c.lock(ctx)
-		if err != nil {
-			return fmt.Errorf("refresh lock: %w", err)
-		}
-		defer unlock()
-		if stored.AccessToken != "" && stored.AccessToken != stale.AccessToken {
-			// Another process refreshed; adopt its token.
-			c.setToken(stored)
-			return nil
-		}
-		if stored.RefreshToken != "" {
-			current = stored
-		}
+	if stored.RefreshToken != "" {
+		current.RefreshToken = stored.RefreshToken
 	}
+	fresh, err := c.refreshAndSave(ctx, current)
+	if err := settle(unlock, err); err != nil {
+		return false, err
+	}
+	c.setToken(fresh)
+	return true, nil
+}
+
+// settle ends a refresh lock with outcome and returns the error the call
+// fails with (see RefreshLockFunc).
+func settle(unlock func(error) error, outcome error) error {
+	if err := unlock(outcome); err != nil {
+		return err
+	}
+	return outcome
+}
+
+// refreshAndSave runs the refresh grant with current's refresh token and
+// saves the result, filling in what Salesforce omits from current.
+func (c *Client) refreshAndSave(ctx context.Context, current Token) (Token, error) {
 	fresh, err := c.oauth.Refresh(ctx, current.RefreshToken)
 	if err != nil {
-		return err
+		return Token{}, err
 	}
 	if fresh.InstanceURL == "" {
 		fresh.InstanceURL = current.InstanceURL
@@ -426,13 +498,12 @@ func (c *Client) refresh(ctx context.Context, stale Token) error {
 		fresh.ID = current.ID
 	}
 	if err := checkInstanceURL(fresh.InstanceURL); err != nil {
-		return err
+		return Token{}, err
 	}
 	if err := c.save(ctx, fresh); err != nil {
-		return fmt.Errorf("save refreshed token: %w", err)
+		return Token{}, fmt.Errorf("save refreshed token: %w", err)
 	}
-	c.setToken(fresh)
-	return nil
+	return fresh, nil
 }
 
 func (c *Client) setToken(t Token) {

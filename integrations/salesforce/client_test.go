@@ -109,10 +109,16 @@ func TestRefreshLockAdoptsStoredToken(t *testing.T) {
 	ts := &tokenServer{next: "never-used"}
 	saved := &savedTokens{}
 	var locked, unlocked atomic.Int32
-	lock := func(ctx context.Context) (salesforce.Token, func(), error) {
+	lock := func(ctx context.Context) (salesforce.Token, func(error) error, error) {
 		locked.Add(1)
 		// Another process refreshed already and stored "fresh".
-		return salesforce.Token{AccessToken: "fresh", RefreshToken: "r2", InstanceURL: ts.instance}, func() { unlocked.Add(1) }, nil
+		return salesforce.Token{AccessToken: "fresh", RefreshToken: "r2", InstanceURL: ts.instance}, func(err error) error {
+			if err != nil {
+				t.Errorf("unlock(%v) after adopting, want unlock(nil)", err)
+			}
+			unlocked.Add(1)
+			return nil
+		}, nil
 	}
 	mux, c := refreshSetup(t, ts, saved, salesforce.WithRefreshLock(lock))
 	mux.HandleFunc("GET "+apiRoot+"/limits", requireToken("fresh", func(w http.ResponseWriter, r *http.Request) {
@@ -134,9 +140,9 @@ func TestRefreshLockRefreshesWithStoredRefreshToken(t *testing.T) {
 	t.Parallel()
 	ts := &tokenServer{next: "fresh", rotate: true}
 	saved := &savedTokens{}
-	lock := func(ctx context.Context) (salesforce.Token, func(), error) {
+	lock := func(ctx context.Context) (salesforce.Token, func(error) error, error) {
 		// Same access token, but the store holds a newer refresh token.
-		return salesforce.Token{AccessToken: testAccess, RefreshToken: "stored-refresh"}, func() {}, nil
+		return salesforce.Token{AccessToken: testAccess, RefreshToken: "stored-refresh"}, func(err error) error { return err }, nil
 	}
 	mux, c := refreshSetup(t, ts, saved, salesforce.WithRefreshLock(lock))
 	mux.HandleFunc("GET "+apiRoot+"/limits", requireToken("fresh", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{}`) }))
@@ -439,6 +445,8 @@ func TestNewClientRejectsBadInput(t *testing.T) {
 		{name: "bad version", tok: salesforce.Token{AccessToken: "a", InstanceURL: "https://acme.my.salesforce.com"}, opts: []salesforce.Option{salesforce.WithAPIVersion("66")}},
 		{name: "refresh without save", tok: salesforce.Token{AccessToken: "a", InstanceURL: "https://acme.my.salesforce.com"},
 			opts: []salesforce.Option{salesforce.WithRefresh(&salesforce.OAuthConfig{ClientID: "c", LoginURL: salesforce.ProductionLoginURL}, nil)}},
+		{name: "nil refresh lock", tok: salesforce.Token{AccessToken: "a", InstanceURL: "https://acme.my.salesforce.com"},
+			opts: []salesforce.Option{salesforce.WithRefreshLock(nil)}},
 	}
 	for _, tt := range tests {
 		if _, err := salesforce.NewClient(nil, tt.tok, tt.opts...); err == nil {

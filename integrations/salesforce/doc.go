@@ -19,9 +19,12 @@
 // [RefreshLockFunc] lets the caller serialise refreshes across Clients and
 // processes that share a connection (a Postgres row lock in Tandem; the
 // waiter then adopts the token the winner stored instead of refreshing
-// again), and every token a refresh returns is handed to a [SaveTokenFunc]
-// before the new access token is used, so a rotated refresh token is never
-// lost. A query page that fails with an expired session is fetched again
+// again, and refreshes after all if the API refuses that one too), and
+// every token a refresh returns is handed to a [SaveTokenFunc] before the
+// new access token is used, so a rotated refresh token is never lost. The
+// lock's unlock function learns how the refresh ended, so the caller can
+// record a refused refresh token under the same lock and return its own
+// error for it. A query page that fails with an expired session is fetched again
 // with the new token from the same nextRecordsUrl.
 //
 // API calls always go to the token's instance_url, never to the login host.

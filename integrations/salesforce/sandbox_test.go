@@ -948,9 +948,12 @@ type connectionStore struct {
 	saves  int
 }
 
-func (s *connectionStore) lock(ctx context.Context) (salesforce.Token, func(), error) {
+func (s *connectionStore) lock(ctx context.Context) (salesforce.Token, func(error) error, error) {
 	s.mu.Lock()
-	return s.stored, s.mu.Unlock, nil
+	return s.stored, func(err error) error {
+		s.mu.Unlock()
+		return err
+	}, nil
 }
 
 // save runs while lock is held (the client calls it inside the refresh).

@@ -49,20 +49,25 @@ func salesforceToken(c Connection) salesforce.Token {
 
 // NewSalesforceClient builds a client for the tenant's Salesforce connection
 // whose refreshes (on 401 INVALID_SESSION_ID) are serialised and persisted
-// by the vault: the client's refresh lock takes the connection row FOR
-// UPDATE in a transaction and hands back the stored token (so a client
-// adopts a token another process already refreshed), and its save hook
-// stores the new access token, the rotated refresh token and a moved
-// instance URL in that transaction and commits before the client uses them.
+// by the vault with Refresh's semantics: the client's refresh lock takes the
+// connection row FOR UPDATE in a transaction and hands back the stored token
+// (so a client adopts a token another process already refreshed, and
+// refreshes after all if that one has expired too); its save hook stores
+// the new access token, the rotated refresh token and a moved instance URL
+// in that transaction and commits before the client uses them, so a failed
+// commit fails the call and the new token is not used.
+//
+// A refresh Salesforce refuses for good (an *salesforce.OAuthError whose
+// Terminal method reports true, e.g. invalid_grant for a revoked or expired
+// refresh token) marks the connection needs_reauth in the same locked
+// transaction and fails the call with a *ReauthError wrapping the refusal
+// (errors.As finds both). Later refreshes of any client of the connection
+// then fail with a *ReauthError at once.
 //
 // cfg must be for the login host the connection was made through. opts are
 // passed on to salesforce.NewClient. A connection that needs
 // reauthorization returns a *ReauthError; a missing or disconnected one
 // ErrNotConnected.
-//
-// Unlike Refresh, a refresh Salesforce refuses does not mark the connection
-// needs_reauth here (the client's hooks do not see the refusal): the caller
-// does, with MarkNeedsReauth, when salesforce.IsSessionError(err).
 func NewSalesforceClient(ctx context.Context, v *Vault, tenantID string, hc *http.Client, cfg *salesforce.OAuthConfig, opts ...salesforce.Option) (*salesforce.Client, error) {
 	if v == nil || cfg == nil {
 		return nil, errors.New("vault: salesforce client: vault and config are required")
@@ -95,8 +100,9 @@ func sameURL(a, b string) bool {
 }
 
 // salesforceHooks carries the locked row from the client's refresh lock to
-// its save hook. mu is held from lock to unlock, so one client's refreshes
-// (which the client already runs one at a time) never share a transaction.
+// its save hook and its unlock. mu is held from lock to unlock, so one
+// client's refreshes (which the client already runs one at a time) never
+// share a transaction.
 type salesforceHooks struct {
 	v        *Vault
 	tenantID string
@@ -105,7 +111,7 @@ type salesforceHooks struct {
 	held *locked
 }
 
-func (h *salesforceHooks) lock(ctx context.Context) (salesforce.Token, func(), error) {
+func (h *salesforceHooks) lock(ctx context.Context) (salesforce.Token, func(error) error, error) {
 	h.mu.Lock()
 	l, err := h.v.lock(ctx, h.tenantID, Salesforce)
 	if err == nil {
@@ -123,21 +129,46 @@ func (h *salesforceHooks) lock(ctx context.Context) (salesforce.Token, func(), e
 	}
 	h.held = l
 	var once sync.Once
-	unlock := func() {
+	unlock := func(outcome error) error {
+		err := outcome
 		once.Do(func() {
-			if h.held != nil {
-				h.held.rollback(ctx) // no save: the refresh failed or was not needed
-				h.held = nil
+			defer h.mu.Unlock()
+			l := h.held
+			h.held = nil
+			if l == nil {
+				return // save committed (or rolled back) already
 			}
-			h.mu.Unlock()
+			defer l.rollback(ctx) // nothing to keep: no refresh, or it failed
+			if outcome != nil {
+				err = h.refused(ctx, l, outcome)
+			}
 		})
+		return err
 	}
 	return salesforceToken(l.conn), unlock, nil
 }
 
-// save stores tok in the locked row and commits at once: the save is the
-// last step under the lock, and the client's unlock cannot report a failed
-// commit, while save's error stops the client from using tok.
+// refused handles a failed refresh under the lock: a refusal no retry can
+// fix marks the connection needs_reauth in the locked transaction and
+// becomes a *ReauthError; any other error is returned with the stored
+// tokens redacted.
+func (h *salesforceHooks) refused(ctx context.Context, l *locked, outcome error) error {
+	cur := l.conn.Tokens
+	outcome = redact(outcome, cur.AccessToken, cur.RefreshToken)
+	var oe *salesforce.OAuthError
+	if !errors.As(outcome, &oe) || !oe.Terminal() {
+		return outcome
+	}
+	reason := "the provider refused the stored authorization (" + outcome.Error() + "): connect again"
+	if err := l.markReauth(ctx, reason); err != nil {
+		return fmt.Errorf("vault: mark salesforce connection of tenant %s needs reauth after %w: %v", h.tenantID, outcome, err)
+	}
+	return &ReauthError{TenantID: h.tenantID, Provider: Salesforce, Reason: truncate(reason, 500), Err: outcome}
+}
+
+// save stores tok in the locked row and commits at once, so the client
+// uses tok only once it is committed: a failed store or commit is returned,
+// and the client then fails the call and keeps its old token.
 func (h *salesforceHooks) save(ctx context.Context, tok salesforce.Token) error {
 	l := h.held
 	if l == nil {
