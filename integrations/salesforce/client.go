@@ -34,14 +34,16 @@ type SaveTokenFunc func(ctx context.Context, tok Token) error
 //
 // If stored carries an access token other than the one the API refused,
 // another process refreshed meanwhile: the client adopts stored instead of
-// refreshing and calls unlock(nil). If the API refuses the adopted token
+// refreshing and calls unlock(nil). (If the API refuses the adopted token
 // too, it expired while stored: the client calls the lock again, now with
-// the adopted token as the stale one, and refreshes. Otherwise it refreshes with stored's
-// refresh token (its own if stored has none), hands the result to the
-// SaveTokenFunc and calls unlock with the outcome: nil once the token is
-// saved, else the refresh or save error, e.g. an [*OAuthError] whose
-// Terminal method reports a refusal. So the hook can act on a refusal in
-// the same locked transaction (Tandem marks the connection needs_reauth).
+// the adopted token as the stale one, and refreshes.)
+//
+// Otherwise it refreshes with stored's refresh token (its own if stored has
+// none), hands the result to the SaveTokenFunc and calls unlock with the
+// outcome: nil once the token is saved, else the refresh or save error,
+// e.g. an [*OAuthError] whose Terminal method reports a refusal. So the
+// hook can act on a refusal in the same locked transaction (Tandem marks
+// the connection needs_reauth).
 //
 // unlock returns the error the call fails with: outcome itself, or an error
 // that says more (Tandem's vault returns a *vault.ReauthError). A non-nil
@@ -303,9 +305,10 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body any, 
 // raw body). On 401 INVALID_SESSION_ID it refreshes (see WithRefresh) and
 // replays once; if the refresh only adopted a token another caller had
 // stored and the replay is refused too (that token expired as well), it
-// refreshes for real and replays once more. It never refreshes twice. A
-// non-2xx answer is returned as *APIError; a 300 returns *APIError with
-// ErrorCode MULTIPLE_CHOICES and the matching record URLs in Matches.
+// refreshes for real and replays once more. A call never runs two
+// refreshes. A non-2xx answer is returned as *APIError; a 300 returns
+// *APIError with ErrorCode MULTIPLE_CHOICES and the matching record URLs in
+// Matches.
 // Errors from Do name the method and path but not the package; the
 // Client's own methods wrap them as "salesforce: <operation>: ...".
 func (c *Client) Do(req *http.Request, v any) (*Response, error) {
