@@ -155,8 +155,12 @@ func (h *salesforceHooks) lock(ctx context.Context) (salesforce.Token, func(erro
 func (h *salesforceHooks) refused(ctx context.Context, l *locked, outcome error) error {
 	cur := l.conn.Tokens
 	outcome = redact(outcome, cur.AccessToken, cur.RefreshToken)
+	// Only invalid_grant speaks of the merchant's authorization. A refusal
+	// of Tandem itself (invalid_client after a secret was mistyped, say) is
+	// an operator's error: marking every tenant needs_reauth would ask
+	// merchants to reconnect for nothing.
 	var oe *salesforce.OAuthError
-	if !errors.As(outcome, &oe) || !oe.Terminal() {
+	if !errors.As(outcome, &oe) || oe.Code != "invalid_grant" {
 		return outcome
 	}
 	reason := "the provider refused the stored authorization (" + outcome.Error() + "): connect again"
