@@ -186,7 +186,11 @@ func (s *Server) progressView(st *setupState, current onboard.Step) ui.SetupProg
 		}
 		v.Steps = append(v.Steps, item)
 	}
-	if next, ok := onboard.Next(steps); ok {
+	next, ok := onboard.Next(steps)
+	switch {
+	case !ok:
+		v.Complete = true
+	case next != current:
 		label, url := s.stepInfo(next)
 		v.NextURL, v.NextLabel = url, "Next: "+label
 	}
@@ -367,7 +371,9 @@ func (s *Server) fieldsView(c echo.Context, st *setupState) ui.SetupFields {
 			}
 			if cr, ok := created[r.Key()]; ok {
 				it.Created = cr.OK && it.Status == string(onboard.StatusPresent)
-				if !cr.OK {
+				// After a permission refusal the manual steps explain the
+				// rest; repeating "not attempted" on every row is noise.
+				if !cr.OK && !(cr.Skipped && v.PermissionDenied) {
 					it.CreateError = cr.Error
 				}
 			}
