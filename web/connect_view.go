@@ -41,7 +41,10 @@ func (s *Server) connectPage(c echo.Context, v onboard.ConnectionView, edit bool
 		p.Disconnect = &ui.ConnectForm{Action: s.url(routeConnectDrop(v.Provider)), CSRF: csrf, Label: "Disconnect", Secondary: true, TestID: "disconnect"}
 	case onboard.StateNeedsReauth:
 		p.Heading = name + " needs to be reconnected"
-		p.Reason = cmpOr(v.Reason, name+" no longer accepts Tandem's access.") + " Reconnect to continue; your settings are kept."
+		p.Reason = reauthMessage(v.Provider) + " Reconnect to continue; your settings are kept."
+		if v.Reason != "" {
+			p.Facts = append(p.Facts, ui.Fact{Label: "Details", Value: v.Reason})
+		}
 		p.Disconnect = &ui.ConnectForm{Action: s.url(routeConnectDrop(v.Provider)), CSRF: csrf, Label: "Disconnect", Secondary: true, TestID: "disconnect"}
 	case onboard.StateDisconnected:
 		p.Heading = "Connect " + name
@@ -145,6 +148,12 @@ func salesforceFacts(sd *onboard.SalesforceDiscovery) []ui.Fact {
 	return facts
 }
 
+// reauthMessage says why a connection needs the merchant, in their words;
+// the vault's stored reason (the provider's refusal) is a detail.
+func reauthMessage(p string) string {
+	return onboard.ProviderName(p) + " no longer accepts Tandem's access: it was revoked or expired, or the password of the user who connected it changed."
+}
+
 func connectIntro(p string) string {
 	if p == onboard.Lightspeed {
 		return "Tandem reads your stores, customers and sales from Lightspeed Retail. You will sign in at Lightspeed and approve access; Tandem never sees your password."
@@ -226,7 +235,7 @@ func (s *Server) home(c echo.Context, tenantID string, edit bool) (ui.Home, erro
 		h.Cards = append(h.Cards, s.connectionCard(c, v, edit))
 		if v.State == onboard.StateNeedsReauth {
 			b := ui.ReconnectBanner{Provider: v.Provider, Name: onboard.ProviderName(v.Provider),
-				Reason: cmpOr(v.Reason, onboard.ProviderName(v.Provider)+" no longer accepts Tandem's access.") + " Your settings are kept."}
+				Reason: reauthMessage(v.Provider) + " Your settings are kept."}
 			if edit {
 				f := s.reconnectForm(c, v)
 				b.Reconnect = &f
