@@ -577,3 +577,49 @@ func TestSetupHistoryFinishes(t *testing.T) {
 		t.Error("progress does not say setup is complete")
 	}
 }
+
+// TestSetupFieldsCheckFails: when Salesforce refuses the describe the page
+// says so in words, with Salesforce's own code, and stores nothing.
+func TestSetupFieldsCheckFails(t *testing.T) {
+	t.Parallel()
+	sa := newSetupApp(t, sfsandbox.Options{})
+	sa.connectSalesforce()
+	sa.sf.SetFaults(sfsandbox.Faults{ErrorRate: 1, Status: http.StatusForbidden, ErrorCode: "API_DISABLED_FOR_ORG",
+		Message: "The REST API is not enabled for this Organization."})
+	b := sa.ownerBrowser()
+	p := b.get("/setup/salesforce-fields")
+	got := p.text("[data-testid=check-error]")
+	if p.status() != http.StatusOK || !strings.Contains(got, "Tandem could not read your Salesforce org") || !strings.Contains(got, "API_DISABLED_FOR_ORG") {
+		t.Errorf("check error: %d %q", p.status(), got)
+	}
+	if rows := rowStatuses(p); countStatus(rows, "unknown") != len(onboard.RequiredFor(onboard.ModelClassic)) {
+		t.Errorf("rows after a failed check: %v", rows)
+	}
+	if sa.settings().SalesforceCheck != nil {
+		t.Error("a failed check was stored")
+	}
+	// Re-check reports the failure as a flash and keeps the page.
+	p = b.send(p, "form[action='/setup/salesforce-fields/check']", nil)
+	if !strings.Contains(p.text(".flash.error"), "API_DISABLED_FOR_ORG") {
+		t.Errorf("re-check flash: %q", p.text(".flash"))
+	}
+}
+
+// TestSetupFieldsNeedsReconnect: a connection Salesforce refused is not
+// used; the page explains that it must be reconnected first.
+func TestSetupFieldsNeedsReconnect(t *testing.T) {
+	t.Parallel()
+	sa := newSetupApp(t, sfsandbox.Options{})
+	sa.connectSalesforce()
+	if err := sa.vault.MarkNeedsReauth(t.Context(), sa.tenant.ID, vault.Salesforce, "refresh token revoked"); err != nil {
+		t.Fatal(err)
+	}
+	before := sa.sf.Stats().Total
+	p := sa.ownerBrowser().get("/setup/salesforce-fields")
+	if got := p.text("[data-testid=setup-gate]"); !strings.Contains(got, "needs to be reconnected") {
+		t.Errorf("gate: %q", got)
+	}
+	if sa.sf.Stats().Total != before {
+		t.Error("a refused connection was used")
+	}
+}
