@@ -1,5 +1,8 @@
-// Package onboard is the non-HTTP logic of onboarding a merchant: the setup
-// wizard's checks and choices and where they are stored.
+// Package onboard is the non-HTTP logic of onboarding a merchant: connecting
+// Lightspeed and Salesforce (Service: OAuth with state and PKCE, discovery,
+// disconnect, reconnect) and the setup wizard that follows (Requirements,
+// Check and Create for the Salesforce fields Tandem needs, the data model,
+// locations and history choices kept by Store, and Progress over the steps).
 //
 // Settings live in tenants.settings (a JSON object shared with other
 // features: keys this package does not know are kept as they are) and in the
