@@ -255,3 +255,13 @@ func (a *connectApp) auditActions(tenantID string) []string {
 	}
 	return out
 }
+
+// userID returns the id of the user with email.
+func (a *connectApp) userID(email string) string {
+	a.t.Helper()
+	var id string
+	if err := a.pool.QueryRow(context.Background(), `SELECT id::text FROM users WHERE email = $1`, email).Scan(&id); err != nil {
+		a.t.Fatal(err)
+	}
+	return id
+}

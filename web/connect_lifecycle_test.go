@@ -364,3 +364,67 @@ func TestViewerCannotConnect(t *testing.T) {
 		t.Errorf("viewer start: %d", p.status())
 	}
 }
+
+// TestReconnectSameAccount: connecting again replaces the token pair,
+// revokes the old one at the provider, and the new one works.
+func TestReconnectSameAccount(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, tenantID := a.merchant("Harbour Threads")
+	b.connect(onboard.Lightspeed)
+	first, _ := a.connRow(tenantID, onboard.Lightspeed)
+	p := b.connect(onboard.Lightspeed)
+	if got := p.text(".flash.success"); !strings.Contains(got, "again. Your settings are kept.") {
+		t.Errorf("flash = %q", got)
+	}
+	second, _ := a.connRow(tenantID, onboard.Lightspeed)
+	if second.Refresh == first.Refresh {
+		t.Error("the token pair was not replaced")
+	}
+	if n := liveLightspeedTokens(a); n != 1 {
+		t.Errorf("%d live refresh tokens at Lightspeed; want only the new one", n)
+	}
+	p = b.submit(b.get("/connect/lightspeed"), "form[data-testid=refresh]", nil)
+	if !strings.HasPrefix(p.text(".flash.success"), "Read Lightspeed again") {
+		t.Errorf("refresh with the new pair: %s", p.text("main"))
+	}
+	want := []string{"tenant.signup", onboard.ActionConnect, onboard.ActionReconnect, onboard.ActionRefreshDiscovery}
+	if diff := cmp.Diff(want, a.auditActions(tenantID)); diff != "" {
+		t.Errorf("audit (-want +got):\n%s", diff)
+	}
+}
+
+// TestCallbackAfterSwitchOrLogout: the callback belongs to the business
+// and the session that started it.
+func TestCallbackAfterSwitchOrLogout(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, tenantID := a.merchant("Harbour Threads")
+	other, _ := a.signUp("Another Shop", "another@shop.example")
+	u := a.userID("harbourthreads@shop.example")
+	if _, err := a.pool.Exec(t.Context(), `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`, other.ID, u); err != nil {
+		t.Fatal(err)
+	}
+	b.submit(b.get("/dashboard"), "[data-testid=switcher]", map[string]string{"tenant_id": tenantID})
+
+	loc := b.consent(b.startConnect(onboard.Lightspeed, nil), "authorize")
+	b.submit(b.get("/dashboard"), "[data-testid=switcher]", map[string]string{"tenant_id": other.ID})
+	p := b.callback(loc)
+	if got := p.failureReason(); got != string(onboard.ReasonWrongTenant) {
+		t.Errorf("after switching: reason %q; %s", got, p.text("main"))
+	}
+	if _, ok := a.connRow(other.ID, onboard.Lightspeed); ok {
+		t.Error("the other business got connected")
+	}
+
+	loc = b.consent(b.startConnect(onboard.Lightspeed, nil), "authorize")
+	b.submit(b.get("/dashboard"), "form[action='/logout']", nil)
+	p = b.callback(loc)
+	if p.status() != http.StatusBadRequest || !strings.Contains(p.text("main"), "logged out of Tandem") || p.has("form[data-testid=try-again]") {
+		t.Errorf("after logging out: %d %s", p.status(), p.text("main"))
+	}
+	// Not bounced to the log-in page, whose "next" would carry the code.
+	if !strings.HasPrefix(p.path(), "/connect/lightspeed/callback?") {
+		t.Errorf("ended at %s", p.path())
+	}
+}
