@@ -428,3 +428,32 @@ func TestCallbackAfterSwitchOrLogout(t *testing.T) {
 		t.Errorf("ended at %s", p.path())
 	}
 }
+
+// TestLightspeedRefreshAhead: a Lightspeed access token close to expiry is
+// refreshed through the vault before it is used, and the rotated refresh
+// token is stored; a fresh one is left alone.
+func TestLightspeedRefreshAhead(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, tenantID := a.merchant("Harbour Threads")
+	b.connect(onboard.Lightspeed)
+	refresh := func() connRow {
+		t.Helper()
+		p := b.submit(b.get("/connect/lightspeed"), "form[data-testid=refresh]", nil)
+		if !strings.HasPrefix(p.text(".flash.success"), "Read Lightspeed again") {
+			t.Fatalf("refresh: %s", p.text("main"))
+		}
+		row, _ := a.connRow(tenantID, onboard.Lightspeed)
+		return row
+	}
+	before, _ := a.connRow(tenantID, onboard.Lightspeed)
+	if after := refresh(); after.Refresh != before.Refresh {
+		t.Error("a fresh token was refreshed")
+	}
+	// The sandbox's tokens live an hour; four minutes before the end is
+	// inside the five-minute refresh-ahead window.
+	a.clock.advance(56 * time.Minute)
+	if after := refresh(); after.Refresh == before.Refresh || after.Access == before.Access {
+		t.Error("a token about to expire was not refreshed (and its rotation stored)")
+	}
+}
