@@ -35,18 +35,21 @@ const (
 
 // Audit log actions of this package.
 const (
-	ActionConnect              = "connection.connect"
-	ActionReconnect            = "connection.reconnect"
-	ActionDisconnect           = "connection.disconnect"
-	ActionRefusedOtherAccount  = "connection.refused_other_account"
-	ActionReset                = "connection.reset"
-	ActionRefreshDiscovery     = "connection.refresh_discovery"
-	ActionNeedsReauth          = "connection.needs_reauth"
-	callbackPathPrefix         = "/connect/"
-	callbackPathSuffix         = "/callback"
-	userAgent                  = "Tandem/1.0 (+onboarding)"
-	defaultHTTPTimeout         = 30 * time.Second
-	disconnectReasonByMerchant = "Disconnected by %s."
+	ActionConnect             = "connection.connect"
+	ActionReconnect           = "connection.reconnect"
+	ActionDisconnect          = "connection.disconnect"
+	ActionRefusedOtherAccount = "connection.refused_other_account"
+	ActionReset               = "connection.reset"
+	ActionRefreshDiscovery    = "connection.refresh_discovery"
+	ActionNeedsReauth         = "connection.needs_reauth"
+)
+
+const (
+	userAgent          = "Tandem/1.0 (+onboarding)"
+	defaultHTTPTimeout = 30 * time.Second
+	// disconnectReason is what the connection page says after a
+	// disconnect, with who did it.
+	disconnectReason = "Disconnected by %s."
 )
 
 // Config is what a Service needs.
@@ -114,7 +117,7 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) Providers() Providers { return s.prov }
 
 func (s *Service) redirectURL(provider string) string {
-	return s.base + callbackPathPrefix + provider + callbackPathSuffix
+	return s.base + "/connect/" + provider + "/callback"
 }
 
 // StartRequest asks to send the merchant to a provider's consent page.

@@ -36,7 +36,7 @@ func (s *Service) Disconnect(ctx context.Context, tenantID, provider string, act
 		revoked = s.revokeStored(ctx, tenantID, provider, conn) == nil
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := s.vault.DisconnectTx(ctx, tx, tenantID, provider, fmt.Sprintf(disconnectReasonByMerchant, actorName(actor))); err != nil {
+		if err := s.vault.DisconnectTx(ctx, tx, tenantID, provider, fmt.Sprintf(disconnectReason, actorName(actor))); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, tenantID, actor, ActionDisconnect, map[string]any{
