@@ -106,7 +106,6 @@ func (s *Server) startConnect(p string) echo.HandlerFunc {
 		}
 		if to := c.FormValue("reset_to"); to != "" {
 			if c.FormValue("confirm") != "reset" {
-				addFlash(c, ui.FlashError, "Tick the box to confirm the reset, or sign in to the original account instead.")
 				return s.connectFailurePage(c, cur, &onboard.Failure{
 					Provider: p, Reason: onboard.ReasonOtherAccount,
 					Title:      "Confirm the reset",

@@ -33,7 +33,9 @@ func (s *Service) Disconnect(ctx context.Context, tenantID, provider string, act
 	}
 	revoked := true
 	if conn.Tokens.RefreshToken != "" || conn.Tokens.AccessToken != "" {
-		revoked = s.revokeStored(ctx, tenantID, provider, conn) == nil
+		// A connection the provider already refused has nothing left to
+		// revoke: its failure to revoke is no news for the merchant.
+		revoked = s.revokeStored(ctx, tenantID, provider, conn) == nil || conn.Status == vault.StatusNeedsReauth
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := s.vault.DisconnectTx(ctx, tx, tenantID, provider, fmt.Sprintf(disconnectReason, actorName(actor))); err != nil {
