@@ -23,6 +23,9 @@ type Config struct {
 	// CleanupInterval is how often expired sessions and old login failures
 	// are deleted; default one hour.
 	CleanupInterval time.Duration
+	// LightspeedKeepAlive, when set, refreshes idle Lightspeed connections
+	// before Lightspeed drops their unused refresh tokens (tokens.go).
+	LightspeedKeepAlive *LightspeedKeepAlive
 }
 
 // NewClient returns a River client with every Tandem worker registered and
@@ -42,17 +45,21 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	if err := river.AddWorkerSafely(workers, &CleanupWorker{Pool: pool}); err != nil {
 		return nil, fmt.Errorf("jobs: register cleanup worker: %w", err)
 	}
+	keepAlive, err := addLightspeedKeepAlive(workers, pool, cfg.Logger, cfg.LightspeedKeepAlive)
+	if err != nil {
+		return nil, err
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		// River reports routine activity (job counts every few seconds) at
 		// info; only its warnings and errors belong in Tandem's log.
 		Logger:  slog.New(minLevel{Handler: cfg.Logger.Handler(), min: slog.LevelWarn}),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
 		Workers: workers,
-		PeriodicJobs: []*river.PeriodicJob{
+		PeriodicJobs: append([]*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.CleanupInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
-		},
+		}, keepAlive...),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new river client: %w", err)

@@ -130,11 +130,19 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 		Logger:       logger.With("component", "salesforce-sandbox"),
 	})
 
-	handler, err := newWebHandler(pool, logger, c, devProviders(lsURL, sfURL))
+	providers := devProviders(lsURL, sfURL)
+	handler, err := newWebHandler(pool, logger, c, providers)
 	if err != nil {
 		return err
 	}
-	worker, err := jobs.NewClient(pool, jobs.Config{Logger: logger})
+	v, err := newVault(pool, c)
+	if err != nil {
+		return err
+	}
+	worker, err := jobs.NewClient(pool, jobs.Config{
+		Logger:              logger,
+		LightspeedKeepAlive: &jobs.LightspeedKeepAlive{Vault: v, OAuth: providers.LightspeedOAuth()},
+	})
 	if err != nil {
 		return err
 	}

@@ -62,15 +62,7 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 }
 
 func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers onboard.Providers) (http.Handler, error) {
-	// The vault seals with TANDEM_SECRET_KEY and still opens what older
-	// keys (TANDEM_SECRET_KEYS) sealed, until `tandem keys rotate`.
-	var keys *vault.KeyRing
-	var err error
-	if c.SecretKeyB64 != "" {
-		keys, err = vault.ParseKeys(c.SecretKeyB64, c.OldKeysB64)
-	} else {
-		keys, err = vault.NewKeyRing(c.SecretKey)
-	}
+	v, err := newVault(pool, c)
 	if err != nil {
 		return nil, err
 	}
@@ -85,13 +77,30 @@ func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers 
 			}
 			return migrate.Check(ctx, pool)
 		},
-		Vault:     vault.New(pool, keys),
+		Vault:     v,
 		Providers: providers,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return srv.Handler(), nil
+}
+
+// newVault is the token vault: it seals with TANDEM_SECRET_KEY and still
+// opens what older keys (TANDEM_SECRET_KEYS) sealed, until `tandem keys
+// rotate`.
+func newVault(pool *pgxpool.Pool, c config) (*vault.Vault, error) {
+	var keys *vault.KeyRing
+	var err error
+	if c.SecretKeyB64 != "" {
+		keys, err = vault.ParseKeys(c.SecretKeyB64, c.OldKeysB64)
+	} else {
+		keys, err = vault.NewKeyRing(c.SecretKey)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return vault.New(pool, keys), nil
 }
 
 // productionProviders are the real Lightspeed and Salesforce services with

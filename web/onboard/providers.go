@@ -115,6 +115,22 @@ func (p Providers) FormActionOrigins() []string {
 	return out
 }
 
+// LightspeedOAuth is Tandem's Lightspeed OAuth client for refreshing and
+// revoking tokens outside a request (the worker's keep-alive); nil when no
+// client id is configured.
+func (p Providers) LightspeedOAuth() *lightspeed.Config {
+	if !p.Lightspeed.Configured() {
+		return nil
+	}
+	p = p.withDefaults()
+	return &lightspeed.Config{
+		ClientID:     p.Lightspeed.ClientID,
+		ClientSecret: p.Lightspeed.ClientSecret,
+		Endpoint:     lightspeed.CurrentEndpoint(p.Lightspeed.AuthURL),
+		Scopes:       p.Lightspeed.Scopes,
+	}
+}
+
 // lightspeedConfig is the OAuth client for a callback at redirect.
 func (s *Service) lightspeedConfig() *lightspeed.Config {
 	p := s.prov.Lightspeed
