@@ -52,3 +52,25 @@ func BenchmarkConnectCallback(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConnectFlow measures the whole round trip a merchant waits for,
+// from pressing Connect to seeing the connected page: Tandem's start
+// (redirect), the provider's consent page and decision (in-process
+// sandboxes, so nearly free), the callback and the connected page.
+func BenchmarkConnectFlow(b *testing.B) {
+	for _, provider := range []string{onboard.Lightspeed, onboard.Salesforce} {
+		b.Run(provider, func(b *testing.B) {
+			a := newConnectApp(b)
+			a.prov.lsSw.set(lssandbox.New(lssandbox.Options{
+				RedirectURIs: []string{testBase + "/connect/lightspeed/callback"},
+				Seed:         &lssandbox.SeedOptions{Seed: 7},
+				SigningKey:   signingKey(),
+				BucketSize:   1e9, DripRate: 1e9, Burst: 1e9,
+			}))
+			br, _ := a.merchant("Harbour Threads")
+			for b.Loop() {
+				br.connect(provider)
+			}
+		})
+	}
+}
