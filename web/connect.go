@@ -306,7 +306,7 @@ func (s *Server) renderFailure(c echo.Context, cur *tenants.Membership, f *onboa
 			v.TryAgain = &ui.ConnectForm{Action: s.url(routeConnectStart(f.Provider)), CSRF: csrf, TestID: "try-again", Label: label, Hidden: startFields(retry)}
 			if f.Provider == onboard.Salesforce && retry.Environment == "" {
 				// No environment to repeat: choose it again on the page.
-				v.TryAgain = nil
+				v.TryAgain, v.TryAgainURL = nil, s.url(routeConnect(f.Provider))
 			}
 		}
 	}

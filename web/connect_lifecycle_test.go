@@ -457,3 +457,18 @@ func TestLightspeedRefreshAhead(t *testing.T) {
 		t.Error("a token about to expire was not refreshed (and its rotation stored)")
 	}
 }
+
+// TestSalesforceStateFailureOffersTheChoice: with no sign-in to repeat,
+// Try again leads back to the environment choice.
+func TestSalesforceStateFailureOffersTheChoice(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, _ := a.merchant("Harbour Threads")
+	p := b.get("/connect/salesforce/callback?code=abc&state=def")
+	if got := p.failureReason(); got != string(onboard.ReasonStateMissing) {
+		t.Fatalf("reason %q", got)
+	}
+	if href := p.doc.Find("[data-testid=try-again-link]").AttrOr("href", ""); href != "/connect/salesforce" {
+		t.Errorf("try again leads to %q", href)
+	}
+}
