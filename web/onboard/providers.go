@@ -10,9 +10,10 @@ import (
 	"github.com/tandemsync/tandem/integrations/salesforce"
 )
 
-// DefaultLightspeedScopes are the Lightspeed scopes Tandem asks for: customers
-// both ways, sales history (register_read) and the items on sale lines.
-var defaultLightspeedScopes = []string{"employee:customers", "employee:register_read", "employee:inventory_read", "employee:reports"}
+// defaultLightspeedScopes are the Lightspeed scopes Tandem asks for:
+// customers both ways, sales history with their shops, registers,
+// employees and payments (register_read), and the items on sale lines.
+var defaultLightspeedScopes = []string{"employee:customers", "employee:register_read", "employee:inventory_read"}
 
 // Providers is how Tandem reaches the two services: the OAuth client
 // registrations and the service URLs. The zero value of every URL means the
