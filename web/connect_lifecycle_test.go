@@ -472,3 +472,23 @@ func TestSalesforceStateFailureOffersTheChoice(t *testing.T) {
 		t.Errorf("try again leads to %q", href)
 	}
 }
+
+// TestDashboardSetupProgress: the dashboard shows where setup stands and
+// links to the next step.
+func TestDashboardSetupProgress(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, _ := a.merchant("Harbour Threads")
+	d := b.get("/dashboard")
+	if href := d.doc.Find("[data-testid=setup-next]").AttrOr("href", ""); href != "/connect/lightspeed" {
+		t.Errorf("next step before connecting: %q", href)
+	}
+	b.connect(onboard.Lightspeed)
+	d = b.get("/dashboard")
+	if got := d.doc.Find("[data-testid=setup-progress] li[data-step=connect_lightspeed]").AttrOr("data-done", ""); got != "true" {
+		t.Errorf("connect_lightspeed done = %q", got)
+	}
+	if href := d.doc.Find("[data-testid=setup-next]").AttrOr("href", ""); href != "/connect/salesforce" {
+		t.Errorf("next step after Lightspeed: %q", href)
+	}
+}

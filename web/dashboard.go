@@ -64,6 +64,11 @@ func (s *Server) showDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	progress, err := s.setupProgress(c.Request().Context(), cur.TenantID)
+	if err != nil {
+		return err
+	}
+	h.Setup = &progress
 	c.Set(ctxTenant, cur.TenantName)
 	return s.render(c, http.StatusOK, "Dashboard", ui.DashboardBody(d, h))
 }
