@@ -29,12 +29,12 @@ vet:
 	$(GO) vet ./...
 
 generate:
-	$(GO) tool templ generate -path web/ui
+	$(GO) tool templ generate
 
 # Regenerates templ output and fails when that changed a tracked file, i.e.
 # when a .templ edit was committed without its generated Go.
 generate-check:
-	@$(GO) tool templ generate -path web/ui >/dev/null
+	@$(GO) tool templ generate >/dev/null
 	@changed=$$(git status --porcelain -- '*_templ.go'); \
 	if [ -n "$$changed" ]; then echo "generated templ code is out of date; run 'make generate' and commit:"; echo "$$changed"; exit 1; fi
 
