@@ -118,7 +118,15 @@ func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string
 	if err := migrate.Check(ctx, pool); err != nil {
 		return fmt.Errorf("%w (run `tandem migrate`)", err)
 	}
-	client, err := jobs.NewClient(pool, jobs.Config{Logger: logger, MaxWorkers: *maxWorkers})
+	jcfg := jobs.Config{Logger: logger, MaxWorkers: *maxWorkers}
+	if c.LightspeedClientID != "" {
+		v, err := newVault(pool, c)
+		if err != nil {
+			return err
+		}
+		jcfg.LightspeedKeepAlive = &jobs.LightspeedKeepAlive{Vault: v, OAuth: productionProviders(c).LightspeedOAuth()}
+	}
+	client, err := jobs.NewClient(pool, jcfg)
 	if err != nil {
 		return err
 	}
