@@ -164,8 +164,14 @@ func TestBrowserWizard(t *testing.T) {
 		chromedp.WaitVisible(css(`[data-testid=tenant-name]`)),
 	)
 
+	// The dashboard walks the merchant through setup from the start.
+	if href, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`(document.querySelector('[data-testid=setup-next]') || {}).pathname || ''`)); err != nil || href != "/connect/lightspeed" {
+		t.Errorf("dashboard's next step after sign-up = %q (%v), want /connect/lightspeed", href, err)
+	}
+
 	step("connect Lightspeed",
-		chromedp.Navigate(d.tandem.URL+"/setup"), // the first step not done
+		chromedp.Click(css(`[data-testid=setup-next]`)),
 		chromedp.WaitVisible(css(`[data-testid=connect-page][data-provider=lightspeed] form[data-testid=connect] button`)),
 		chromedp.Click(css(`[data-testid=connect-page] form[data-testid=connect] button`)),
 		// The sandbox's consent page.
@@ -178,7 +184,8 @@ func TestBrowserWizard(t *testing.T) {
 	}
 
 	step("connect Salesforce",
-		chromedp.Navigate(d.tandem.URL+"/setup"),
+		chromedp.Navigate(d.tandem.URL+"/dashboard"),
+		chromedp.Click(css(`[data-testid=setup-next]`)),
 		chromedp.WaitVisible(css(`form[data-testid=salesforce-environment]`)),
 		chromedp.Click(css(`input[name=environment][value=production]`)),
 		chromedp.Click(css(`form[data-testid=salesforce-environment] button[type=submit]`)),
@@ -192,7 +199,7 @@ func TestBrowserWizard(t *testing.T) {
 
 	// Step 3: the setup check, then Create them for me.
 	step("setup check",
-		chromedp.Navigate(d.tandem.URL+"/setup"),
+		chromedp.Navigate(d.tandem.URL+"/setup"), // routes to the first step not done
 		chromedp.WaitVisible(css(`[data-testid=setup-items]`)),
 	)
 	classic := len(onboard.RequiredFor(onboard.ModelClassic))
@@ -274,7 +281,7 @@ func TestBrowserWizard(t *testing.T) {
 	if count(`[data-testid=location-new]`) != 0 {
 		t.Error("dashboard still flags saved shops new")
 	}
-	if count(`[data-testid=setup-progress]`) == 1 && count(`[data-testid=setup-complete]`) != 1 {
+	if count(`[data-testid=setup-progress] [data-done=true]`) != len(onboard.Steps()) || count(`[data-testid=setup-complete]`) != 1 {
 		t.Errorf("dashboard setup progress not complete: %q", text(`[data-testid=setup-progress]`))
 	}
 
