@@ -26,7 +26,9 @@
 //     Tooling API's CustomField/CustomObject create and tooling query.
 //   - An org with Account, Contact, Opportunity, OpportunityLineItem,
 //     Product2, Pricebook2 (with the standard price book), PricebookEntry,
-//     User and RecordType, optional person accounts, and custom objects and
+//     User, RecordType and Organization (one read-only row: the org's own
+//     00D id, Options.OrgName, Options.Edition as OrganizationType,
+//     IsSandbox false), optional person accounts, and custom objects and
 //     fields usable as soon as they are created. Ids are 18 characters with
 //     the real key prefixes and checksum. Writes maintain CreatedDate,
 //     LastModifiedDate, LastModifiedById and SystemModstamp; deletes go to a
@@ -35,7 +37,8 @@
 //     STRING_TOO_LONG, INVALID_TYPE_ON_FIELD_IN_RECORD,
 //     INVALID_EMAIL_ADDRESS, INVALID_FIELD, INVALID_FIELD_FOR_INSERT_UPDATE,
 //     DUPLICATE_VALUE, INVALID_CROSS_REFERENCE_KEY, MALFORMED_ID,
-//     NUMBER_OUTSIDE_VALID_RANGE, restricted picklists, the price-book rules
+//     NUMBER_OUTSIDE_VALID_RANGE, CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY for
+//     writes the object type refuses, restricted picklists, the price-book rules
 //     (STANDARD_PRICE_NOT_DEFINED, FIELD_INTEGRITY_EXCEPTION) and an optional
 //     Contact email duplicate rule (DUPLICATES_DETECTED with duplicateResult).
 //   - Sforce-Limit-Info: api-usage=N/M on every data-API response, and 403
@@ -70,6 +73,9 @@
 //   - Only the objects and fields above exist; no triggers, validation rules,
 //     workflow, sharing or field-level security. Person accounts mirror the
 //     standard person fields and custom __pc fields to the person contact.
+//   - Organization is read-only to everyone; a real org lets an
+//     administrator update some of its fields (name, address, phone). It
+//     also carries IsDeleted, which a real Organization does not.
 //   - Recycle-bin records are never purged and cannot be undeleted;
 //     hardDelete in Bulk behaves like delete.
 //   - Bulk API 2.0 covers ingest only (no query jobs, no multipart upload);

@@ -121,7 +121,7 @@ func TestDescribeAttributes(t *testing.T) {
 		prefixes[o.Name] = o.KeyPrefix
 	}
 	want := map[string]string{"Account": "001", "Contact": "003", "User": "005", "Opportunity": "006", "OpportunityLineItem": "00k",
-		"RecordType": "012", "Pricebook2": "01s", "Product2": "01t", "PricebookEntry": "01u"}
+		"RecordType": "012", "Pricebook2": "01s", "Product2": "01t", "PricebookEntry": "01u", "Organization": "00D"}
 	if diff := cmp.Diff(want, prefixes); diff != "" || g.MaxBatchSize != 200 {
 		t.Errorf("describe global prefixes (-want +got):\n%s", diff)
 	}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -229,7 +230,7 @@ func calculated(f *fieldDef) *fieldDef {
 }
 
 // newStandardSchema builds the standard objects of a retail org.
-func newStandardSchema(personAccounts bool, now time.Time) *schema {
+func newStandardSchema(personAccounts bool, edition string, now time.Time) *schema {
 	s := &schema{objects: map[string]*objectDef{}, byPrefix: map[string]*objectDef{}, personAccts: personAccounts}
 	add := func(o *objectDef) {
 		addAudit(o)
@@ -483,7 +484,58 @@ func newStandardSchema(personAccounts bool, now time.Time) *schema {
 	}
 	li.field("Name").NameField = true
 	add(li)
+
+	add(newOrganization(edition))
 	return s
+}
+
+// Editions are the values of Organization.OrganizationType (labelled
+// "Edition") that the object reference lists.
+var editions = []string{"Team Edition", "Professional Edition", "Enterprise Edition", "Developer Edition",
+	"Personal Edition", "Unlimited Edition", "Contact Manager Edition", "Base Edition"}
+
+// newOrganization is the standard Organization object: the org's own
+// settings, one row per org, keyed 00D. It is read-only here: describe
+// reports it neither createable, updateable nor deletable, and the write
+// paths refuse it (see refuseType). A real org lets an administrator update
+// a few of its fields (name, address, phone); Tandem never writes it, so the
+// sandbox does not model that.
+func newOrganization(edition string) *objectDef {
+	org := newObject("Organization", "Organization", "Organizations", "00D", false)
+	org.Createable, org.Updateable, org.Deletable = false, false, false
+	editionField := required(picklist("OrganizationType", "Edition", editions...))
+	if !slices.Contains(editions, edition) {
+		editionField.Picklist = append(slices.Clone(editions), edition)
+	}
+	zones := []string{"America/Los_Angeles", "America/New_York", "Europe/London", "GMT"}
+	locales := []string{"en_US", "en_GB", "fr_CA"}
+	for _, f := range []*fieldDef{
+		required(text("Name", "Name", 80)),
+		text("Division", "Division", 80),
+		typed("textarea", "Street", "Street", 255),
+		text("City", "City", 40),
+		text("State", "State/Province", 80),
+		text("PostalCode", "Zip/Postal Code", 20),
+		text("Country", "Country", 80),
+		typed("phone", "Phone", "Phone", 40),
+		typed("phone", "Fax", "Fax", 40),
+		text("PrimaryContact", "Primary Contact", 80),
+		required(picklist("DefaultLocaleSidKey", "Locale", locales...)),
+		required(picklist("TimeZoneSidKey", "Time Zone", zones...)),
+		required(picklist("LanguageLocaleKey", "Language", "en_US")),
+		editionField,
+		text("InstanceName", "Instance Name", 5),
+		boolean("IsSandbox", "Is Sandbox", false),
+		boolean("IsReadOnly", "Is Read Only", false),
+		text("NamespacePrefix", "Namespace Prefix", 15),
+		dateField("datetime", "TrialExpirationDate", "Trial Expiration Date"),
+		{Name: "FiscalYearStartMonth", Label: "Fiscal Year Starts In", Type: "int", Digits: 9, Nillable: true},
+		boolean("UsesStartDateAsFiscalYearName", "Fiscal Year Name by Start", false),
+	} {
+		org.addField(readOnly(f))
+	}
+	org.field("Name").NameField = true
+	return org
 }
 
 // FieldSpec describes a custom field the way a merchant defines one in

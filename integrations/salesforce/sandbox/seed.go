@@ -18,7 +18,7 @@ var (
 func (s *Server) resetData(seed *int64) {
 	s.wg.Wait() // let running Bulk jobs finish against the old data
 	now := s.clk.Now()
-	fresh := newDB(newStandardSchema(s.opts.PersonAccounts, now))
+	fresh := newDB(newStandardSchema(s.opts.PersonAccounts, s.opts.Edition, now))
 	fresh.dupRule, fresh.created = s.opts.DuplicateRuleEmail, now
 	tool := newDB(newToolingSchema(now))
 	fresh.orgID, fresh.userID = orgID, adminUserID
@@ -27,6 +27,7 @@ func (s *Server) resetData(seed *int64) {
 	t := fresh.begin(now)
 	t.user = fresh.userID
 	t.insert(fresh.tables["User"], userRecord(fresh, now, s.opts.Username, "Admin", "User"))
+	t.insert(fresh.tables["Organization"], orgRecord(fresh, now, s.opts.OrgName, s.opts.Edition))
 	t.systemInsert(fresh.sch.object("Pricebook2"), map[string]any{"Name": "Standard Price Book", "IsActive": true, "IsStandard": true})
 	if s.opts.PersonAccounts {
 		rt := fresh.sch.object("RecordType")
@@ -71,6 +72,26 @@ func userRecord(d *db, now time.Time, username, first, last string) map[string]a
 		u[k] = v
 	}
 	return u
+}
+
+// orgRecord is the org's one Organization row. Its id is the org id the
+// identity URL and token ids carry, as in a real org; the locale settings
+// are those of a new US Developer Edition org.
+func orgRecord(d *db, now time.Time, name, edition string) map[string]any {
+	o := map[string]any{}
+	for _, f := range d.sch.object("Organization").Fields {
+		o[f.Name] = f.Default
+	}
+	for k, v := range map[string]any{
+		"Id": d.orgID, "IsDeleted": false, "Name": name, "OrganizationType": edition, "IsSandbox": false, "IsReadOnly": false,
+		"InstanceName": "NA1", "NamespacePrefix": nil, "PrimaryContact": "Admin User", "Country": "US",
+		"DefaultLocaleSidKey": "en_US", "TimeZoneSidKey": "America/Los_Angeles", "LanguageLocaleKey": "en_US",
+		"FiscalYearStartMonth": int64(1), "UsesStartDateAsFiscalYearName": false,
+		"CreatedDate": now, "LastModifiedDate": now, "SystemModstamp": now, "CreatedById": d.userID, "LastModifiedById": d.userID,
+	} {
+		o[k] = v
+	}
+	return o
 }
 
 // demoPeople are the org's existing customers. The first three share emails

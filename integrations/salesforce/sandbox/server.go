@@ -24,6 +24,7 @@ const (
 	DefaultUsername      = "admin@tandem.test"
 	DefaultPassword      = "sandbox-password"
 	DefaultOrgName       = "Tandem Demo Org"
+	DefaultEdition       = "Developer Edition"
 	DefaultDailyAPILimit = 15000
 	DefaultTokenTTL      = 2 * time.Hour
 	// MaxAPIVersion is the newest API version the sandbox serves; every
@@ -43,8 +44,13 @@ type Options struct {
 	// Username and Password of the org's admin user. Defaults:
 	// DefaultUsername, DefaultPassword.
 	Username, Password string
-	// OrgName is shown on the consent page and in identity responses.
+	// OrgName is shown on the consent page and is the Name of the org's
+	// Organization record.
 	OrgName string
+	// Edition is the Organization record's OrganizationType, what Setup
+	// shows as the edition ("Enterprise Edition", ...). Default:
+	// DefaultEdition.
+	Edition string
 	// PersonAccounts enables person accounts (and record types) in the org.
 	PersonAccounts bool
 	// DuplicateRuleEmail turns on an alert-mode duplicate rule on
@@ -115,6 +121,9 @@ func New(opts Options) *Server {
 	}
 	if opts.OrgName == "" {
 		opts.OrgName = DefaultOrgName
+	}
+	if opts.Edition == "" {
+		opts.Edition = DefaultEdition
 	}
 	if opts.DailyAPILimit <= 0 {
 		opts.DailyAPILimit = DefaultDailyAPILimit

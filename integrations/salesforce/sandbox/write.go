@@ -419,10 +419,22 @@ func (t *txn) resolveExternal(rf *fieldDef, m map[string]any) (string, *apiError
 	return "", &e
 }
 
+// refuseType is the error for a write the object type does not allow at all
+// (describe says it is not createable, updateable or deletable), whoever
+// asks: 400 CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY with "entity type cannot be
+// inserted: <label>". That code and text are what real orgs answer to POST
+// /sobjects/{T} for such a type, as captured in public integration notes
+// (Contact for a user without create, Flow, Case History, Scratch Org Info);
+// the "updated" and "deleted" wordings follow the same pattern and are
+// UNCONFIRMED against a real org.
+func refuseType(o *objectDef, verb string) apiError {
+	return errf("CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY", nil, "entity type cannot be %s: %s", verb, o.Label)
+}
+
 // create validates and inserts a record, returning its id.
 func (t *txn) create(o *objectDef, raw map[string]any, opts writeOpts) (string, []apiError) {
 	if !o.Createable {
-		return "", []apiError{errf("INSUFFICIENT_ACCESS_OR_READONLY", nil, "insufficient access rights on object %s", o.Name)}
+		return "", []apiError{refuseType(o, "inserted")}
 	}
 	changes, errs := t.prepare(o, raw, nil, opts)
 	if errs != nil {
@@ -474,7 +486,7 @@ func (t *txn) update(o *objectDef, id string, raw map[string]any, opts writeOpts
 		return []apiError{errf("ENTITY_IS_DELETED", []string{}, "entity is deleted")}
 	}
 	if !o.Updateable {
-		return []apiError{errf("INSUFFICIENT_ACCESS_OR_READONLY", nil, "insufficient access rights on object %s", o.Name)}
+		return []apiError{refuseType(o, "updated")}
 	}
 	changes, errs := t.prepare(o, raw, old, opts)
 	if errs != nil {
@@ -576,7 +588,7 @@ func (t *txn) remove(o *objectDef, id string) []apiError {
 		return []apiError{errf("ENTITY_IS_DELETED", []string{}, "entity is deleted")}
 	}
 	if !o.Deletable {
-		return []apiError{errf("INSUFFICIENT_ACCESS_OR_READONLY", nil, "insufficient access rights on object %s", o.Name)}
+		return []apiError{refuseType(o, "deleted")}
 	}
 	if o.Name == "Pricebook2" && old["IsStandard"] == true {
 		return []apiError{errf("DELETE_FAILED", []string{}, "Your attempt to delete %s could not be completed because the standard price book cannot be deleted", old["Name"])}
