@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
+	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/web/onboard"
 )
 
@@ -84,14 +85,24 @@ func TestConnectSalesforce(t *testing.T) {
 	b, tenantID := a.merchant("Harbour Threads")
 
 	p := b.connect(onboard.Salesforce)
-	head := p.text("[data-testid=connect-heading]")
-	if !strings.HasPrefix(head, "Connected to ") || !strings.Contains(head, " as ") {
-		t.Errorf("heading = %q", head)
+	// The org's name and edition come from its Organization row, the user
+	// from the identity URL.
+	if got, want := p.text("[data-testid=connect-heading]"), "Connected to "+sfsandbox.DefaultOrgName+" as Admin User"; got != want {
+		t.Errorf("heading = %q, want %q", got, want)
+	}
+	if got := p.text(".flash.success"); !strings.HasPrefix(got, "Connected to "+sfsandbox.DefaultOrgName) {
+		t.Errorf("flash = %q, want it to name the org", got)
 	}
 	facts := map[string]string{}
 	p.doc.Find("[data-testid=connect-facts] dt").Each(func(_ int, s *goquery.Selection) {
 		facts[s.Text()] = strings.TrimSpace(s.Next().Text())
 	})
+	if got := facts["Org"]; !strings.HasPrefix(got, sfsandbox.DefaultOrgName+" (00D") {
+		t.Errorf("org fact = %q, want the org name and its 00D id", got)
+	}
+	if got := facts["Edition"]; got != sfsandbox.DefaultEdition {
+		t.Errorf("edition fact = %q, want %q", got, sfsandbox.DefaultEdition)
+	}
 	if !strings.HasPrefix(facts["Person accounts"], "on") {
 		t.Errorf("person accounts = %q; the sandbox has them on", facts["Person accounts"])
 	}
