@@ -89,7 +89,10 @@ type Connection struct {
 	Status          ConnectionStatus
 	ExternalAccount string // the provider's account or org id
 	ExternalName    string // the provider's display name for that account
-	UpdatedAt       time.Time
+	// StatusReason is why the connection needs reauthorization, with the
+	// provider's own error: for support staff, not for merchants.
+	StatusReason string
+	UpdatedAt    time.Time
 }
 
 // ErrNotFound is returned when the requested tenant or user does not exist

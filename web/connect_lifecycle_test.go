@@ -241,6 +241,19 @@ func TestNeedsReconnect(t *testing.T) {
 			if row, _ := a.connRow(tenantID, provider); row.Status != "needs_reauth" {
 				t.Errorf("status = %s", row.Status)
 			}
+			// The provider's error chain is for support, not the merchant.
+			if txt := b.get("/connect/" + provider).text("main"); strings.Contains(txt, "invalid_grant") || strings.Contains(txt, "vault:") {
+				t.Errorf("merchant's connection page shows the internal reason: %s", txt)
+			}
+			staffEmail := "support-" + provider + "@tandem.example"
+			if _, err := a.store.AddStaff(t.Context(), staffEmail, "staff password"); err != nil {
+				t.Fatal(err)
+			}
+			staff := a.browser()
+			staff.logIn(staffEmail, "staff password")
+			if detail := staff.get("/staff/tenants/" + tenantID).text("[data-testid=connection-detail]"); !strings.Contains(detail, "refused") {
+				t.Errorf("staff tenant page detail = %q; want the stored reason", detail)
+			}
 			p = b.submit(d, "[data-testid=reconnect-banner] form", nil)
 			decision := map[string]string{onboard.Lightspeed: "authorize", onboard.Salesforce: "allow"}[provider]
 			p = b.callback(b.consent(p, decision))

@@ -41,10 +41,9 @@ func (s *Server) connectPage(c echo.Context, v onboard.ConnectionView, edit bool
 		p.Disconnect = &ui.ConnectForm{Action: s.url(routeConnectDrop(v.Provider)), CSRF: csrf, Label: "Disconnect", Secondary: true, TestID: "disconnect"}
 	case onboard.StateNeedsReauth:
 		p.Heading = name + " needs to be reconnected"
+		// The stored reason carries the provider's error chain, meant for
+		// support (the staff console shows it); the merchant gets words.
 		p.Reason = reauthMessage(v.Provider) + " Reconnect to continue; your settings are kept."
-		if v.Reason != "" {
-			p.Facts = append(p.Facts, ui.Fact{Label: "Details", Value: v.Reason})
-		}
 		p.Disconnect = &ui.ConnectForm{Action: s.url(routeConnectDrop(v.Provider)), CSRF: csrf, Label: "Disconnect", Secondary: true, TestID: "disconnect"}
 	case onboard.StateDisconnected:
 		p.Heading = "Connect " + name

@@ -123,6 +123,7 @@ func (s *Server) connectionStates(ctx context.Context, tenantID string) ([]ui.Co
 			Status:   string(cn.Status),
 			Label:    statusLabels[cn.Status],
 			Account:  cn.ExternalName,
+			Detail:   cn.StatusReason,
 		}
 	}
 	return out, nil

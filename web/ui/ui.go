@@ -128,6 +128,9 @@ type ConnectionState struct {
 	Status   string // "not_connected", "connected", …: the CSS class
 	Label    string // "not connected"
 	Account  string // the connected account's name, when there is one
+	// Detail is the stored reason a connection needs reconnecting, with
+	// the provider's own words; shown on staff pages only.
+	Detail string
 }
 
 // Switcher lets a member of several tenants pick which one to work on.
