@@ -207,6 +207,7 @@ func TestAPIErrorClassification(t *testing.T) {
 		wantCode                                 string
 		wantFields                               []string
 		rateLimit, validation, notFound, session bool
+		transient                                bool
 	}{
 		{status: 403, body: `[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]`, wantCode: "REQUEST_LIMIT_EXCEEDED", rateLimit: true},
 		{status: 429, body: `[{"message":"slow down","errorCode":"REQUEST_LIMIT_EXCEEDED"}]`, wantCode: "REQUEST_LIMIT_EXCEEDED", rateLimit: true},
@@ -222,7 +223,20 @@ func TestAPIErrorClassification(t *testing.T) {
 		{status: 404, body: `[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}]`, wantCode: "NOT_FOUND", notFound: true},
 		{status: 401, body: sessionExpiredBody, wantCode: "INVALID_SESSION_ID", session: true},
 		{status: 403, body: `[{"message":"API is not enabled for this Organization or Partner","errorCode":"API_DISABLED_FOR_ORG"}]`, wantCode: "API_DISABLED_FOR_ORG"},
-		{status: 502, body: `<html>bad gateway</html>`},
+		{status: 502, body: `<html>bad gateway</html>`, transient: true},
+		// §6.1: some errors come as one object rather than an array, and
+		// "fields" may be missing.
+		{status: 400, body: `{"message":"Unexpected character ('x' (code 120))","errorCode":"JSON_PARSER_ERROR"}`, wantCode: "JSON_PARSER_ERROR", validation: true},
+		// §6.3: a stale nextRecordsUrl is not bad data.
+		{status: 400, body: `[{"message":"invalid query locator","errorCode":"INVALID_QUERY_LOCATOR"}]`, wantCode: "INVALID_QUERY_LOCATOR"},
+		{status: 400, body: `[{"message":"unable to obtain exclusive access to this record or 1 records: 001RM0000020xyzYAA","errorCode":"UNABLE_TO_LOCK_ROW","fields":[]}]`, wantCode: "UNABLE_TO_LOCK_ROW", wantFields: []string{}, transient: true},
+		{status: 400, body: `[{"errorCode":"PROCESSING_HALTED","message":"The transaction was rolled back since another operation in the same transaction failed."}]`, wantCode: "PROCESSING_HALTED"},
+		{status: 503, body: `[{"errorCode":"SERVER_UNAVAILABLE","message":"Server temporarily unavailable"}]`, wantCode: "SERVER_UNAVAILABLE", transient: true},
+		{status: 500, body: `[{"errorCode":"UNKNOWN_EXCEPTION","message":"An unexpected error occurred."}]`, wantCode: "UNKNOWN_EXCEPTION", transient: true},
+		{status: 403, body: `[{"errorCode":"INSUFFICIENT_ACCESS","message":"insufficient access rights on object id"}]`, wantCode: "INSUFFICIENT_ACCESS"},
+		{status: 403, body: `[{"message":"ConcurrentPerOrgLongTxn Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]`, wantCode: "REQUEST_LIMIT_EXCEEDED", rateLimit: true},
+		{status: 405, body: `[{"errorCode":"METHOD_NOT_ALLOWED","message":"HTTP Method 'PUT' not allowed. Allowed are HEAD,GET,PATCH,DELETE"}]`, wantCode: "METHOD_NOT_ALLOWED"},
+		{status: 420, body: ``},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantCode+"/"+http.StatusText(tt.status), func(t *testing.T) {
@@ -251,6 +265,9 @@ func TestAPIErrorClassification(t *testing.T) {
 			}
 			if got := salesforce.IsSessionError(err); got != tt.session {
 				t.Errorf("IsSessionError = %v", got)
+			}
+			if got := salesforce.IsTransient(err); got != tt.transient {
+				t.Errorf("IsTransient = %v", got)
 			}
 		})
 	}

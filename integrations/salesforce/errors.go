@@ -31,6 +31,7 @@ const (
 	CodeAllOrNoneRolledBack   = "ALL_OR_NONE_OPERATION_ROLLED_BACK"
 	CodeProcessingHalted      = "PROCESSING_HALTED"
 	CodeAPIDisabledForOrg     = "API_DISABLED_FOR_ORG"
+	CodeInvalidQueryLocator   = "INVALID_QUERY_LOCATOR"
 )
 
 // ErrorDetail is one entry of a Salesforce error array. REST error bodies name
@@ -209,10 +210,14 @@ func excerpt(s string, n int) string {
 }
 
 // IsRateLimit reports whether err says the org's API allocation or
-// concurrency limit is spent (REQUEST_LIMIT_EXCEEDED, or HTTP 429). Such an
-// error is a pause, not a retry: callers should wait (snooze) rather than
-// try again at once.
+// concurrency limit is spent (REQUEST_LIMIT_EXCEEDED, or HTTP 429), or the
+// login server's rate_limit_exceeded. Such an error is a pause, not a
+// retry: callers should wait (snooze) rather than try again at once.
 func IsRateLimit(err error) bool {
+	var oe *OAuthError
+	if errors.As(err, &oe) {
+		return oe.Code == "rate_limit_exceeded"
+	}
 	var ae *APIError
 	if !errors.As(err, &ae) {
 		return false
@@ -246,8 +251,9 @@ func IsValidation(err error) bool {
 		return false
 	}
 	switch ae.ErrorCode {
-	case CodeMalformedQuery, CodeAllOrNoneRolledBack, CodeProcessingHalted:
-		// The query is the bug, or the record was fine and only rolled back.
+	case CodeMalformedQuery, CodeInvalidQueryLocator, CodeAllOrNoneRolledBack, CodeProcessingHalted:
+		// The query is the bug, its cursor expired, or the record was fine
+		// and only rolled back.
 		return false
 	}
 	return true

@@ -196,8 +196,15 @@ func (e *OAuthError) Error() string {
 
 // Concurrent reports the 400 Salesforce gives a refresh that races another
 // refresh of the same token. It clears within moments and is retried.
+// Until late 2024 Salesforce described this case as "expired authorization
+// code"; a refresh sends no authorization code, so on a refresh that text
+// can only mean the race.
 func (e *OAuthError) Concurrent() bool {
-	return e.Code == "invalid_grant" && strings.Contains(e.Description, "already being processed")
+	if e.Code != "invalid_grant" {
+		return false
+	}
+	return strings.Contains(e.Description, "already being processed") ||
+		e.Op == "refresh" && strings.Contains(e.Description, "expired authorization code")
 }
 
 // Terminal reports a refusal that no retry can fix: the user must connect

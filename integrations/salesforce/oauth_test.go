@@ -309,22 +309,32 @@ func TestRefreshRetriesConcurrentRefreshError(t *testing.T) {
 func TestOAuthErrorClassification(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		code, desc           string
+		op, code, desc       string
 		terminal, concurrent bool
+		rateLimit            bool
 	}{
-		{"invalid_grant", "expired access/refresh token", true, false},
-		{"invalid_grant", "token request is already being processed", false, true},
-		{"inactive_user", "", true, false},
-		{"inactive_org", "", true, false},
-		{"rate_limit_exceeded", "", false, false},
+		{"refresh", "invalid_grant", "expired access/refresh token", true, false, false},
+		{"refresh", "invalid_grant", "token request is already being processed", false, true, false},
+		// §1.6: the same race, as Salesforce worded it before late 2024.
+		{"refresh", "invalid_grant", "expired authorization code", false, true, false},
+		{"exchange code", "invalid_grant", "expired authorization code", true, false, false},
+		{"refresh", "invalid_grant", "authentication failure", true, false, false},
+		{"refresh", "inactive_user", "", true, false, false},
+		{"refresh", "inactive_org", "", true, false, false},
+		{"refresh", "invalid_client_id", "client identifier invalid", true, false, false},
+		{"refresh", "rate_limit_exceeded", "", false, false, true},
+		{"refresh", "unsupported_grant_type", "grant type not supported", false, false, false},
 	}
 	for _, tt := range tests {
-		e := &salesforce.OAuthError{Code: tt.code, Description: tt.desc}
+		e := &salesforce.OAuthError{Op: tt.op, Code: tt.code, Description: tt.desc}
 		if e.Terminal() != tt.terminal || e.Concurrent() != tt.concurrent {
-			t.Errorf("%s %q: Terminal=%v Concurrent=%v, want %v %v", tt.code, tt.desc, e.Terminal(), e.Concurrent(), tt.terminal, tt.concurrent)
+			t.Errorf("%s %s %q: Terminal=%v Concurrent=%v, want %v %v", tt.op, tt.code, tt.desc, e.Terminal(), e.Concurrent(), tt.terminal, tt.concurrent)
 		}
 		if salesforce.IsSessionError(e) != tt.terminal || salesforce.IsTransient(e) != tt.concurrent {
-			t.Errorf("%s %q: IsSessionError/IsTransient disagree", tt.code, tt.desc)
+			t.Errorf("%s %s %q: IsSessionError/IsTransient disagree", tt.op, tt.code, tt.desc)
+		}
+		if got := salesforce.IsRateLimit(e); got != tt.rateLimit {
+			t.Errorf("%s %s %q: IsRateLimit = %v, want %v", tt.op, tt.code, tt.desc, got, tt.rateLimit)
 		}
 	}
 }
