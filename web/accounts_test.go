@@ -347,3 +347,25 @@ func TestDashboardRequiresLogIn(t *testing.T) {
 		t.Errorf("GET / anonymously: at %s; want /login", p.path())
 	}
 }
+
+// TestLogInNextWithControlCharacters checks the raw Location after log-in:
+// browsers strip tabs and newlines from it, so "/\t/evil.example" would
+// lead to //evil.example, another site.
+func TestLogInNextWithControlCharacters(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.signUp("Shop", "me@shop.example")
+	for _, next := range []string{"/\t/evil.example", "/\t\\evil.example", "/\x00/x", "/\x7f/x"} {
+		b := a.browser()
+		login := b.get("/login?next=" + url.QueryEscape(next))
+		if login.has("input[name=next]") {
+			t.Errorf("next=%q: the log-in form carries it on", next)
+		}
+		b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		p := b.post("/login", url.Values{"csrf": {login.doc.Find("input[name=csrf]").AttrOr("value", "")},
+			"email": {"me@shop.example"}, "password": {"a good password"}, "next": {next}})
+		if got := p.res.Header.Get("Location"); p.status() != http.StatusSeeOther || got != "/dashboard" {
+			t.Errorf("next=%q: %d to %q; want 303 to /dashboard", next, p.status(), got)
+		}
+	}
+}

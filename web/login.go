@@ -27,10 +27,12 @@ func (s *Server) loginForm(c echo.Context, email, next, problem string) ui.Login
 }
 
 // localPath returns next if it is a path on this site, and "" otherwise, so
-// the log-in form cannot be used to send people to another site.
+// the log-in form cannot be used to send people to another site. Control
+// characters are refused outright: browsers strip tabs and newlines from a
+// Location, so "/\t/evil.example" would become "//evil.example".
 func localPath(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return ""
 	}
 	return next
