@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -30,6 +31,13 @@ type QueryPage struct {
 // following nextRecordsUrl exactly as the API sends it. Iteration stops at
 // the first error, which is yielded with a zero Record. Breaking out of the
 // loop early costs no further calls.
+//
+// A query locator belongs to the session that opened it: once the access
+// token is refreshed mid-query (here or, with rotation, by another
+// process), the next page is refused with INVALID_SESSION_ID or
+// INVALID_QUERY_LOCATOR. The query is then run again from its first page
+// with the new session, so records already yielded may be yielded again;
+// a cursor sync de-duplicates by Id and SystemModstamp anyway.
 func (c *Client) Query(ctx context.Context, soql string, opts *QueryOptions) iter.Seq2[Record, error] {
 	return c.queryIter(ctx, "query", soql, opts)
 }
@@ -98,12 +106,21 @@ func (c *Client) queryIter(ctx context.Context, resource, soql string, opts *Que
 			yield(Record{}, fmt.Errorf("salesforce: %s: empty SOQL", resource))
 			return
 		}
-		next := ""
+		next, session, restarts := "", "", 0
 		for {
 			page, err := c.queryPage(ctx, resource, soql, next, opts)
 			if err != nil {
+				if next != "" && restarts < maxQueryRestarts && locatorLost(err) && c.Token().AccessToken != session {
+					next = ""
+					restarts++
+					continue
+				}
 				yield(Record{}, err)
 				return
+			}
+			if next == "" {
+				// The session the locator now belongs to.
+				session = c.Token().AccessToken
 			}
 			for _, r := range page.Records {
 				if !yield(r, nil) {
@@ -120,6 +137,21 @@ func (c *Client) queryIter(ctx context.Context, resource, soql string, opts *Que
 			next = page.NextRecordsURL
 		}
 	}
+}
+
+// maxQueryRestarts bounds how often one query starts over because the
+// session that owned its locator was replaced.
+const maxQueryRestarts = 3
+
+// locatorLost reports a next-page refusal that a new session causes: the
+// API does not let one session resume another's query locator.
+func locatorLost(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return ae.StatusCode == http.StatusUnauthorized && ae.ErrorCode == CodeInvalidSessionID ||
+		ae.HasCode(CodeInvalidQueryLocator)
 }
 
 // Count runs a SELECT COUNT() query and returns totalSize.

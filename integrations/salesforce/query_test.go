@@ -177,3 +177,93 @@ func TestQueryAllAndToolingAndCount(t *testing.T) {
 		t.Errorf("Count = %d, %v", n, err)
 	}
 }
+
+// TestQueryRestartsWhenSessionReplaced covers complaint 4 of §9: a refresh
+// mid-query ends the session that owns the query locator, and the new
+// session may not resume it. The query must start over with the new
+// session rather than fail (or, worse, look like a dead connection).
+func TestQueryRestartsWhenSessionReplaced(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// foreign is the answer to a locator of another session.
+		foreignStatus int
+		foreignBody   string
+		// expire makes the first token expire after the first page.
+		expire        bool
+		wantIDs       []string
+		wantErr       string
+		wantRefreshes int
+	}{
+		{name: "401 for another session's locator", foreignStatus: 401, foreignBody: sessionExpiredBody, expire: true,
+			wantIDs: []string{"r0", "r1", "r0", "r1", "r2"}, wantRefreshes: 1},
+		{name: "INVALID_QUERY_LOCATOR for another session's locator", foreignStatus: 400,
+			foreignBody: `[{"errorCode":"INVALID_QUERY_LOCATOR","message":"invalid query locator"}]`, expire: true,
+			wantIDs: []string{"r0", "r1", "r0", "r1", "r2"}, wantRefreshes: 1},
+		{name: "stale locator without a new session is an error", foreignStatus: 400,
+			foreignBody: `[{"errorCode":"INVALID_QUERY_LOCATOR","message":"invalid query locator"}]`,
+			wantIDs:     []string{"r0", "r1"}, wantErr: "INVALID_QUERY_LOCATOR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ts := &tokenServer{next: "fresh"}
+			mux, c := refreshSetup(t, ts, &savedTokens{})
+			var expired atomic.Bool
+			session := func(r *http.Request) (string, bool) {
+				tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+				switch {
+				case tok == testAccess && !expired.Load():
+					return "S1", true
+				case tok == "fresh":
+					return "S2", true
+				}
+				return "", false
+			}
+			rec := func(id string) string { return `{"attributes":{"type":"Contact"},"Id":"` + id + `"}` }
+			mux.HandleFunc("GET "+apiRoot+"/query", func(w http.ResponseWriter, r *http.Request) {
+				s, ok := session(r)
+				if !ok {
+					writeJSON(w, 401, sessionExpiredBody)
+					return
+				}
+				writeJSON(w, 200, `{"totalSize":3,"done":false,"nextRecordsUrl":"`+apiRoot+`/query/01gRO0000016PIA`+s+`-2","records":[`+rec("r0")+`,`+rec("r1")+`]}`)
+				if tt.expire {
+					expired.Store(true)
+				}
+			})
+			mux.HandleFunc("GET "+apiRoot+"/query/{locator}", func(w http.ResponseWriter, r *http.Request) {
+				s, ok := session(r)
+				switch {
+				case !ok:
+					writeJSON(w, 401, sessionExpiredBody)
+				case !tt.expire || !strings.HasSuffix(r.PathValue("locator"), s+"-2"):
+					writeJSON(w, tt.foreignStatus, tt.foreignBody)
+				default:
+					writeJSON(w, 200, `{"totalSize":3,"done":true,"records":[`+rec("r2")+`]}`)
+				}
+			})
+			var ids []string
+			var lastErr error
+			for r, err := range c.Query(t.Context(), "SELECT Id FROM Contact", nil) {
+				if err != nil {
+					lastErr = err
+					continue
+				}
+				ids = append(ids, r.ID())
+			}
+			if diff := cmp.Diff(tt.wantIDs, ids); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
+			}
+			if tt.wantErr == "" && lastErr != nil || tt.wantErr != "" && (lastErr == nil || !strings.Contains(lastErr.Error(), tt.wantErr)) {
+				t.Errorf("error = %v, want %q", lastErr, tt.wantErr)
+			}
+			if salesforce.IsSessionError(lastErr) {
+				t.Errorf("a replaced session reads as a dead connection: %v", lastErr)
+			}
+			if got := ts.count(); got != tt.wantRefreshes {
+				t.Errorf("refreshes = %d, want %d", got, tt.wantRefreshes)
+			}
+		})
+	}
+}
