@@ -166,7 +166,10 @@ type tokenJSON struct {
 	RefreshToken string `json:"refresh_token"`
 	InstanceURL  string `json:"instance_url"`
 	ID           string `json:"id"`
-	IssuedAt     string `json:"issued_at"`
+	// IssuedAt is a string of epoch milliseconds; a bare number is
+	// accepted too, so an odd proxy cannot make a refresh (whose rotated
+	// refresh token would then be lost) undecodable.
+	IssuedAt     json.RawMessage `json:"issued_at"`
 	Scope        string `json:"scope"`
 	TokenType    string `json:"token_type"`
 	Signature    string `json:"signature"`
@@ -468,17 +471,31 @@ func (c *OAuthConfig) tokenRequest(ctx context.Context, op string, form url.Valu
 	if tj.AccessToken == "" || tj.InstanceURL == "" {
 		return Token{}, fmt.Errorf("salesforce: oauth %s: token response lacks access_token or instance_url", op)
 	}
-	if c.ClientSecret != "" && tj.Signature != "" && !validSignature(c.ClientSecret, tj.ID, tj.IssuedAt, tj.Signature) {
+	issued := strings.Trim(string(tj.IssuedAt), `"`)
+	if c.ClientSecret != "" && tj.Signature != "" && !validSignature(c.ClientSecret, tj.ID, issued, tj.Signature) {
 		return Token{}, fmt.Errorf("salesforce: oauth %s: token signature does not match the identity URL", op)
 	}
 	tok := Token{
 		AccessToken: tj.AccessToken, RefreshToken: tj.RefreshToken, InstanceURL: strings.TrimRight(tj.InstanceURL, "/"),
 		ID: tj.ID, Scope: tj.Scope, TokenType: tj.TokenType, Signature: tj.Signature,
 	}
-	if ms, err := strconv.ParseInt(tj.IssuedAt, 10, 64); err == nil {
-		tok.IssuedAt = time.UnixMilli(ms).UTC()
-	}
+	tok.IssuedAt = parseIssuedAt(issued)
 	return tok, nil
+}
+
+// parseIssuedAt reads issued_at: epoch milliseconds, as every captured
+// response has it. Some Salesforce doc text says seconds, so a value too
+// small to be milliseconds after 1973 is read as seconds. Anything else
+// gives the zero time.
+func parseIssuedAt(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}
+	}
+	if n < 1e11 {
+		return time.Unix(n, 0).UTC()
+	}
+	return time.UnixMilli(n).UTC()
 }
 
 // validSignature checks the HMAC-SHA256 Salesforce computes over id+issued_at

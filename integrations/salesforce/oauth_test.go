@@ -384,3 +384,79 @@ func TestPasswordLoginAndRevoke(t *testing.T) {
 		t.Fatalf("Revoke = %v, revoked %v", err, revoked.Load())
 	}
 }
+
+// TestRefreshResponseForms feeds the refresh grant the token-response forms
+// of reference §1.4 and §1.6.
+func TestRefreshResponseForms(t *testing.T) {
+	t.Parallel()
+	const (
+		id     = "https://login.salesforce.com/id/00D5e000001N20QEAS/0055e000003E8ooAAC"
+		secret = "secret-value"
+	)
+	ms := time.UnixMilli(1767225600000).UTC()
+	tests := []struct {
+		name       string
+		body       func() string
+		wantIssued time.Time
+		wantRT     string
+		wantErr    string
+	}{
+		{name: "no refresh_token: the old one stays", wantIssued: ms, wantRT: testRefresh, body: func() string {
+			return `{"access_token":"new","signature":"` + sign(secret, id, "1767225600000") + `","scope":"refresh_token id api",
+				"instance_url":"https://tandem-demo.my.salesforce.com","id":"` + id + `","token_type":"Bearer","issued_at":"1767225600000"}`
+		}},
+		{name: "rotation returns a new refresh_token", wantIssued: ms, wantRT: "5Aep861rotated", body: func() string {
+			return `{"access_token":"new","refresh_token":"5Aep861rotated","signature":"` + sign(secret, id, "1767225600000") + `",
+				"instance_url":"https://tandem-demo.my.salesforce.com","id":"` + id + `","token_type":"Bearer","issued_at":"1767225600000"}`
+		}},
+		{name: "issued_at as a bare number", wantIssued: ms, wantRT: testRefresh, body: func() string {
+			return `{"access_token":"new","signature":"` + sign(secret, id, "1767225600000") + `",
+				"instance_url":"https://tandem-demo.my.salesforce.com","id":"` + id + `","issued_at":1767225600000}`
+		}},
+		{name: "issued_at in seconds, as some doc text says", wantIssued: ms, wantRT: testRefresh, body: func() string {
+			return `{"access_token":"new","instance_url":"https://tandem-demo.my.salesforce.com","id":"` + id + `","issued_at":"1767225600"}`
+		}},
+		{name: "no issued_at or signature", wantRT: testRefresh, body: func() string {
+			return `{"access_token":"new","instance_url":"https://tandem-demo.my.salesforce.com","id":"` + id + `"}`
+		}},
+		{name: "Experience Cloud and OpenID extras ignored", wantIssued: ms, wantRT: testRefresh, body: func() string {
+			return `{"access_token":"new","instance_url":"https://tandem-demo.my.salesforce.com","id":"` + id + `","issued_at":"1767225600000",
+				"id_token":"eyJ.x.y","sfdc_community_url":"https://acme.my.site.com","sfdc_community_id":"0DBRM0000000001"}`
+		}},
+		{name: "signature over another issued_at", wantErr: "signature", body: func() string {
+			return `{"access_token":"new","signature":"` + sign(secret, id, "1767225600001") + `",
+				"instance_url":"https://tandem-demo.my.salesforce.com","id":"` + id + `","issued_at":"1767225600000"}`
+		}},
+		{name: "no instance_url", wantErr: "instance_url", body: func() string {
+			return `{"access_token":"new","id":"` + id + `","issued_at":"1767225600000"}`
+		}},
+		{name: "not JSON", wantErr: "decode token response", body: func() string { return `<html>maintenance</html>` }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, 200, tt.body())
+			}))
+			defer srv.Close()
+			cfg := &salesforce.OAuthConfig{ClientID: "cid", ClientSecret: secret, LoginURL: srv.URL}
+			tok, err := cfg.Refresh(t.Context(), testRefresh)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Refresh = %v, want error with %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), testRefresh) || strings.Contains(err.Error(), secret) {
+					t.Errorf("error leaks a secret: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.AccessToken != "new" || tok.RefreshToken != tt.wantRT || !tok.IssuedAt.Equal(tt.wantIssued) ||
+				tok.InstanceURL != "https://tandem-demo.my.salesforce.com" || tok.OrgID() != "00D5e000001N20QEAS" {
+				t.Errorf("token = %+v issued %v, want refresh %s issued %v", tok, tok.IssuedAt, tt.wantRT, tt.wantIssued)
+			}
+		})
+	}
+}
