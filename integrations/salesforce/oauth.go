@@ -169,10 +169,10 @@ type tokenJSON struct {
 	// IssuedAt is a string of epoch milliseconds; a bare number is
 	// accepted too, so an odd proxy cannot make a refresh (whose rotated
 	// refresh token would then be lost) undecodable.
-	IssuedAt     json.RawMessage `json:"issued_at"`
-	Scope        string `json:"scope"`
-	TokenType    string `json:"token_type"`
-	Signature    string `json:"signature"`
+	IssuedAt  json.RawMessage `json:"issued_at"`
+	Scope     string          `json:"scope"`
+	TokenType string          `json:"token_type"`
+	Signature string          `json:"signature"`
 }
 
 // OAuthError is an error answer from the OAuth endpoints
