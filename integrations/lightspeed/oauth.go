@@ -405,6 +405,10 @@ type TokenSource struct {
 
 	mu  sync.Mutex
 	cur Token
+	// obtained is when this source received cur from the token endpoint
+	// (zero for a token it was given), so the refresh-ahead window can be
+	// capped at half the token's real lifetime; see leeway.
+	obtained time.Time
 }
 
 // NewTokenSource returns a source starting from the stored token t.
@@ -431,10 +435,27 @@ func (s *TokenSource) Current() Token {
 // Token returns a token valid for at least RefreshAhead, refreshing first
 // when needed.
 func (s *TokenSource) Token(ctx context.Context) (Token, error) {
-	if t := s.Current(); t.Valid(s.cfg.now(), s.opts.RefreshAhead) {
+	if t := s.Current(); t.Valid(s.cfg.now(), s.leeway(t)) {
 		return t, nil
 	}
-	return s.refresh(ctx, func(cur Token) bool { return !cur.Valid(s.cfg.now(), s.opts.RefreshAhead) })
+	return s.refresh(ctx, func(cur Token) bool { return !cur.Valid(s.cfg.now(), s.leeway(cur)) })
+}
+
+// leeway is how long before t's expiry it is refreshed: RefreshAhead, but at
+// most half the lifetime t had when this source received it. Without the cap
+// a token issued for less than RefreshAhead would be refreshed on every call:
+// pre-2024 servers answered a refresh with the same access token and only
+// the remaining lifetime, and the sandbox issues short-lived tokens.
+func (s *TokenSource) leeway(t Token) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lead := s.opts.RefreshAhead
+	if t.AccessToken == s.cur.AccessToken && !s.obtained.IsZero() && !t.Expiry.IsZero() {
+		if half := t.Expiry.Sub(s.obtained) / 2; half < lead {
+			lead = max(half, 0)
+		}
+	}
+	return lead
 }
 
 // Refresh forces a refresh because the API rejected the access token of
@@ -485,15 +506,18 @@ func (s *TokenSource) refresh(ctx context.Context, stale func(Token) bool) (Toke
 	if next.AccountID == 0 {
 		next.AccountID = cur.AccountID
 	}
+	obtained := s.cfg.now()
 	if err := s.opts.Persist(ctx, next); err != nil {
 		return Token{}, fmt.Errorf("lightspeed: persist refreshed token: %w", redactError(err, []string{next.AccessToken, next.RefreshToken}))
 	}
-	s.set(next)
+	s.mu.Lock()
+	s.cur, s.obtained = next, obtained
+	s.mu.Unlock()
 	return next, nil
 }
 
 func (s *TokenSource) set(t Token) {
 	s.mu.Lock()
-	s.cur = t
+	s.cur, s.obtained = t, time.Time{}
 	s.mu.Unlock()
 }
