@@ -2,6 +2,7 @@ package salesforce_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -214,5 +215,65 @@ func TestRetrieveAndDeleteRecords(t *testing.T) {
 	}
 	if _, err := c.RetrieveRecords(t.Context(), "Contact", []string{"not-an-id"}, []string{"Id"}); err == nil {
 		t.Error("bad id accepted")
+	}
+}
+
+// TestSaveResultForms decodes the per-record results of reference §4.1.
+func TestSaveResultForms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                  string
+		res                   string
+		wantID                string
+		wantOK, wantCreated   bool
+		wantCode              string
+		wantFields            []string
+		wantDup               []string
+		validation, transient bool
+	}{
+		{name: "created", res: `{"id":"003RM0000068xVCYAY","success":true,"errors":[],"created":true}`, wantID: "003RM0000068xVCYAY", wantOK: true, wantCreated: true},
+		{name: "updated, no created key", res: `{"id":"003RM0000068xVCYAY","success":true,"errors":[]}`, wantID: "003RM0000068xVCYAY", wantOK: true},
+		{name: "failure with null id", res: `{"id":null,"success":false,"errors":[{"statusCode":"MALFORMED_ID","message":"malformed id 003XX","fields":["Id"]}]}`,
+			wantCode: "MALFORMED_ID", wantFields: []string{"Id"}, validation: true},
+		{name: "failure without fields", res: `{"success":false,"errors":[{"statusCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","message":"Enter a valid postcode."}]}`,
+			wantCode: "FIELD_CUSTOM_VALIDATION_EXCEPTION", validation: true},
+		{name: "errorCode key instead of statusCode", res: `{"success":false,"errors":[{"errorCode":"STRING_TOO_LONG","message":"Last Name: data value too large","fields":["LastName"]}]}`,
+			wantCode: "STRING_TOO_LONG", wantFields: []string{"LastName"}, validation: true},
+		{name: "rolled back, keeps its id", res: `{"id":"003RM0000068xUAYAY","success":false,"errors":[{"statusCode":"ALL_OR_NONE_OPERATION_ROLLED_BACK","message":"Record rolled back because not all records were valid and the request was using AllOrNone header","fields":[]}]}`,
+			wantID: "003RM0000068xUAYAY", wantCode: "ALL_OR_NONE_OPERATION_ROLLED_BACK", wantFields: []string{}},
+		{name: "row lock", res: `{"success":false,"errors":[{"statusCode":"UNABLE_TO_LOCK_ROW","message":"unable to obtain exclusive access to this record or 1 records: 001RM0000020xyzYAA","fields":[]}]}`,
+			wantCode: "UNABLE_TO_LOCK_ROW", wantFields: []string{}, transient: true},
+		{name: "duplicateResut spelling", res: `{"success":false,"errors":[{"statusCode":"DUPLICATES_DETECTED","message":"Use one of these records?","fields":[],
+			"duplicateResut":{"allowSave":true,"duplicateRule":"Contact_Email","matchResults":[{"matchRecords":[{"matchConfidence":100,"record":{"attributes":{"type":"Contact"},"Id":"003RM0000068og4YAA"}}]}]}}]}`,
+			wantCode: "DUPLICATES_DETECTED", wantFields: []string{}, wantDup: []string{"003RM0000068og4YAA"}, validation: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var r salesforce.SaveResult
+			if err := json.Unmarshal([]byte(tt.res), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.ID != tt.wantID || r.Success != tt.wantOK || r.Created != tt.wantCreated {
+				t.Errorf("result = %+v", r)
+			}
+			err := r.Err()
+			if tt.wantOK {
+				if err != nil {
+					t.Errorf("Err = %v", err)
+				}
+				return
+			}
+			var ae *salesforce.APIError
+			if !errors.As(err, &ae) || ae.ErrorCode != tt.wantCode || !cmp.Equal(ae.Fields, tt.wantFields) {
+				t.Fatalf("Err = %v, want code %q fields %v", err, tt.wantCode, tt.wantFields)
+			}
+			if tt.wantDup != nil && !cmp.Equal(ae.Errors[0].Duplicate.MatchedIDs(), tt.wantDup) {
+				t.Errorf("duplicate matches = %v", ae.Errors[0].Duplicate.MatchedIDs())
+			}
+			if salesforce.IsValidation(err) != tt.validation || salesforce.IsTransient(err) != tt.transient {
+				t.Errorf("IsValidation = %v, IsTransient = %v", salesforce.IsValidation(err), salesforce.IsTransient(err))
+			}
+		})
 	}
 }

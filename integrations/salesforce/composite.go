@@ -37,12 +37,19 @@ type SubResponse struct {
 }
 
 // Err returns the subrequest's failure as an *APIError, or nil for a 2xx.
+// A 300 (an upsert whose external ID matched several records) is
+// MULTIPLE_CHOICES with the matching record URLs in Matches, as from Do.
 func (r SubResponse) Err() error {
 	if r.HTTPStatusCode/100 == 2 {
 		return nil
 	}
-	e := newAPIError("subrequest", r.ReferenceID, r.HTTPStatusCode, r.Body)
-	return e
+	if r.HTTPStatusCode == http.StatusMultipleChoices {
+		e := &APIError{StatusCode: r.HTTPStatusCode, Method: "subrequest", Path: r.ReferenceID,
+			ErrorCode: CodeMultipleChoices, Message: "the external ID matches more than one record"}
+		json.Unmarshal(r.Body, &e.Matches)
+		return e
+	}
+	return newAPIError("subrequest", r.ReferenceID, r.HTTPStatusCode, r.Body)
 }
 
 // ID returns the "id" of a create or upsert subresponse body, or "".

@@ -113,3 +113,86 @@ func TestCompositeGraphSale(t *testing.T) {
 		t.Error("duplicate graph ids accepted")
 	}
 }
+
+// TestSubResponseForms decodes the subrequest results of reference §4.2
+// and §3.4 as they appear inside a compositeResponse.
+func TestSubResponseForms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		sub         string
+		wantCode    string
+		wantID      string
+		wantMatches []string
+		validation  bool
+	}{
+		{name: "create", sub: `{"body":{"id":"001RM000003YqTnYAK","success":true,"errors":[]},"httpHeaders":{"Location":"/services/data/v66.0/sobjects/Account/001RM000003YqTnYAK"},"httpStatusCode":201,"referenceId":"a"}`,
+			wantID: "001RM000003YqTnYAK"},
+		{name: "upsert update", sub: `{"body":{"id":"003RM0000068xVCYAY","success":true,"errors":[],"created":false},"httpHeaders":{},"httpStatusCode":200,"referenceId":"a"}`,
+			wantID: "003RM0000068xVCYAY"},
+		{name: "update, no body", sub: `{"body":null,"httpHeaders":{},"httpStatusCode":204,"referenceId":"a"}`},
+		{name: "rolled back", sub: `{"body":[{"errorCode":"PROCESSING_HALTED","message":"The transaction was rolled back since another operation in the same transaction failed."}],"httpHeaders":{},"httpStatusCode":400,"referenceId":"a"}`,
+			wantCode: "PROCESSING_HALTED"},
+		{name: "bad reference", sub: `{"body":[{"errorCode":"PROCESSING_HALTED","message":"Invalid reference specified. No value for acct.id found in acct."}],"httpHeaders":{},"httpStatusCode":400,"referenceId":"a"}`,
+			wantCode: "PROCESSING_HALTED"},
+		{name: "validation without fields", sub: `{"body":[{"errorCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","message":"Close date must be in the past."}],"httpHeaders":{},"httpStatusCode":400,"referenceId":"a"}`,
+			wantCode: "FIELD_CUSTOM_VALIDATION_EXCEPTION", validation: true},
+		{name: "deleted", sub: `{"body":[{"errorCode":"ENTITY_IS_DELETED","message":"entity is deleted","fields":[]}],"httpHeaders":{},"httpStatusCode":404,"referenceId":"a"}`,
+			wantCode: "ENTITY_IS_DELETED"},
+		{name: "several matches", sub: `{"body":["/services/data/v66.0/sobjects/Contact/003RM0000068xVCYAY","/services/data/v66.0/sobjects/Contact/003RM0000068xUAYAY"],"httpHeaders":{},"httpStatusCode":300,"referenceId":"a"}`,
+			wantCode: "MULTIPLE_CHOICES", wantMatches: []string{"/services/data/v66.0/sobjects/Contact/003RM0000068xVCYAY", "/services/data/v66.0/sobjects/Contact/003RM0000068xUAYAY"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var sr salesforce.SubResponse
+			if err := json.Unmarshal([]byte(tt.sub), &sr); err != nil {
+				t.Fatal(err)
+			}
+			err := sr.Err()
+			if sr.ID() != tt.wantID {
+				t.Errorf("ID = %q, want %q", sr.ID(), tt.wantID)
+			}
+			if tt.wantCode == "" {
+				if err != nil {
+					t.Errorf("Err = %v, want nil", err)
+				}
+				return
+			}
+			var ae *salesforce.APIError
+			if !errors.As(err, &ae) || ae.ErrorCode != tt.wantCode || !cmp.Equal(ae.Matches, tt.wantMatches) {
+				t.Fatalf("Err = %#v, want code %s matches %v", err, tt.wantCode, tt.wantMatches)
+			}
+			if salesforce.IsValidation(err) != tt.validation {
+				t.Errorf("IsValidation = %v, want %v", !tt.validation, tt.validation)
+			}
+		})
+	}
+}
+
+// TestGraphHaltedOnly is a graph Salesforce never ran (after 14 failed
+// graphs the rest are PROCESSING_HALTED, §4.4): its error says so rather
+// than "failed without an error".
+func TestGraphHaltedOnly(t *testing.T) {
+	t.Parallel()
+	var g struct {
+		Graphs []struct {
+			GraphResponse struct {
+				CompositeResponse []salesforce.SubResponse `json:"compositeResponse"`
+			} `json:"graphResponse"`
+		} `json:"graphs"`
+	}
+	body := `{"graphs":[{"graphId":"g15","isSuccessful":false,"graphResponse":{"compositeResponse":[
+		{"body":[{"errorCode":"PROCESSING_HALTED","message":"Too many graphs failed."}],"httpHeaders":{},"httpStatusCode":400,"referenceId":"sale"}]}}]}`
+	if err := json.Unmarshal([]byte(body), &g); err != nil {
+		t.Fatal(err)
+	}
+	res := salesforce.GraphResult{GraphID: "g15", Responses: g.Graphs[0].GraphResponse.CompositeResponse}
+	var ae *salesforce.APIError
+	if err := res.Err(); !errors.As(err, &ae) || ae.ErrorCode != salesforce.CodeProcessingHalted || salesforce.IsValidation(err) {
+		t.Errorf("Err = %v, want a PROCESSING_HALTED that is not a validation error", err)
+	}
+	if err := (salesforce.GraphResult{GraphID: "g16"}).Err(); err == nil {
+		t.Error("an unsuccessful graph with no responses has no error")
+	}
+}
