@@ -30,6 +30,12 @@ type SignUpParams struct {
 // NormalizeEmail returns email as Tandem stores it: trimmed and lower-case.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
+// storable reports whether Postgres can store s as text: valid UTF-8 with no
+// NUL byte. Anything else would be refused by the database as a 500.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
 // validateEmail checks a normalised email and records a problem on v.
 func validateEmail(v *ValidationError, email string) {
 	switch {
@@ -37,6 +43,8 @@ func validateEmail(v *ValidationError, email string) {
 		v.add("email", "Enter your email address.")
 	case len(email) > maxEmailLen:
 		v.add("email", "That email address is too long.")
+	case !storable(email):
+		v.add("email", "Enter an email address like name@example.com.")
 	default:
 		a, err := mail.ParseAddress(email)
 		if err != nil || a.Address != email || a.Name != "" || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
@@ -70,6 +78,8 @@ func (s *Store) SignUp(ctx context.Context, p SignUpParams) (Tenant, User, error
 		v.add("business_name", "Enter your business name.")
 	case utf8.RuneCountInString(name) > maxNameLen:
 		v.add("business_name", fmt.Sprintf("Use at most %d characters.", maxNameLen))
+	case !storable(name):
+		v.add("business_name", "Use letters, numbers and punctuation only.")
 	}
 	validateEmail(&v, email)
 	validatePassword(&v, p.Password)

@@ -19,6 +19,11 @@ import (
 // layer sees it; it is only compared, never parsed.
 func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (User, error) {
 	email = NormalizeEmail(email)
+	if !storable(email) {
+		// No user has such an email, and the database refuses to compare
+		// it (or record the failure): answer as for any unknown email.
+		return User{}, ErrInvalidCredentials
+	}
 	now := s.now()
 	if wait, err := s.throttled(ctx, email, ip, now); err != nil {
 		return User{}, err

@@ -369,3 +369,32 @@ func TestLogInNextWithControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestOddBytesInAccountForms sends what Postgres cannot store as text (a
+// NUL byte, invalid UTF-8): each is a form error or a failed log-in, never
+// a 500.
+func TestOddBytesInAccountForms(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.signUp("Shop", "me@shop.example")
+	signUps := []struct{ name, business, email, field string }{
+		{"nul in business name", "Biz\x00Co", "one@shop.example", "business_name"},
+		{"invalid utf-8 in business name", "B\xffiz", "two@shop.example", "business_name"},
+		{"nul in email", "Biz", "thr\x00ee@shop.example", "email"},
+	}
+	for _, tt := range signUps {
+		p := a.browser().signUpVia(tt.business, tt.email, "a good password")
+		if p.status() != http.StatusUnprocessableEntity || !p.has("[data-field-error="+tt.field+"]") {
+			t.Errorf("sign-up, %s: status %d, %s error shown %v; want 422 with one", tt.name, p.status(), tt.field, p.has("[data-field-error="+tt.field+"]"))
+		}
+	}
+	if n := a.count("tenants", "true"); n != 1 {
+		t.Errorf("tenants = %d after refused sign-ups; want 1", n)
+	}
+	for _, email := range []string{"me\x00@shop.example", "me@shop.example\x00"} {
+		p := a.browser().logIn(email, "a good password")
+		if p.status() != http.StatusUnauthorized || p.text("[data-testid=form-error]") != "Incorrect email or password." {
+			t.Errorf("log-in as %q: status %d, error %q; want 401 and the generic message", email, p.status(), p.text("[data-testid=form-error]"))
+		}
+	}
+}
