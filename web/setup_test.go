@@ -623,3 +623,20 @@ func TestSetupFieldsNeedsReconnect(t *testing.T) {
 		t.Error("a refused connection was used")
 	}
 }
+
+// TestSetupLocationsOddShopIDs: a forged form whose shop id Postgres cannot
+// hold as text (NUL, invalid UTF-8) is an unknown shop, not a 500.
+func TestSetupLocationsOddShopIDs(t *testing.T) {
+	t.Parallel()
+	sa := newSetupApp(t, sfsandbox.Options{})
+	sa.connectLightspeed()
+	sa.addShop("1", "Main Street", false, true)
+	b := sa.ownerBrowser()
+	p := b.get("/setup/locations")
+	for _, id := range []string{"1\x00", "\xff"} {
+		got := b.send(p, "[data-testid=locations-form]", url.Values{"shown": {"1", id}, "enabled": {id}})
+		if got.status() != http.StatusUnprocessableEntity || !strings.Contains(got.text("[data-testid=form-error]"), "list of stores changed") {
+			t.Errorf("shop id %q: %d %q; want 422 saying the list changed", id, got.status(), got.text("[data-testid=form-error]"))
+		}
+	}
+}

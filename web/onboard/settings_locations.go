@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -56,6 +58,13 @@ func (s *Store) SaveLocations(ctx context.Context, tenantID string, actor Actor,
 	for _, id := range enabled {
 		if !slices.Contains(shown, id) {
 			return nil, fmt.Errorf("onboard: save locations: shop %q was not on the page: %w", id, ErrUnknownShop)
+		}
+	}
+	for _, id := range shown {
+		// No shop has an id Postgres cannot hold as text; asking would
+		// be a database error rather than an unknown shop.
+		if !utf8.ValidString(id) || strings.ContainsRune(id, 0) {
+			return nil, fmt.Errorf("onboard: save locations: shop %q: %w", id, ErrUnknownShop)
 		}
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
