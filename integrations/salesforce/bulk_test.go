@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/tandemsync/tandem/integrations/salesforce"
 )
 
@@ -129,5 +130,117 @@ func TestIngestRejectsBadSpec(t *testing.T) {
 	}
 	if _, err := salesforce.EncodeCSV([]string{"A"}, []map[string]any{{"A": []int{1}}}); err == nil {
 		t.Error("EncodeCSV accepted a slice")
+	}
+}
+
+// TestIngestResultForms reads the result CSVs of reference §4.5 in the
+// shapes Salesforce sends: quoted sf__ headers, CRLF line endings, errors
+// with and without a message, 204 or header-only empty results.
+func TestIngestResultForms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		status      int
+		csv         string
+		wantFail    []salesforce.BulkFailure
+		wantOK      []salesforce.BulkSuccess
+		unprocessed []map[string]string
+	}{
+		{name: "cross reference error, CRLF", status: 200,
+			csv: "\"sf__Id\",\"sf__Error\",\"LastName\",\"AccountId\"\r\n\"\",\"INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--\",\"Smith\",\"001RM0000020xyzYAA\"\r\n",
+			wantFail: []salesforce.BulkFailure{{Code: "INVALID_CROSS_REFERENCE_KEY", Message: "invalid cross reference id:--",
+				Fields: map[string]string{"LastName": "Smith", "AccountId": "001RM0000020xyzYAA"}}}},
+		{name: "lock error on an update keeps the id", status: 200,
+			csv: "\"sf__Id\",\"sf__Error\",Id,LastName\n003RM0000068xVCYAY,UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record or 1 records: 001RM0000020xyzYAA,003RM0000068xVCYAY,Smith\n",
+			wantFail: []salesforce.BulkFailure{{ID: "003RM0000068xVCYAY", Code: "UNABLE_TO_LOCK_ROW",
+				Message: "unable to obtain exclusive access to this record or 1 records: 001RM0000020xyzYAA",
+				Fields:  map[string]string{"Id": "003RM0000068xVCYAY", "LastName": "Smith"}}}},
+		{name: "error without a code", status: 200,
+			csv:      "\"sf__Id\",\"sf__Error\",LastName\n,something went wrong,Smith\n",
+			wantFail: []salesforce.BulkFailure{{Message: "something went wrong", Fields: map[string]string{"LastName": "Smith"}}}},
+		{name: "header only", status: 200, csv: "\"sf__Id\",\"sf__Error\",LastName\n"},
+		{name: "204 no content", status: 204},
+		{name: "successes, CRLF and a quoted comma", status: 200,
+			csv: "\"sf__Id\",\"sf__Created\",LastName\r\n003RM0000068xVCYAY,true,\"Smith, Jr\"\r\n003RM0000068xUAYAY,false,Jones\r\n",
+			wantOK: []salesforce.BulkSuccess{
+				{ID: "003RM0000068xVCYAY", Created: true, Fields: map[string]string{"LastName": "Smith, Jr"}},
+				{ID: "003RM0000068xUAYAY", Fields: map[string]string{"LastName": "Jones"}}}},
+		{name: "unprocessed rows", status: 200, csv: "LastName,Lightspeed_Customer_ID__c\nSmith,1\n",
+			unprocessed: []map[string]string{{"LastName": "Smith", "Lightspeed_Customer_ID__c": "1"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mux, c, _ := setup(t)
+			serve := func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/csv")
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.csv)
+			}
+			for _, which := range []string{"successfulResults", "failedResults", "unprocessedrecords"} {
+				mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID+"/"+which+"/", serve)
+			}
+			switch {
+			case tt.wantOK != nil:
+				got, err := c.SuccessfulResults(t.Context(), jobID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.wantOK, got); diff != "" {
+					t.Errorf("(-want +got):\n%s", diff)
+				}
+			case tt.unprocessed != nil:
+				got, err := c.UnprocessedRecords(t.Context(), jobID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.unprocessed, got); diff != "" {
+					t.Errorf("(-want +got):\n%s", diff)
+				}
+			default:
+				got, err := c.FailedResults(t.Context(), jobID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.wantFail, got, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("(-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// TestWaitIngestJobStates walks a job through the states of §4.5 and
+// stops at each terminal one with the job's own error message.
+func TestWaitIngestJobStates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		final, errorMessage string
+	}{
+		{final: salesforce.JobComplete},
+		{final: salesforce.JobFailed, errorMessage: "InvalidBatch : Field name not found : Foo__c"},
+		{final: salesforce.JobAborted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.final, func(t *testing.T) {
+			t.Parallel()
+			mux, c, _ := setup(t)
+			var polls atomic.Int32
+			mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID, func(w http.ResponseWriter, r *http.Request) {
+				states := []string{salesforce.JobOpen, salesforce.JobUploadComplete, salesforce.JobInProgress, tt.final}
+				n := min(int(polls.Add(1))-1, len(states)-1)
+				writeJSON(w, 200, `{"id":"`+jobID+`","state":"`+states[n]+`","jobType":"V2Ingest","concurrencyMode":"Parallel","apiVersion":66.0,
+					"numberRecordsProcessed":10,"numberRecordsFailed":2,"totalProcessingTime":1234,"apiActiveProcessingTime":1000,"apexProcessingTime":0,
+					"errorMessage":"`+tt.errorMessage+`"}`)
+			})
+			job, err := c.WaitIngestJob(t.Context(), jobID, &salesforce.PollOptions{Initial: time.Millisecond, Max: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if job.State != tt.final || !job.Terminal() || job.ErrorMessage != tt.errorMessage || polls.Load() != 4 ||
+				job.APIVersion != 66 || job.NumberRecordsFailed != 2 {
+				t.Errorf("job = %+v after %d polls", job, polls.Load())
+			}
+		})
 	}
 }
