@@ -285,7 +285,7 @@ func (c *Customer) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		MeasurementID             *flexInt                  `json:"measurementID"`
 		Contact                   one[Contact]              `json:"Contact"`
 		CustomerType              one[CustomerType]         `json:"CustomerType"`
-		Note                      one[Note]                 `json:"Note"`
+		Note                      one[Note]                 `json:"Note,case:strict"` // not the scalar "note" of SaleLine payloads (5.3)
 		CustomFieldValues         *nested[CustomFieldValue] `json:"CustomFieldValues"`
 	}{
 		i64(&c.CustomerID), str(&c.FirstName), str(&c.LastName), ts(&c.DOB), boolean(&c.Archived),

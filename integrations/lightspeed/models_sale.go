@@ -247,7 +247,7 @@ func (l *SaleLine) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		ItemFeeID               *flexInt     `json:"itemFeeID"`
 		TaxCategoryID           *flexInt     `json:"taxCategoryID"`
 		Item                    one[Item]    `json:"Item"`
-		Note                    one[Note]    `json:"Note"`
+		Note                    one[Note]    `json:"Note,case:strict"` // not the scalar "note" of SaleLine payloads (5.3)
 	}{
 		i64(&l.SaleLineID), ts(&l.CreateTime), ts(&l.TimeStamp), i64(&l.UnitQuantity), money(&l.UnitPrice),
 		money(&l.NormalUnitPrice), money(&l.DiscountAmount), money(&l.DiscountPercent), money(&l.AvgCost),

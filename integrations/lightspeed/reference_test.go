@@ -480,3 +480,39 @@ func TestReferenceThrottleResponses(t *testing.T) {
 		})
 	}
 }
+
+// §4.8, §5.3: SaleLine has both a "note" payload field and a "Note"
+// relation; decoding matches names case-insensitively (for updatetime and
+// updateTime), which must not send a lowercase scalar into a relation.
+func TestReferenceCaseDistinctNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		wantNote   string
+	}{
+		{"payload note echoed", `{"saleLineID":"1","note":"gift wrap","noteID":"0"}`, ""},
+		{"relation", `{"saleLineID":"1","noteID":"5","Note":{"noteID":"5","note":"gift wrap","isPublic":"true"}}`, "gift wrap"},
+		{"both", `{"saleLineID":"1","note":"x","Note":{"noteID":"5","note":"gift wrap"}}`, "gift wrap"},
+		{"relation empty", `{"saleLineID":"1","note":"","Note":""}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var l SaleLine
+			if err := unmarshal([]byte(tt.body), &l); err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if l.Note != nil {
+				got = l.Note.Note
+			}
+			if l.SaleLineID != 1 || got != tt.wantNote {
+				t.Errorf("line %d, note %q; want 1, %q", l.SaleLineID, got, tt.wantNote)
+			}
+			var c Customer
+			if err := unmarshal([]byte(strings.Replace(tt.body, "saleLineID", "customerID", 1)), &c); err != nil {
+				t.Fatalf("customer: %v", err)
+			}
+		})
+	}
+}
