@@ -251,9 +251,10 @@ func IsValidation(err error) bool {
 		return false
 	}
 	switch ae.ErrorCode {
-	case CodeMalformedQuery, CodeInvalidQueryLocator, CodeAllOrNoneRolledBack, CodeProcessingHalted:
-		// The query is the bug, its cursor expired, or the record was fine
-		// and only rolled back.
+	case CodeMalformedQuery, CodeInvalidQueryLocator, CodeInvalidReplicationDate, CodeExceededIDLimit,
+		CodeAllOrNoneRolledBack, CodeProcessingHalted:
+		// The query or the replication window is the bug, a cursor
+		// expired, or the record was fine and only rolled back.
 		return false
 	}
 	return true
