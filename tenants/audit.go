@@ -16,6 +16,9 @@ const (
 	ActionLogin           = "user.login"
 	ActionStaffAdd        = "staff.add"
 	ActionStaffViewTenant = "staff.view_tenant"
+	// ActionStaffListTenants records a staff view of the tenant list (every
+	// tenant's name and owner email); it names no one tenant.
+	ActionStaffListTenants = "staff.list_tenants"
 )
 
 // Entry is one audit log record to write: who did what, to which tenant.

@@ -148,3 +148,31 @@ func TestStaffConsole(t *testing.T) {
 		t.Errorf("junk tenant id: %d; want 404", p.status())
 	}
 }
+
+// TestStaffTenantListAudited: the staff console's tenant list shows every
+// tenant's owner email, so each view of it is in the audit log, and a
+// refused (404) attempt leaves no entry.
+func TestStaffTenantListAudited(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.signUp("Shop", "owner@shop.example")
+	if _, err := a.store.AddStaff(t.Context(), "support@tandem.example", "staff password"); err != nil {
+		t.Fatal(err)
+	}
+	merchant := a.browser()
+	merchant.logIn("owner@shop.example", "a good password")
+	if p := merchant.get("/staff"); p.status() != http.StatusNotFound {
+		t.Fatalf("merchant GET /staff: %d; want 404", p.status())
+	}
+	staff := a.browser()
+	staff.logIn("support@tandem.example", "staff password")
+	if p := staff.get("/staff"); p.status() != http.StatusOK {
+		t.Fatalf("staff GET /staff: %d", p.status())
+	}
+	if n := a.count("audit_log", "action = 'staff.list_tenants'"); n != 1 {
+		t.Errorf("tenant list views audited = %d; want 1", n)
+	}
+	if n := a.count("audit_log", "action = 'staff.list_tenants' AND tenant_id IS NULL AND actor_email = 'support@tandem.example' AND ip <> ''"); n != 1 {
+		t.Errorf("the tenant list view is not recorded under no tenant with the staff user and address")
+	}
+}

@@ -17,8 +17,17 @@ const (
 	timeFormat = "2 Jan 2006 15:04 UTC"
 )
 
+// showStaffTenants lists every tenant to support staff, recording the view
+// in the audit log (under no tenant) before anything is shown.
 func (s *Server) showStaffTenants(c echo.Context) error {
-	list, err := s.tenants.ListTenantsForStaff(c.Request().Context())
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	if err := s.tenants.Audit(ctx, tenants.Entry{
+		ActorUserID: u.ID, ActorEmail: u.Email, Action: tenants.ActionStaffListTenants, IP: c.RealIP(),
+	}); err != nil {
+		return err
+	}
+	list, err := s.tenants.ListTenantsForStaff(ctx)
 	if err != nil {
 		return err
 	}
