@@ -167,6 +167,12 @@ func TestSessionErrors(t *testing.T) {
 		// A UI session is not API-enabled; refreshing would not help.
 		{name: "not an API session", body: `[{"message":"This session is not valid for use with the REST API","errorCode":"INVALID_SESSION_ID"}]`, wantRefreshes: 0},
 		{name: "refresh refused", body: sessionExpiredBody, fail: "invalid_grant", wantRefreshes: 1},
+		// §1.9: jsforce's second 401 that is not an expired session.
+		{name: "connected app not attached to agent", body: `[{"message":"Connected app is not attached to Agent","errorCode":"INVALID_SESSION_ID"}]`, wantRefreshes: 0},
+		// The same expiry as one object rather than an array (§6.1).
+		{name: "expiry as a single object", body: `{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}`, wantRefreshes: 1},
+		// A 401 without Salesforce's body (a proxy) is no expiry to refresh.
+		{name: "401 without a body", body: ``, wantRefreshes: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -510,5 +516,32 @@ func TestRefreshMovesToNewInstance(t *testing.T) {
 	}
 	if hits.Load() != 1 || c.InstanceURL() != newSrv.URL {
 		t.Errorf("replay hits on new instance = %d, instance = %s", hits.Load(), c.InstanceURL())
+	}
+}
+
+// TestParseLimitInfoForms covers the Sforce-Limit-Info variants of
+// reference §6.4.
+func TestParseLimitInfoForms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		header         string
+		ok             bool
+		used, max, rem int
+	}{
+		{header: "api-usage=10018/100000", ok: true, used: 10018, max: 100000, rem: 89982},
+		{header: "api-usage=44/15000; api-bursts=1/750", ok: true, used: 44, max: 15000, rem: 14956},
+		{header: "api-bursts=1/750; api-usage=45/15000", ok: true, used: 45, max: 15000, rem: 14955},
+		{header: "api-usage=18/15000; per-app-api-usage=17/250(appName=Tandem)", ok: true, used: 18, max: 15000, rem: 14982},
+		{header: "per-app-api-usage=17/250(appName=Tandem)"},
+		{header: "api-usage=15001/15000", ok: true, used: 15001, max: 15000, rem: 0},
+		{header: "api-usage=abc/15000"},
+		{header: "api-usage=99999999999999999999/15000"},
+		{header: ""},
+	}
+	for _, tt := range tests {
+		li, ok := salesforce.ParseLimitInfo(tt.header)
+		if ok != tt.ok || li.Used != tt.used || li.Max != tt.max || li.Remaining() != tt.rem {
+			t.Errorf("ParseLimitInfo(%q) = %+v %v (remaining %d), want %d/%d %v (remaining %d)", tt.header, li, ok, li.Remaining(), tt.used, tt.max, tt.ok, tt.rem)
+		}
 	}
 }
