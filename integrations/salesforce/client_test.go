@@ -545,3 +545,33 @@ func TestParseLimitInfoForms(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRefreshTokenIsSessionError is complaint 1 of reference §9: a
+// connection made without the refresh_token scope has no refresh token.
+// Its first expiry must read as needs_reauth with a hint, not as a login
+// server round trip with an empty token.
+func TestNoRefreshTokenIsSessionError(t *testing.T) {
+	t.Parallel()
+	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the login host was called without a refresh token")
+	}))
+	defer login.Close()
+	cfg := &salesforce.OAuthConfig{ClientID: "cid", LoginURL: login.URL}
+	saved := &savedTokens{}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	mux.HandleFunc("GET "+apiRoot+"/limits", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 401, sessionExpiredBody) })
+	c, err := salesforce.NewClient(srv.Client(), salesforce.Token{AccessToken: testAccess, InstanceURL: srv.URL},
+		salesforce.WithRefresh(cfg, saved.save), salesforce.WithRetryPolicy(fastRetry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Limits(t.Context())
+	if !salesforce.IsSessionError(err) || !strings.Contains(err.Error(), "refresh_token scope") {
+		t.Errorf("err = %v, want a session error naming the refresh_token scope", err)
+	}
+	if len(saved.all()) != 0 {
+		t.Error("a token was saved")
+	}
+}
