@@ -516,3 +516,33 @@ func TestReferenceCaseDistinctNames(t *testing.T) {
 		})
 	}
 }
+
+// §3.2: V2 offset paging ends with an error, not a loop, when the server
+// keeps answering the same offset.
+func TestReferenceV2OffsetMustAdvance(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t, nil)
+	var calls atomic.Int32
+	mux.HandleFunc("GET "+acctPath("Customer.json"), func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) > 10 {
+			http.Error(w, "looping", http.StatusTeapot)
+			return
+		}
+		writeJSON(w, 200, `{"@attributes":{"count":"764","offset":"0","limit":"100"},"Customer":{"customerID":"1"}}`)
+	})
+	var n int
+	var last error
+	for _, err := range c.Customers.ListIter(t.Context(), nil) {
+		if err != nil {
+			last = err
+			break
+		}
+		n++
+	}
+	if last == nil || !strings.Contains(last.Error(), "does not advance") {
+		t.Errorf("err = %v, want the offset error", last)
+	}
+	if calls.Load() != 2 || n != 2 {
+		t.Errorf("calls = %d, items = %d; want 2 and 2", calls.Load(), n)
+	}
+}

@@ -152,6 +152,7 @@ func listIter[T any](ctx context.Context, c *Client, resource, key string, q *Qu
 		var zero T
 		items, resp, err := list[T](ctx, c, resource, key, q)
 		seen := map[string]bool{}
+		var offset int64 // the V2 offset last requested
 		for {
 			if err != nil {
 				yield(zero, err)
@@ -171,8 +172,16 @@ func listIter[T any](ctx context.Context, c *Client, resource, key string, q *Qu
 				seen[resp.Next] = true
 				items, resp, err = listNext[T](ctx, c, resource, key, resp.Next)
 			case resp.Limit > 0 && len(items) > 0 && resp.Offset+resp.Limit < resp.Count:
+				next := resp.Offset + resp.Limit
+				if next <= offset {
+					// A server that ignores offset would otherwise be asked
+					// for the same page forever.
+					yield(zero, fmt.Errorf("lightspeed: list %s: offset %d does not advance; stopping", resource, next))
+					return
+				}
+				offset = next
 				nq := q.clone()
-				nq.Set("offset", strconv.FormatInt(resp.Offset+resp.Limit, 10))
+				nq.Set("offset", strconv.FormatInt(next, 10))
 				items, resp, err = list[T](ctx, c, resource, key, nq)
 			default:
 				return
