@@ -367,7 +367,10 @@ type IngestResult struct {
 
 // Ingest runs a whole Bulk API 2.0 ingest: create the job, upload csvData,
 // close, wait, and read all three result sets. If anything fails before the
-// job is closed, the job is aborted.
+// job is closed, the job is aborted. A job that ends Failed or Aborted
+// rather than JobComplete is an error carrying the job's errorMessage,
+// returned with whatever results the job still reports (rows it saved
+// before failing, and the rows it never processed).
 func (c *Client) Ingest(ctx context.Context, spec IngestJobSpec, csvData []byte, poll *PollOptions) (*IngestResult, error) {
 	job, err := c.CreateIngestJob(ctx, spec)
 	if err != nil {
@@ -386,14 +389,18 @@ func (c *Client) Ingest(ctx context.Context, spec IngestJobSpec, csvData []byte,
 		return nil, err
 	}
 	res := &IngestResult{Job: job}
+	var jobErr error
+	if job.State != JobComplete {
+		jobErr = fmt.Errorf("salesforce: ingest job %s ended %s: %s", job.ID, job.State, job.ErrorMessage)
+	}
 	if res.Successful, err = c.SuccessfulResults(ctx, job.ID); err != nil {
-		return res, err
+		return res, errors.Join(jobErr, err)
 	}
 	if res.Failed, err = c.FailedResults(ctx, job.ID); err != nil {
-		return res, err
+		return res, errors.Join(jobErr, err)
 	}
 	if res.Unprocessed, err = c.UnprocessedRecords(ctx, job.ID); err != nil {
-		return res, err
+		return res, errors.Join(jobErr, err)
 	}
-	return res, nil
+	return res, jobErr
 }

@@ -244,3 +244,37 @@ func TestWaitIngestJobStates(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestFailedJob is a job that ends Failed (§4.5): Ingest says so with
+// the job's errorMessage and still hands back the rows it reported.
+func TestIngestFailedJob(t *testing.T) {
+	t.Parallel()
+	mux, c, _ := setup(t)
+	mux.HandleFunc("POST "+apiRoot+"/jobs/ingest", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"id":"`+jobID+`","state":"Open"}`)
+	})
+	mux.HandleFunc("PUT "+apiRoot+"/jobs/ingest/"+jobID+"/batches", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) })
+	mux.HandleFunc("PATCH "+apiRoot+"/jobs/ingest/"+jobID, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"id":"`+jobID+`","state":"UploadComplete"}`)
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"id":"`+jobID+`","state":"Failed","errorMessage":"InvalidBatch : Field name not found : Foo__c","numberRecordsProcessed":0}`)
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID+"/successfulResults/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "\"sf__Id\",\"sf__Created\",LastName,Foo__c\n")
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID+"/failedResults/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "\"sf__Id\",\"sf__Error\",LastName,Foo__c\n")
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID+"/unprocessedrecords/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "LastName,Foo__c\nSmith,x\n")
+	})
+	res, err := c.Ingest(t.Context(), salesforce.IngestJobSpec{Object: "Contact", Operation: salesforce.BulkInsert}, []byte("LastName,Foo__c\nSmith,x\n"),
+		&salesforce.PollOptions{Initial: time.Millisecond, Max: time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "Field name not found : Foo__c") || !strings.Contains(err.Error(), "Failed") {
+		t.Fatalf("err = %v, want the job's errorMessage", err)
+	}
+	if res == nil || res.Job.State != salesforce.JobFailed || !cmp.Equal(res.Unprocessed, []map[string]string{{"LastName": "Smith", "Foo__c": "x"}}) {
+		t.Errorf("result = %+v", res)
+	}
+}
