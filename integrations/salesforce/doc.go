@@ -1,8 +1,8 @@
 // Package salesforce is a typed client for the Salesforce REST API as Tandem
 // uses it: OAuth 2.0 web server flow with PKCE, describe, single-record and
 // sObject Collections writes, Composite and Composite Graph, SOQL query
-// iterators, Bulk API 2.0 ingest and the Tooling API calls that create custom
-// fields.
+// iterators, getUpdated/getDeleted, Bulk API 2.0 ingest and the Tooling API
+// calls that create custom fields.
 //
 // The shape follows go-github: a [Client] built by [NewClient] around an
 // injected *http.Client, one request choke point ([Client.NewRequest] and
@@ -24,8 +24,10 @@
 // new access token is used, so a rotated refresh token is never lost. The
 // lock's unlock function learns how the refresh ended, so the caller can
 // record a refused refresh token under the same lock and return its own
-// error for it. A query page that fails with an expired session is fetched again
-// with the new token from the same nextRecordsUrl.
+// error for it. A query page that fails with an expired session is fetched
+// again with the new token from the same nextRecordsUrl; since a query
+// locator belongs to the session that opened it, a page the new session is
+// refused starts the query over from its first page (records may repeat).
 //
 // API calls always go to the token's instance_url, never to the login host.
 //
