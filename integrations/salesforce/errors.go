@@ -267,13 +267,14 @@ func IsNotFound(err error) bool {
 }
 
 // IsTransient reports whether err is worth retrying later: lock contention,
-// 5xx, or a refresh that collided with another one. The client has already
-// retried these a few times before returning them.
+// 5xx from the API or the login host, or a refresh that collided with
+// another one. The client has already retried these a few times before
+// returning them.
 func IsTransient(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.StatusCode >= 500 || ae.HasCode(CodeUnableToLockRow)
 	}
 	var oe *OAuthError
-	return errors.As(err, &oe) && oe.Concurrent()
+	return errors.As(err, &oe) && (oe.Concurrent() || oe.StatusCode >= 500)
 }

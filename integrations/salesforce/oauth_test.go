@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -326,7 +327,7 @@ func TestOAuthErrorClassification(t *testing.T) {
 		{"refresh", "unsupported_grant_type", "grant type not supported", false, false, false},
 	}
 	for _, tt := range tests {
-		e := &salesforce.OAuthError{Op: tt.op, Code: tt.code, Description: tt.desc}
+		e := &salesforce.OAuthError{Op: tt.op, Code: tt.code, Description: tt.desc, StatusCode: 400}
 		if e.Terminal() != tt.terminal || e.Concurrent() != tt.concurrent {
 			t.Errorf("%s %s %q: Terminal=%v Concurrent=%v, want %v %v", tt.op, tt.code, tt.desc, e.Terminal(), e.Concurrent(), tt.terminal, tt.concurrent)
 		}
@@ -458,5 +459,24 @@ func TestRefreshResponseForms(t *testing.T) {
 				t.Errorf("token = %+v issued %v, want refresh %s issued %v", tok, tok.IssuedAt, tt.wantRT, tt.wantIssued)
 			}
 		})
+	}
+}
+
+// TestLoginHostOutageIsTransient: a refresh that meets a 5xx page from the
+// login host (§6.2: 502/503 are retried with backoff) is neither a dead
+// connection nor a permanent failure.
+func TestLoginHostOutageIsTransient(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{500, 502, 503} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			io.WriteString(w, "<html>Service Unavailable</html>")
+		}))
+		cfg := &salesforce.OAuthConfig{ClientID: "cid", LoginURL: srv.URL}
+		_, err := cfg.Refresh(t.Context(), testRefresh)
+		srv.Close()
+		if err == nil || !salesforce.IsTransient(err) || salesforce.IsSessionError(err) {
+			t.Errorf("%d: err = %v, transient %v, session %v; want transient only", status, err, salesforce.IsTransient(err), salesforce.IsSessionError(err))
+		}
 	}
 }
