@@ -176,3 +176,48 @@ func TestStaffTenantListAudited(t *testing.T) {
 		t.Errorf("the tenant list view is not recorded under no tenant with the staff user and address")
 	}
 }
+
+// TestStaffPathsIndistinguishableFromUnknown: for anyone but staff, every
+// method on a staff path answers as on a path that does not exist (a 405
+// would tell the console is there).
+func TestStaffPathsIndistinguishableFromUnknown(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	shop, _ := a.signUp("Shop", "owner@shop.example")
+	if _, err := a.store.AddStaff(t.Context(), "support@tandem.example", "staff password"); err != nil {
+		t.Fatal(err)
+	}
+	merchant := a.browser()
+	d := merchant.logIn("owner@shop.example", "a good password")
+	csrf := d.doc.Find("input[name=csrf]").First().AttrOr("value", "")
+	status := func(b *browser, method, path string) int {
+		t.Helper()
+		body := url.Values{"csrf": {csrf}}.Encode()
+		req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for name, b := range map[string]*browser{"anonymous": a.browser(), "merchant": merchant} {
+		for _, method := range []string{http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions} {
+			want := status(b, method, "/no-such-page")
+			for _, path := range []string{"/staff", "/staff/tenants/" + shop.ID} {
+				if got := status(b, method, path); got != want {
+					t.Errorf("%s %s %s: %d; want %d as for an unknown path", name, method, path, got, want)
+				}
+			}
+		}
+	}
+	staff := a.browser()
+	staff.logIn("support@tandem.example", "staff password")
+	if p := staff.get("/staff/tenants/" + shop.ID); p.status() != http.StatusOK {
+		t.Errorf("staff GET tenant page: %d", p.status())
+	}
+}

@@ -23,6 +23,7 @@ const (
 	routeSwitchTenant = "tenant.switch"
 	routeStaffTenants = "staff.tenants"
 	routeStaffTenant  = "staff.tenant"
+	routeStaffOther   = "staff.other" // non-GET methods on staff paths: 404
 	routeHealthz      = "healthz"
 	routeReadyz       = "readyz"
 	routeMetrics      = "metrics"
@@ -82,7 +83,23 @@ func (s *Server) routes() {
 	// not advertised. Every view of a tenant is audit-logged.
 	e.GET("/staff", s.showStaffTenants, s.requireStaff).Name = routeStaffTenants
 	e.GET("/staff/tenants/:id", s.showStaffTenant, s.requireStaff).Name = routeStaffTenant
+	// Any other method would be 405 Method Not Allowed, which tells that
+	// the path exists: answer 404 like an unknown path.
+	for _, p := range []string{"/staff", "/staff/tenants/:id"} {
+		for _, r := range e.Match(staffOtherMethods, p, notFound) {
+			r.Name = routeStaffOther
+		}
+	}
 }
+
+// staffOtherMethods are the methods Echo routes other than GET.
+var staffOtherMethods = []string{
+	http.MethodConnect, http.MethodDelete, http.MethodHead, http.MethodOptions, http.MethodPatch,
+	http.MethodPost, http.MethodPut, http.MethodTrace, echo.PROPFIND, echo.REPORT,
+}
+
+// notFound answers 404, through the central error handler.
+func notFound(echo.Context) error { return echo.ErrNotFound }
 
 // stateless reports whether the matched route needs no session: operations
 // endpoints and static files are hit often and carry no user state.
