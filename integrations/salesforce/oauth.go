@@ -498,6 +498,21 @@ func parseIssuedAt(s string) time.Time {
 	return time.UnixMilli(n).UTC()
 }
 
+// validOAuthCode reports whether s looks like an OAuth error code
+// (invalid_token), so an HTML page that happens to parse as a query is not
+// taken for one.
+func validOAuthCode(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // validSignature checks the HMAC-SHA256 Salesforce computes over id+issued_at
 // with the client secret.
 func validSignature(secret, id, issuedAt, sig string) bool {
@@ -516,6 +531,10 @@ func oauthError(op string, status int, body []byte) error {
 	}
 	if json.Unmarshal(body, &w) == nil && w.Error != "" {
 		e.Code, e.Description = w.Error, w.Description
+	} else if q, err := url.ParseQuery(strings.TrimSpace(string(body))); err == nil && validOAuthCode(q.Get("error")) {
+		// The revoke endpoint may answer in the form encoding
+		// (error=invalid_token&error_description=...).
+		e.Code, e.Description = q.Get("error"), q.Get("error_description")
 	} else {
 		e.Code = http.StatusText(status)
 		e.Description = excerpt(strings.TrimSpace(string(body)), 200)

@@ -480,3 +480,58 @@ func TestLoginHostOutageIsTransient(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeForms covers the revoke answers of reference §1.7: 200 with an
+// empty body, a redirect to the instance ending in 202, and 400 errors in
+// JSON or in the form encoding.
+func TestRevokeForms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		handler  http.HandlerFunc
+		wantCode string
+	}{
+		{name: "200 empty", handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }},
+		{name: "redirect then 202", handler: func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/services/oauth2/revoke" {
+				http.Redirect(w, r, "/instance/revoke", http.StatusFound)
+				return
+			}
+			w.WriteHeader(202)
+		}},
+		{name: "JSON error", wantCode: "unsupported_token_type", handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 400, `{"error":"unsupported_token_type","error_description":"this token type is not supported"}`)
+		}},
+		{name: "form-encoded error", wantCode: "invalid_token", handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+			w.WriteHeader(400)
+			io.WriteString(w, "error=invalid_token&error_description=invalid+token")
+		}},
+		{name: "HTML error page", wantCode: "Bad Request", handler: func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(400)
+			io.WriteString(w, "<html><body>error=oops</body></html>")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			cfg := &salesforce.OAuthConfig{ClientID: "cid", LoginURL: srv.URL}
+			err := cfg.Revoke(t.Context(), testRefresh)
+			if tt.wantCode == "" {
+				if err != nil {
+					t.Fatalf("Revoke = %v", err)
+				}
+				return
+			}
+			var oe *salesforce.OAuthError
+			if !errors.As(err, &oe) || oe.Code != tt.wantCode || oe.StatusCode != 400 {
+				t.Fatalf("Revoke = %#v, want code %q", err, tt.wantCode)
+			}
+			if strings.Contains(err.Error(), testRefresh) {
+				t.Errorf("error leaks the token: %v", err)
+			}
+		})
+	}
+}
