@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Record is one record read from the API (a query row, a retrieve).
@@ -30,6 +31,24 @@ func (r Record) ID() string {
 func (r Record) String(field string) string {
 	s, _ := r.Get(field).(string)
 	return s
+}
+
+// Time returns a dateTime or date field (SystemModstamp, CloseDate) parsed
+// with ParseDateTime; a null or absent field is the zero time.
+func (r Record) Time(field string) (time.Time, error) {
+	v := r.Get(field)
+	if v == nil {
+		return time.Time{}, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("salesforce: field %s is %T, not a dateTime", field, v)
+	}
+	t, err := ParseDateTime(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("salesforce: field %s: %w", field, err)
+	}
+	return t, nil
 }
 
 // Get returns a field, following dotted parent paths ("Account.Name").

@@ -57,7 +57,7 @@ func (c *Client) GetUpdated(ctx context.Context, sobject string, start, end time
 	if err := c.replication(ctx, "updated", sobject, start, end, &w); err != nil {
 		return nil, err
 	}
-	latest, err := parseDateTime(w.LatestDateCovered)
+	latest, err := ParseDateTime(w.LatestDateCovered)
 	if err != nil {
 		return nil, fmt.Errorf("salesforce: get updated %s: latestDateCovered: %w", sobject, err)
 	}
@@ -81,14 +81,14 @@ func (c *Client) GetDeleted(ctx context.Context, sobject string, start, end time
 	}
 	res := &DeletedResult{Records: make([]DeletedRecord, 0, len(w.DeletedRecords))}
 	var err error
-	if res.EarliestDateAvailable, err = parseDateTime(w.EarliestDateAvailable); err != nil {
+	if res.EarliestDateAvailable, err = ParseDateTime(w.EarliestDateAvailable); err != nil {
 		return nil, fmt.Errorf("salesforce: get deleted %s: earliestDateAvailable: %w", sobject, err)
 	}
-	if res.LatestDateCovered, err = parseDateTime(w.LatestDateCovered); err != nil {
+	if res.LatestDateCovered, err = ParseDateTime(w.LatestDateCovered); err != nil {
 		return nil, fmt.Errorf("salesforce: get deleted %s: latestDateCovered: %w", sobject, err)
 	}
 	for _, d := range w.DeletedRecords {
-		at, err := parseDateTime(d.DeletedDate)
+		at, err := ParseDateTime(d.DeletedDate)
 		if err != nil {
 			return nil, fmt.Errorf("salesforce: get deleted %s: record %s: %w", sobject, d.ID, err)
 		}
@@ -109,17 +109,18 @@ func (c *Client) replication(ctx context.Context, which, sobject string, start, 
 	return c.get(ctx, "get "+which+" "+sobject, path+"/?"+q.Encode(), v)
 }
 
-// parseDateTime reads an API dateTime: Salesforce writes
-// "2026-03-01T10:15:02.000+0000", which time.RFC3339 does not accept; an
-// RFC 3339 value is taken too. An empty string is the zero time.
-func parseDateTime(s string) (time.Time, error) {
+// ParseDateTime reads a dateTime as the API writes it
+// ("2026-03-01T10:15:02.000+0000", which time.RFC3339 does not accept), an
+// RFC 3339 value, or a date ("2026-03-01", as midnight UTC). The result is
+// in UTC. An empty string is the zero time.
+func ParseDateTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700", time.RFC3339Nano} {
+	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700", time.RFC3339Nano, time.DateOnly} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a dateTime", strings.TrimSpace(s))
+	return time.Time{}, fmt.Errorf("%q is not a Salesforce dateTime", excerpt(strings.TrimSpace(s), 40))
 }

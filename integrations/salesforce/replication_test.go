@@ -1,6 +1,7 @@
 package salesforce_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -102,5 +103,49 @@ func TestSandboxGetUpdatedAndDeleted(t *testing.T) {
 	}
 	if len(del.Records) != 1 || !salesforce.SameID(del.Records[0].ID, id) || del.Records[0].DeletedDate.IsZero() {
 		t.Errorf("deleted = %+v, want %s", del, id)
+	}
+}
+
+// TestParseDateTime covers the date and time forms of reference §2.1.
+func TestParseDateTime(t *testing.T) {
+	t.Parallel()
+	want := time.Date(2026, 3, 1, 10, 15, 2, 0, time.UTC)
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{in: "2026-03-01T10:15:02.000+0000", want: want},
+		{in: "2026-03-01T11:15:02.000+0100", want: want},
+		{in: "2026-03-01T10:15:02+0000", want: want},
+		{in: "2026-03-01T10:15:02Z", want: want},
+		{in: "2026-03-01T10:15:02.000Z", want: want},
+		{in: "2026-03-01", want: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{in: ""},
+		{in: "yesterday", wantErr: true},
+		{in: "2026-13-01T10:15:02.000+0000", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := salesforce.ParseDateTime(tt.in)
+		if (err != nil) != tt.wantErr || !got.Equal(tt.want) || got.Location() != time.UTC {
+			t.Errorf("ParseDateTime(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+
+	var rec salesforce.Record
+	if err := json.Unmarshal([]byte(`{"attributes":{"type":"Contact"},"SystemModstamp":"2026-03-01T10:15:02.000+0000","Birthdate":null,"Amount__c":12.5,"Account":{"attributes":{"type":"Account"},"CreatedDate":"2026-03-01T10:15:02.000+0000"}}`), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rec.Time("SystemModstamp"); err != nil || !got.Equal(want) {
+		t.Errorf("Time(SystemModstamp) = %v, %v", got, err)
+	}
+	if got, err := rec.Time("Account.CreatedDate"); err != nil || !got.Equal(want) {
+		t.Errorf("Time(Account.CreatedDate) = %v, %v", got, err)
+	}
+	if got, err := rec.Time("Birthdate"); err != nil || !got.IsZero() {
+		t.Errorf("Time(null) = %v, %v", got, err)
+	}
+	if _, err := rec.Time("Amount__c"); err == nil {
+		t.Error("a number read as a dateTime")
 	}
 }
