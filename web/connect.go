@@ -158,9 +158,19 @@ func (s *Server) connectCallback(p string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		flows := onboard.DecodeFlows(sessionString(c, sessionOAuth))
-		pending, terr := flows.Take(p, q.Get("state"), s.now())
-		session(c).Values[sessionOAuth] = flows.Encode()
+		// Take the state under the session row's lock: simultaneous
+		// callbacks (a double click, a prefetch) must not all find it
+		// unused and each exchange the code.
+		var pending onboard.Pending
+		var terr error
+		if err := s.sessions.Update(ctx, session(c), func(v map[any]any) {
+			raw, _ := v[sessionOAuth].(string)
+			flows := onboard.DecodeFlows(raw)
+			pending, terr = flows.Take(p, q.Get("state"), s.now())
+			v[sessionOAuth] = flows.Encode()
+		}); err != nil {
+			return err
+		}
 		if err := s.saveSession(c); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,4 +272,46 @@ func liveLightspeedTokens(a *connectApp) int {
 		}
 	}
 	return n
+}
+
+// TestConnectConcurrentCallbacksUseStateOnce: the same callback arriving
+// several times at once (a double click, a prefetch) is let through once;
+// the others are replays. Without a lock each request read the session
+// before any had saved the state as used, and several exchanged the code.
+func TestConnectConcurrentCallbacksUseStateOnce(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, _ := a.merchant("Harbour Threads")
+	loc := b.consent(b.startConnect(onboard.Lightspeed, nil), "authorize")
+	const n = 6
+	outcomes := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			res, err := b.c.Get(a.srv.URL + loc.RequestURI())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			doc, err := goquery.NewDocumentFromReader(res.Body)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			outcomes[i] = doc.Find("[data-testid=connect-failure]").AttrOr("data-reason", "")
+			if doc.Find("[data-testid=connect-page][data-state=connected]").Length() == 1 {
+				outcomes[i] = "connected"
+			}
+		})
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for _, o := range outcomes {
+		got[o]++
+	}
+	want := map[string]int{"connected": 1, string(onboard.ReasonStateReplayed): n - 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outcomes of %d simultaneous callbacks (-want +got):\n%s", n, diff)
+	}
 }

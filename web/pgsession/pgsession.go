@@ -131,6 +131,54 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	return nil
 }
 
+// Update runs fn on sess's values as stored now, holding a lock on the
+// session's row until fn's result is stored, and leaves that result in
+// sess.Values. Requests of one session each load the session when they
+// start, so a value one must use only once (an OAuth state) needs this:
+// two at once would otherwise both find it unused. A session with no row
+// (new, or ended meanwhile) runs fn on its own values, for Save to store.
+func (s *Store) Update(ctx context.Context, sess *sessions.Session, fn func(values map[any]any)) error {
+	if sess.ID == "" {
+		fn(sess.Values)
+		return nil
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgsession: update session: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+	var data []byte
+	err = tx.QueryRow(ctx, `SELECT data FROM web_sessions WHERE id = $1 AND expires_at > $2 FOR UPDATE`, sess.ID, s.now()).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		fn(sess.Values)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pgsession: update session: %w", err)
+	}
+	values := map[any]any{}
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&values); err != nil {
+		values = map[any]any{} // as New does with an unreadable row
+	}
+	fn(values)
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(values); err != nil {
+		return fmt.Errorf("pgsession: encode session: %w", err)
+	}
+	var userID *string
+	if v, ok := values[UserIDKey].(string); ok && v != "" {
+		userID = &v
+	}
+	if _, err := tx.Exec(ctx, `UPDATE web_sessions SET data = $2, user_id = $3 WHERE id = $1`, sess.ID, buf.Bytes(), userID); err != nil {
+		return fmt.Errorf("pgsession: update session: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgsession: update session: %w", err)
+	}
+	sess.Values = values
+	return nil
+}
+
 // Renew deletes sess's row and clears its id, so the next Save stores the
 // same values under a fresh id. Call it when privileges change (at log-in),
 // so an id planted before log-in is worthless after it.

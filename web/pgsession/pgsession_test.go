@@ -3,6 +3,7 @@ package pgsession
 import (
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,5 +164,43 @@ func TestNewValidates(t *testing.T) {
 	}
 	if _, err := New(nil, key, sessions.Options{}); err == nil {
 		t.Error("New accepted MaxAge 0")
+	}
+}
+
+// TestUpdateSerialisesLoadedCopies: requests that each loaded the session
+// before any changed it see one another's Update, so none is lost.
+func TestUpdateSerialisesLoadedCopies(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	sess, err := s.New(httptest.NewRequestWithContext(t.Context(), "GET", "/", nil), "sid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Values["n"] = 0
+	r := roundTrip(t, s, sess)
+	const n = 8
+	copies := make([]*sessions.Session, n)
+	for i := range copies {
+		if copies[i], err = s.New(r, "sid"); err != nil || copies[i].IsNew {
+			t.Fatalf("load copy %d: %+v, %v", i, copies[i], err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, c := range copies {
+		wg.Go(func() {
+			if err := s.Update(t.Context(), c, func(v map[any]any) { v["n"] = v["n"].(int) + 1 }); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.New(r, "sid")
+	if err != nil || got.Values["n"] != n {
+		t.Errorf("after %d updates of copies loaded first, n = %v (%v); want %d", n, got.Values["n"], err, n)
+	}
+	// A session never saved has no row: fn runs on its own values.
+	fresh, _ := s.New(httptest.NewRequestWithContext(t.Context(), "GET", "/", nil), "sid")
+	if err := s.Update(t.Context(), fresh, func(v map[any]any) { v["k"] = "v" }); err != nil || fresh.Values["k"] != "v" {
+		t.Errorf("Update of a new session: %v, values %v", err, fresh.Values)
 	}
 }
