@@ -71,11 +71,21 @@ func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers 
 		Logger:    logger,
 		BaseURL:   c.baseURL(),
 		SecretKey: c.SecretKey,
+		// /readyz is public: it names what is wrong, while the details
+		// (database host, user) go to the log only.
 		Ready: func(ctx context.Context) error {
 			if err := pool.Ping(ctx); err != nil {
-				return fmt.Errorf("database unreachable: %w", err)
+				logger.Warn("readiness: database unreachable", "err", err)
+				return errors.New("database unreachable")
 			}
-			return migrate.Check(ctx, pool)
+			if err := migrate.Check(ctx, pool); err != nil {
+				logger.Warn("readiness: schema not current", "err", err)
+				if errors.Is(err, migrate.ErrPending) {
+					return errors.New("migrations pending: run `tandem migrate`")
+				}
+				return errors.New("schema check failed")
+			}
+			return nil
 		},
 		Vault:     v,
 		Providers: providers,
