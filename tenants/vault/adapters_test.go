@@ -354,3 +354,45 @@ func TestAdapterConstructorsRejectBadInput(t *testing.T) {
 		t.Errorf("NewSalesforceClient without a connection = %v, want ErrNotConnected", err)
 	}
 }
+
+// TestLightspeedShortLivedTokenNotRefreshedEveryCall: a token that lives
+// less than the refresh-ahead window must not look expiring on arrival, or
+// every call would spend a rotating refresh token.
+func TestLightspeedShortLivedTokenNotRefreshedEveryCall(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	v := New(pool, mustRing(t, randomKey(t)))
+	tenant := newTenant(t, pool)
+	ctx := t.Context()
+	sb := lssandbox.New(lssandbox.Options{SigningKey: lsSigningKey(), TokenTTL: 2 * time.Minute})
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	cfg := &lightspeed.Config{ClientID: "tandem-dev", ClientSecret: "tandem-dev-secret",
+		Endpoint: lightspeed.CurrentEndpoint(srv.URL), HTTPClient: srv.Client()}
+
+	pair := sb.MintToken()
+	minted := lightspeed.Token{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken,
+		Expiry: time.Now().Add(time.Duration(pair.ExpiresIn) * time.Second)}
+	if err := v.Save(ctx, tenant, Lightspeed, LightspeedConnection(minted, int64(pair.AccountID), "Boutique")); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := NewLightspeedTokens(v, tenant, cfg, 0) // default window: 5 minutes > 2-minute tokens
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := ts.Token(ctx); err != nil {
+			t.Fatalf("Token #%d: %v", i, err)
+		}
+	}
+	refreshes := 0
+	for _, it := range sb.Tokens() {
+		if it.Kind == "refresh" {
+			refreshes++
+		}
+	}
+	// The minted pair plus at most one refresh.
+	if refreshes > 2 {
+		t.Fatalf("10 Token calls issued %d refresh tokens; a fresh 2-minute token was refreshed on every call", refreshes)
+	}
+}

@@ -48,8 +48,28 @@ type LightspeedTokens struct {
 
 	sem chan struct{} // one vault round trip at a time in this process
 
-	mu  sync.Mutex
-	cur lightspeed.Token
+	mu    sync.Mutex
+	cur   lightspeed.Token
+	curAt time.Time // when cur was obtained, by s.now
+}
+
+// aheadFor is the refresh-ahead window for a token obtained at got and
+// expiring at expiry: the configured window, but at most half the token's
+// life. A token shorter-lived than the window (a server that answers a
+// refresh with the remaining life of the same token, a short test TTL)
+// would otherwise look expiring as soon as it arrives and be refreshed on
+// every call, burning rotating refresh tokens.
+func (s *LightspeedTokens) aheadFor(expiry, got time.Time) time.Duration {
+	if life := expiry.Sub(got); life > 0 && life/2 < s.ahead {
+		return life / 2
+	}
+	return s.ahead
+}
+
+// storedValid reports whether a stored access token will do.
+func (s *LightspeedTokens) storedValid(c Connection) bool {
+	t := lightspeed.Token{AccessToken: c.Tokens.AccessToken, Expiry: c.Tokens.Expiry}
+	return t.Valid(s.now(), s.aheadFor(c.Tokens.Expiry, c.UpdatedAt))
 }
 
 // NewLightspeedTokens returns the tenant's Lightspeed token provider. cfg
@@ -78,23 +98,32 @@ func (s *LightspeedTokens) now() time.Time {
 }
 
 func (s *LightspeedTokens) current() lightspeed.Token {
+	t, _ := s.currentAt()
+	return t
+}
+
+func (s *LightspeedTokens) currentAt() (lightspeed.Token, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cur
+	return s.cur, s.curAt
+}
+
+// heldValid reports whether the token held in memory will do.
+func (s *LightspeedTokens) heldValid() bool {
+	t, at := s.currentAt()
+	return t.Valid(s.now(), s.aheadFor(t.Expiry, at))
 }
 
 // Token returns an access token valid for at least the refresh-ahead
 // window, reading the vault (and refreshing through it) when the one held
 // in memory is not.
 func (s *LightspeedTokens) Token(ctx context.Context) (lightspeed.Token, error) {
-	if t := s.current(); t.Valid(s.now(), s.ahead) {
-		return t, nil
+	if s.heldValid() {
+		return s.current(), nil
 	}
 	return s.load(ctx,
-		func(t lightspeed.Token) bool { return t.Valid(s.now(), s.ahead) },
-		func(c Connection) bool {
-			return !lightspeed.Token{AccessToken: c.Tokens.AccessToken, Expiry: c.Tokens.Expiry}.Valid(s.now(), s.ahead)
-		})
+		func(lightspeed.Token) bool { return s.heldValid() },
+		func(c Connection) bool { return !s.storedValid(c) })
 }
 
 // Refresh replaces rejected, an access token the API answered 401 to,
@@ -107,8 +136,7 @@ func (s *LightspeedTokens) Refresh(ctx context.Context, rejected lightspeed.Toke
 			// A token another process stored is adopted only if it is not
 			// also expiring: the client replays once, and a second 401
 			// would fail the call.
-			return c.Tokens.AccessToken == rejected.AccessToken ||
-				!lightspeed.Token{AccessToken: c.Tokens.AccessToken, Expiry: c.Tokens.Expiry}.Valid(s.now(), s.ahead)
+			return c.Tokens.AccessToken == rejected.AccessToken || !s.storedValid(c)
 		})
 }
 
@@ -157,7 +185,7 @@ func (s *LightspeedTokens) load(ctx context.Context, fresh func(lightspeed.Token
 func (s *LightspeedTokens) set(t Tokens, account int64) lightspeed.Token {
 	lt := lightspeed.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry, AccountID: account}
 	s.mu.Lock()
-	s.cur = lt
+	s.cur, s.curAt = lt, s.now()
 	s.mu.Unlock()
 	return lt
 }
