@@ -293,6 +293,7 @@ func newResources() *resources {
 		extraRels: []string{"Discount", "TaxCategory"},
 		rows:      func(st *store, _ int) []*customer { return st.customers.rows },
 		find:      func(st *store, _, id int) *customer { return st.customers.byID[id] },
+		writeRels: customerDefaults,
 	}).init()
 	rs.customer.rels = []*relation[customer]{
 		contactRelation(func(c *customer) *contact { return &c.Contact }),
@@ -685,8 +686,10 @@ func newResources() *resources {
 		extraRels: []string{"SaleLines.Discount", "SaleLines.TaxClass", "SaleLines.Note", "SaleLines.InventorySales",
 			"SaleNotes", "SalePayments.CCCharge", "SalePayments.SaleAccounts", "SalePayments.Signatures", "ShipTo",
 			"ShipTo.Contact", "Discount", "TaxCategory", "TaxCategory.TaxCategoryClasses", "Quote"},
-		rows: func(st *store, _ int) []*sale { return st.sales.rows },
-		find: func(st *store, _, id int) *sale { return st.sales.byID[id] },
+		rows:      func(st *store, _ int) []*sale { return st.sales.rows },
+		find:      func(st *store, _, id int) *sale { return st.sales.byID[id] },
+		writeRels: func(body) []string { return saleDefaults },
+		writeTail: saleTail,
 	}).init()
 	rs.sale.rels = []*relation[sale]{
 		toOne("Customer", rs.customer, func(st *store, s *sale) *customer { return st.customers.byID[s.CustomerID] }, "Contact"),

@@ -301,154 +301,117 @@ func (s *Server) createSale(c *call) {
 		}
 	}
 	st.addSale(sl)
-	respondWrite(c, s.res.sale, 0, sl.ID, saleDefaults, saleTail)
+	respondWrite(c, s.res.sale, 0, sl.ID, b)
 }
 
 func (s *Server) updateSale(rt *route) func(*call) {
 	return func(c *call) {
-		b, err := c.decodeBody()
-		if err != nil {
-			c.fail(err)
-			return
-		}
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		st := s.st
-		orig := st.sales.byID[rt.id]
-		if orig == nil {
-			writeAPIError(c.w, notFound("Sale", rt.id))
-			return
-		}
-		sl := *orig
-		sl.Lines, sl.Payments = slices.Clone(orig.Lines), slices.Clone(orig.Payments)
-		_, hasLines := b["SaleLines"]
-		_, hasPayments := b["SalePayments"]
-		_, hasCustomer := b["customerID"]
-		if orig.Completed && (hasLines || hasPayments || hasCustomer) {
-			c.fail(semantic("Sale %d is completed; its lines, payments and customer cannot be changed.", orig.ID))
-			return
-		}
-		for _, k := range []struct {
-			key string
-			dst *string
-		}{{"referenceNumber", &sl.ReferenceNumber}, {"referenceNumberSource", &sl.ReferenceNumberSource}, {"receiptPreference", &sl.ReceiptPreference}} {
-			if err := setString(b, "Sale", k.key, k.dst, 255); err != nil {
-				c.fail(err)
-				return
-			}
-		}
-		if err := setInt(b, "Sale", "customerID", &sl.CustomerID); err != nil {
-			c.fail(err)
-			return
-		}
-		if sl.CustomerID != 0 && st.customers.byID[sl.CustomerID] == nil {
-			c.fail(semantic("Invalid Foreign keys for Sale: customerID %d does not exist.", sl.CustomerID))
-			return
-		}
-		if err := setBool(b, "Sale", "archived", &sl.Archived); err != nil {
-			c.fail(err)
-			return
-		}
-		if err := addLines(st, &sl, b["SaleLines"], now); err != nil {
-			c.fail(err)
-			return
-		}
-		if err := addPayments(st, &sl, b["SalePayments"], now); err != nil {
-			c.fail(err)
-			return
-		}
-		if v, ok := b["voided"]; ok {
-			voided, err := asBool(v)
-			if err != nil {
-				c.fail(fieldErr("Sale", "voided", err))
-				return
-			}
-			if voided && !orig.Completed {
-				c.fail(semantic("Sale %d is not completed and cannot be voided.", orig.ID))
-				return
-			}
-			if !voided && orig.Voided {
-				c.fail(semantic("A voided sale cannot be un-voided."))
-				return
-			}
-			sl.Voided = voided
-		}
-		sl.recalc()
-		if v, ok := b["completed"]; ok && !orig.Completed {
-			completed, err := asBool(v)
-			if err != nil {
-				c.fail(fieldErr("Sale", "completed", err))
-				return
-			}
-			if completed {
-				at, err := completeTimeOf(b)
-				if err != nil || at.After(now) {
-					c.fail(badRequest("Sale.completeTime must be a timestamp that is not in the future."))
-					return
-				}
-				if err := complete(st, &sl, now, at); err != nil {
-					c.fail(err)
-					return
-				}
-			}
-		} else if ok && orig.Completed {
-			if completed, _ := asBool(v); !completed {
-				c.fail(semantic("A completed sale cannot be re-opened."))
-				return
-			}
-		}
-		sl.UpdateTime = now
-		if !sl.Completed || orig.Completed {
-			sl.TimeStamp = now
-		}
-		*orig = sl
-		st.attach(orig)
-		respondWrite(c, s.res.sale, 0, orig.ID, saleDefaults, saleTail)
+		updateRecord(s, c, s.res.sale, rt, applySaleUpdate)
 	}
+}
+
+// applySaleUpdate applies a PUT Sale body to sl, a copy of the stored sale.
+func applySaleUpdate(st *store, sl *sale, b body, now time.Time) error {
+	wasCompleted, wasVoided := sl.Completed, sl.Voided
+	sl.Lines, sl.Payments = slices.Clone(sl.Lines), slices.Clone(sl.Payments)
+	_, hasLines := b["SaleLines"]
+	_, hasPayments := b["SalePayments"]
+	_, hasCustomer := b["customerID"]
+	if wasCompleted && (hasLines || hasPayments || hasCustomer) {
+		return semantic("Sale %d is completed; its lines, payments and customer cannot be changed.", sl.ID)
+	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"referenceNumber", &sl.ReferenceNumber}, {"referenceNumberSource", &sl.ReferenceNumberSource}, {"receiptPreference", &sl.ReceiptPreference}} {
+		if err := setString(b, "Sale", k.key, k.dst, 255); err != nil {
+			return err
+		}
+	}
+	if err := setInt(b, "Sale", "customerID", &sl.CustomerID); err != nil {
+		return err
+	}
+	if sl.CustomerID != 0 && st.customers.byID[sl.CustomerID] == nil {
+		return semantic("Invalid Foreign keys for Sale: customerID %d does not exist.", sl.CustomerID)
+	}
+	if err := setBool(b, "Sale", "archived", &sl.Archived); err != nil {
+		return err
+	}
+	if err := addLines(st, sl, b["SaleLines"], now); err != nil {
+		return err
+	}
+	if err := addPayments(st, sl, b["SalePayments"], now); err != nil {
+		return err
+	}
+	if v, ok := b["voided"]; ok {
+		voided, err := asBool(v)
+		if err != nil {
+			return fieldErr("Sale", "voided", err)
+		}
+		if voided && !wasCompleted {
+			return semantic("Sale %d is not completed and cannot be voided.", sl.ID)
+		}
+		if !voided && wasVoided {
+			return semantic("A voided sale cannot be un-voided.")
+		}
+		sl.Voided = voided
+	}
+	sl.recalc()
+	if v, ok := b["completed"]; ok && !wasCompleted {
+		completed, err := asBool(v)
+		if err != nil {
+			return fieldErr("Sale", "completed", err)
+		}
+		if completed {
+			at, err := completeTimeOf(b)
+			if err != nil || at.After(now) {
+				return badRequest("Sale.completeTime must be a timestamp that is not in the future.")
+			}
+			if err := complete(st, sl, now, at); err != nil {
+				return err
+			}
+		}
+	} else if ok && wasCompleted {
+		if completed, _ := asBool(v); !completed {
+			return semantic("A completed sale cannot be re-opened.")
+		}
+	}
+	sl.UpdateTime = now
+	if !sl.Completed || wasCompleted {
+		sl.TimeStamp = now
+	}
+	// New lines and payments point at sl's id, which the stored sale shares.
+	st.attach(sl)
+	return nil
 }
 
 // deleteSale archives a sale.
 func (s *Server) deleteSale(rt *route) func(*call) {
 	return func(c *call) {
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		sl := s.st.sales.byID[rt.id]
-		if sl == nil {
-			writeAPIError(c.w, notFound("Sale", rt.id))
-			return
-		}
-		sl.Archived = true
-		sl.TimeStamp, sl.UpdateTime = now, now
-		respondWrite(c, s.res.sale, 0, sl.ID, saleDefaults, saleTail)
+		archiveRecord(s, c, s.res.sale, rt, func(sl *sale, now time.Time) {
+			sl.Archived = true
+			sl.TimeStamp, sl.UpdateTime = now, now
+		})
 	}
 }
 
 // deleteSaleLine removes a line from an open sale.
 func (s *Server) deleteSaleLine(rt *route) func(*call) {
 	return func(c *call) {
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		st := s.st
-		l := st.saleLines.byID[rt.id]
-		if l == nil {
-			writeAPIError(c.w, notFound("SaleLine", rt.id))
-			return
-		}
-		sl := st.sales.byID[l.SaleID]
-		if sl != nil && sl.Completed {
-			c.fail(semantic("SaleLine %d belongs to completed sale %d and cannot be deleted.", l.ID, sl.ID))
-			return
-		}
-		respondWrite(c, s.res.saleLine, 0, l.ID, nil, nil)
-		st.saleLines.remove(l.ID)
-		if sl != nil {
-			sl.Lines = slices.DeleteFunc(sl.Lines, func(x *saleLine) bool { return x == l })
-			sl.recalc()
-			sl.TimeStamp, sl.UpdateTime = now, now
-		}
+		onRecord(s, c, s.res.saleLine, 0, rt.id, func(st *store, l *saleLine, now time.Time) {
+			sl := st.sales.byID[l.SaleID]
+			if sl != nil && sl.Completed {
+				c.fail(semantic("SaleLine %d belongs to completed sale %d and cannot be deleted.", l.ID, sl.ID))
+				return
+			}
+			respondWrite(c, s.res.saleLine, 0, l.ID, nil)
+			st.saleLines.remove(l.ID)
+			if sl != nil {
+				sl.Lines = slices.DeleteFunc(sl.Lines, func(x *saleLine) bool { return x == l })
+				sl.recalc()
+				sl.TimeStamp, sl.UpdateTime = now, now
+			}
+		})
 	}
 }
 
@@ -462,70 +425,63 @@ func (s *Server) refundSale(rt *route) func(*call) {
 			c.fail(err)
 			return
 		}
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		st := s.st
-		orig := st.sales.byID[rt.id]
-		if orig == nil {
-			writeAPIError(c.w, notFound("Sale", rt.id))
-			return
-		}
-		if !orig.Completed || orig.Voided {
-			c.fail(semantic("Only a completed, non-voided sale can be refunded."))
-			return
-		}
-		var ptID int
-		if err := setInt(b, "Sale", "paymentTypeID", &ptID); err != nil {
-			c.fail(err)
-			return
-		}
-		if ptID == 0 {
-			c.fail(badRequest("Refund not created. paymentTypeID is required."))
-			return
-		}
-		if st.paymentTypes.byID[ptID] == nil {
-			c.fail(semantic("Invalid Foreign keys for refund: paymentTypeID %d does not exist.", ptID))
-			return
-		}
-		ref := &sale{CreateTime: now, TimeStamp: now, UpdateTime: now, ReceiptPreference: "printed",
-			ShopID: orig.ShopID, RegisterID: orig.RegisterID, EmployeeID: orig.EmployeeID, CustomerID: orig.CustomerID,
-			Tax1Rate: orig.Tax1Rate, Tax2Rate: orig.Tax2Rate, TaxCategoryID: orig.TaxCategoryID}
-		for _, l := range orig.Lines {
-			if l.UnitQuantity <= 0 {
-				continue
-			}
-			nl := *l
-			nl.ID, nl.SaleID, nl.CreateTime, nl.TimeStamp = 0, 0, now, now
-			nl.UnitQuantity = -l.UnitQuantity
-			nl.ParentSaleLineID = l.ID
-			ref.Lines = append(ref.Lines, &nl)
-		}
-		ref.recalc()
-		amount := ref.Total
-		if v, ok := b["amount"]; ok {
-			a, err := asDec(v)
-			if err != nil {
-				c.fail(fieldErr("Sale", "amount", err))
+		onRecord(s, c, s.res.sale, 0, rt.id, func(st *store, orig *sale, now time.Time) {
+			if !orig.Completed || orig.Voided {
+				c.fail(semantic("Only a completed, non-voided sale can be refunded."))
 				return
 			}
-			amount = -a
-			if a < 0 {
-				amount = a
-			}
-			if amount != ref.Total {
-				c.fail(semantic("Refund amount %s does not match the refundable total %s.", (-amount).String(), (-ref.Total).String()))
+			var ptID int
+			if err := setInt(b, "Sale", "paymentTypeID", &ptID); err != nil {
+				c.fail(err)
 				return
 			}
-		}
-		ref.Payments = []*salePayment{{Amount: amount, CreateTime: now, PaymentTypeID: ptID, RegisterID: orig.RegisterID,
-			EmployeeID: orig.EmployeeID, PaymentID: randomUUID()}}
-		if err := complete(st, ref, now, time.Time{}); err != nil {
-			c.fail(err)
-			return
-		}
-		st.addSale(ref)
-		respondWrite(c, s.res.sale, 0, ref.ID, saleDefaults, saleTail)
+			if ptID == 0 {
+				c.fail(badRequest("Refund not created. paymentTypeID is required."))
+				return
+			}
+			if st.paymentTypes.byID[ptID] == nil {
+				c.fail(semantic("Invalid Foreign keys for refund: paymentTypeID %d does not exist.", ptID))
+				return
+			}
+			ref := &sale{CreateTime: now, TimeStamp: now, UpdateTime: now, ReceiptPreference: "printed",
+				ShopID: orig.ShopID, RegisterID: orig.RegisterID, EmployeeID: orig.EmployeeID, CustomerID: orig.CustomerID,
+				Tax1Rate: orig.Tax1Rate, Tax2Rate: orig.Tax2Rate, TaxCategoryID: orig.TaxCategoryID}
+			for _, l := range orig.Lines {
+				if l.UnitQuantity <= 0 {
+					continue
+				}
+				nl := *l
+				nl.ID, nl.SaleID, nl.CreateTime, nl.TimeStamp = 0, 0, now, now
+				nl.UnitQuantity = -l.UnitQuantity
+				nl.ParentSaleLineID = l.ID
+				ref.Lines = append(ref.Lines, &nl)
+			}
+			ref.recalc()
+			amount := ref.Total
+			if v, ok := b["amount"]; ok {
+				a, err := asDec(v)
+				if err != nil {
+					c.fail(fieldErr("Sale", "amount", err))
+					return
+				}
+				amount = -a
+				if a < 0 {
+					amount = a
+				}
+				if amount != ref.Total {
+					c.fail(semantic("Refund amount %s does not match the refundable total %s.", (-amount).String(), (-ref.Total).String()))
+					return
+				}
+			}
+			ref.Payments = []*salePayment{{Amount: amount, CreateTime: now, PaymentTypeID: ptID, RegisterID: orig.RegisterID,
+				EmployeeID: orig.EmployeeID, PaymentID: randomUUID()}}
+			if err := complete(st, ref, now, time.Time{}); err != nil {
+				c.fail(err)
+				return
+			}
+			st.addSale(ref)
+			respondWrite(c, s.res.sale, 0, ref.ID, b)
+		})
 	}
 }
 
@@ -538,30 +494,23 @@ func (s *Server) addSaleLine(rt *route) func(*call) {
 			c.fail(err)
 			return
 		}
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		st := s.st
-		sl := st.sales.byID[rt.parent]
-		if sl == nil {
-			writeAPIError(c.w, notFound("Sale", rt.parent))
-			return
-		}
-		if sl.Completed {
-			c.fail(semantic("Sale %d is completed; lines cannot be added.", sl.ID))
-			return
-		}
-		before := len(sl.Lines)
-		cp := *sl
-		cp.Lines = slices.Clone(sl.Lines)
-		if err := addLines(st, &cp, map[string]any{"SaleLine": map[string]any(b)}, now); err != nil {
-			c.fail(err)
-			return
-		}
-		cp.recalc()
-		cp.TimeStamp, cp.UpdateTime = now, now
-		*sl = cp
-		st.attach(sl)
-		respondWrite(c, s.res.saleLine, sl.ID, sl.Lines[before].ID, nil, nil)
+		onRecord(s, c, s.res.sale, 0, rt.parent, func(st *store, sl *sale, now time.Time) {
+			if sl.Completed {
+				c.fail(semantic("Sale %d is completed; lines cannot be added.", sl.ID))
+				return
+			}
+			before := len(sl.Lines)
+			cp := *sl
+			cp.Lines = slices.Clone(sl.Lines)
+			if err := addLines(st, &cp, map[string]any{"SaleLine": map[string]any(b)}, now); err != nil {
+				c.fail(err)
+				return
+			}
+			cp.recalc()
+			cp.TimeStamp, cp.UpdateTime = now, now
+			*sl = cp
+			st.attach(sl)
+			respondWrite(c, s.res.saleLine, sl.ID, sl.Lines[before].ID, b)
+		})
 	}
 }

@@ -184,6 +184,12 @@ type resource[T any] struct {
 	always func(st *store, t *T, w *jw)
 	rows   func(st *store, parent int) []*T
 	find   func(st *store, parent, id int) *T
+	// writeRels gives the relations a write response loads when the
+	// caller sends no load_relations; it sees the write's body (nil for a
+	// DELETE). nil: none.
+	writeRels func(b body) []string
+	// writeTail adds members after the fields of a write response.
+	writeTail func(st *store, t *T) func(*jw)
 }
 
 func (r *resource[T]) init() *resource[T] {

@@ -193,12 +193,12 @@ func setBool(b body, entity, key string, dst *bool) error {
 	return nil
 }
 
-// respond writes a write's result with the relations the caller asked for
-// in load_relations, or the given defaults.
-func respondWrite[T any](c *call, r *resource[T], parent, id int, defaults []string, tail func(st *store, t *T) func(*jw)) {
+// respondWrite writes a write's result with the relations the caller
+// asked for in load_relations, or r's defaults for the body b.
+func respondWrite[T any](c *call, r *resource[T], parent, id int, b body) {
 	names := c.loadRelationsParam()
-	if names == nil {
-		names = defaults
+	if names == nil && r.writeRels != nil {
+		names = r.writeRels(b)
 	}
 	loaded, err := resolveRelations(r, names)
 	if err != nil {
@@ -219,12 +219,57 @@ func respondWrite[T any](c *call, r *resource[T], parent, id int, defaults []str
 	w.endObj()
 	w.key(r.name)
 	var tl func(*jw)
-	if tail != nil {
-		tl = tail(st, t)
+	if r.writeTail != nil {
+		tl = r.writeTail(st, t)
 	}
 	r.writeWith(st, t, loaded, w, tl)
 	w.endObj()
 	writeJSON(c.w, http.StatusOK, w.b)
+}
+
+// onRecord runs fn under the write lock on the record r has at
+// parent/id, or answers 404 if there is none. now is read before the lock
+// is taken, as every write does.
+func onRecord[T any](s *Server, c *call, r *resource[T], parent, id int, fn func(st *store, t *T, now time.Time)) {
+	now := s.clock.now()
+	s.writeLock()
+	defer s.mu.Unlock()
+	t := r.find(s.st, parent, id)
+	if t == nil {
+		writeAPIError(c.w, notFound(r.name, id))
+		return
+	}
+	fn(s.st, t, now)
+}
+
+// updateRecord serves PUT on the record rt names. apply edits a shallow
+// copy, which replaces the record only if apply accepts the body, so a
+// rejected write changes nothing; apply must clone any slice it edits in
+// place, as the copy shares them with the stored record.
+func updateRecord[T any](s *Server, c *call, r *resource[T], rt *route, apply func(st *store, cp *T, b body, now time.Time) error) {
+	b, err := c.decodeBody()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	onRecord(s, c, r, rt.parent, rt.id, func(st *store, t *T, now time.Time) {
+		cp := *t
+		if err := apply(st, &cp, b, now); err != nil {
+			c.fail(err)
+			return
+		}
+		*t = cp
+		respondWrite(c, r, rt.parent, rt.id, b)
+	})
+}
+
+// archiveRecord serves DELETE on an entity the API archives rather than
+// removes: mark flags the record, and the response shows it.
+func archiveRecord[T any](s *Server, c *call, r *resource[T], rt *route, mark func(t *T, now time.Time)) {
+	onRecord(s, c, r, rt.parent, rt.id, func(_ *store, t *T, now time.Time) {
+		mark(t, now)
+		respondWrite(c, r, rt.parent, rt.id, nil)
+	})
 }
 
 // ---- Customer ----
@@ -587,67 +632,36 @@ func (s *Server) createCustomer(c *call) {
 	cu.ID = st.customers.nextID()
 	cu.Contact.ID = st.newContactID()
 	st.customers.add(cu.ID, cu)
-	respondWrite(c, s.res.customer, 0, cu.ID, customerDefaults(b), nil)
+	respondWrite(c, s.res.customer, 0, cu.ID, b)
 }
 
 func (s *Server) updateCustomer(rt *route) func(*call) {
 	return func(c *call) {
-		b, err := c.decodeBody()
-		if err != nil {
-			c.fail(err)
-			return
-		}
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		st := s.st
-		cu := st.customers.byID[rt.id]
-		if cu == nil {
-			writeAPIError(c.w, notFound("Customer", rt.id))
-			return
-		}
-		cp := cloneCustomer(cu)
-		if err := applyCustomer(st, cp, b, "updated", now); err != nil {
-			c.fail(err)
-			return
-		}
-		*cu = *cp
-		respondWrite(c, s.res.customer, 0, cu.ID, customerDefaults(b), nil)
+		updateRecord(s, c, s.res.customer, rt, func(st *store, cu *customer, b body, now time.Time) error {
+			*cu = *cloneCustomer(cu) // applyCustomer edits the contact and value lists in place
+			return applyCustomer(st, cu, b, "updated", now)
+		})
 	}
 }
 
 func (s *Server) deleteCustomer(rt *route) func(*call) {
 	return func(c *call) {
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		cu := s.st.customers.byID[rt.id]
-		if cu == nil {
-			writeAPIError(c.w, notFound("Customer", rt.id))
-			return
-		}
-		cu.Archived = true
-		cu.TimeStamp = now
-		respondWrite(c, s.res.customer, 0, cu.ID, []string{"Contact"}, nil)
+		archiveRecord(s, c, s.res.customer, rt, func(cu *customer, now time.Time) {
+			cu.Archived = true
+			cu.TimeStamp = now
+		})
 	}
 }
 
 // anonymizeCustomer archives a customer and scrubs personal data.
 func (s *Server) anonymizeCustomer(rt *route) func(*call) {
 	return func(c *call) {
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		cu := s.st.customers.byID[rt.id]
-		if cu == nil {
-			writeAPIError(c.w, notFound("Customer", rt.id))
-			return
-		}
-		id, contactID := cu.ID, cu.Contact.ID
-		*cu = customer{ID: id, FirstName: "Customer", LastName: "[" + itoa(id) + "]", Archived: true,
-			CreateTime: cu.CreateTime, TimeStamp: now,
-			Contact: contact{ID: contactID, NoEmail: true, NoPhone: true, NoMail: true, TimeStamp: now}}
-		respondWrite(c, s.res.customer, 0, id, []string{"Contact"}, nil)
+		archiveRecord(s, c, s.res.customer, rt, func(cu *customer, now time.Time) {
+			id, contactID := cu.ID, cu.Contact.ID
+			*cu = customer{ID: id, FirstName: "Customer", LastName: "[" + itoa(id) + "]", Archived: true,
+				CreateTime: cu.CreateTime, TimeStamp: now,
+				Contact: contact{ID: contactID, NoEmail: true, NoPhone: true, NoMail: true, TimeStamp: now}}
+		})
 	}
 }
 
@@ -684,30 +698,14 @@ func (s *Server) createCustomerType(c *call) {
 	}
 	ct.ID = s.st.customerTypes.nextID()
 	s.st.customerTypes.add(ct.ID, ct)
-	respondWrite(c, s.res.customerType, 0, ct.ID, nil, nil)
+	respondWrite(c, s.res.customerType, 0, ct.ID, b)
 }
 
 func (s *Server) updateCustomerType(rt *route) func(*call) {
 	return func(c *call) {
-		b, err := c.decodeBody()
-		if err != nil {
-			c.fail(err)
-			return
-		}
-		s.writeLock()
-		defer s.mu.Unlock()
-		ct := s.st.customerTypes.byID[rt.id]
-		if ct == nil {
-			writeAPIError(c.w, notFound("CustomerType", rt.id))
-			return
-		}
-		cp := *ct
-		if err := applyCustomerType(&cp, b, "updated"); err != nil {
-			c.fail(err)
-			return
-		}
-		*ct = cp
-		respondWrite(c, s.res.customerType, 0, ct.ID, nil, nil)
+		updateRecord(s, c, s.res.customerType, rt, func(_ *store, ct *customerType, b body, _ time.Time) error {
+			return applyCustomerType(ct, b, "updated")
+		})
 	}
 }
 
@@ -715,21 +713,15 @@ func (s *Server) updateCustomerType(rt *route) func(*call) {
 // entities DELETE removes); customers of that type fall back to none.
 func (s *Server) deleteCustomerType(rt *route) func(*call) {
 	return func(c *call) {
-		s.writeLock()
-		defer s.mu.Unlock()
-		st := s.st
-		ct := st.customerTypes.byID[rt.id]
-		if ct == nil {
-			writeAPIError(c.w, notFound("CustomerType", rt.id))
-			return
-		}
-		respondWrite(c, s.res.customerType, 0, ct.ID, nil, nil)
-		st.customerTypes.remove(ct.ID)
-		for _, cu := range st.customers.rows {
-			if cu.CustomerTypeID == ct.ID {
-				cu.CustomerTypeID = 0
+		onRecord(s, c, s.res.customerType, 0, rt.id, func(st *store, ct *customerType, _ time.Time) {
+			respondWrite(c, s.res.customerType, 0, ct.ID, nil)
+			st.customerTypes.remove(ct.ID)
+			for _, cu := range st.customers.rows {
+				if cu.CustomerTypeID == ct.ID {
+					cu.CustomerTypeID = 0
+				}
 			}
-		}
+		})
 	}
 }
 
@@ -790,49 +782,28 @@ func (s *Server) createCustomField(c *call) {
 	}
 	cf.ID = s.st.customFields.nextID()
 	s.st.customFields.add(cf.ID, cf)
-	respondWrite(c, s.res.customField, 0, cf.ID, nil, nil)
+	respondWrite(c, s.res.customField, 0, cf.ID, b)
 }
 
 func (s *Server) updateCustomField(rt *route) func(*call) {
 	return func(c *call) {
-		b, err := c.decodeBody()
-		if err != nil {
-			c.fail(err)
-			return
-		}
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		cf := s.st.customFields.byID[rt.id]
-		if cf == nil {
-			writeAPIError(c.w, notFound("CustomField", rt.id))
-			return
-		}
-		cp := *cf
-		if err := applyCustomField(&cp, b, "updated", false); err != nil {
-			c.fail(err)
-			return
-		}
-		cp.TimeStamp = now
-		*cf = cp
-		respondWrite(c, s.res.customField, 0, cf.ID, nil, nil)
+		updateRecord(s, c, s.res.customField, rt, func(_ *store, cf *customField, b body, now time.Time) error {
+			if err := applyCustomField(cf, b, "updated", false); err != nil {
+				return err
+			}
+			cf.TimeStamp = now
+			return nil
+		})
 	}
 }
 
 // deleteCustomField archives the field; existing values are kept.
 func (s *Server) deleteCustomField(rt *route) func(*call) {
 	return func(c *call) {
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		cf := s.st.customFields.byID[rt.id]
-		if cf == nil {
-			writeAPIError(c.w, notFound("CustomField", rt.id))
-			return
-		}
-		cf.Archived = true
-		cf.TimeStamp = now
-		respondWrite(c, s.res.customField, 0, cf.ID, nil, nil)
+		archiveRecord(s, c, s.res.customField, rt, func(cf *customField, now time.Time) {
+			cf.Archived = true
+			cf.TimeStamp = now
+		})
 	}
 }
 
@@ -868,128 +839,88 @@ func (s *Server) createChoice(rt *route) func(*call) {
 			c.fail(err)
 			return
 		}
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		st := s.st
-		cf := st.customFields.byID[rt.parent]
-		if cf == nil {
-			writeAPIError(c.w, notFound("CustomField", rt.parent))
-			return
-		}
-		if cf.Type != "single_choice" && cf.Type != "multi_choice" {
-			c.fail(semantic("Custom field %d is of type %s; only single_choice and multi_choice fields have choices.", cf.ID, cf.Type))
-			return
-		}
-		if len(cf.Choices) >= 64 {
-			c.fail(semantic("Custom field %d already has the maximum of 64 choices.", cf.ID))
-			return
-		}
-		ch := &customFieldChoice{FieldID: cf.ID, field: cf, TimeStamp: now}
-		if err := applyChoice(cf, ch, b, "created"); err != nil {
-			c.fail(err)
-			return
-		}
-		ch.ID = st.choices.nextID()
-		st.choices.add(ch.ID, ch)
-		cf.Choices = append(cf.Choices, ch)
-		respondWrite(c, s.res.choice, cf.ID, ch.ID, nil, nil)
+		onRecord(s, c, s.res.customField, 0, rt.parent, func(st *store, cf *customField, now time.Time) {
+			if cf.Type != "single_choice" && cf.Type != "multi_choice" {
+				c.fail(semantic("Custom field %d is of type %s; only single_choice and multi_choice fields have choices.", cf.ID, cf.Type))
+				return
+			}
+			if len(cf.Choices) >= 64 {
+				c.fail(semantic("Custom field %d already has the maximum of 64 choices.", cf.ID))
+				return
+			}
+			ch := &customFieldChoice{FieldID: cf.ID, field: cf, TimeStamp: now}
+			if err := applyChoice(cf, ch, b, "created"); err != nil {
+				c.fail(err)
+				return
+			}
+			ch.ID = st.choices.nextID()
+			st.choices.add(ch.ID, ch)
+			cf.Choices = append(cf.Choices, ch)
+			respondWrite(c, s.res.choice, cf.ID, ch.ID, b)
+		})
 	}
 }
 
 func (s *Server) updateChoice(rt *route) func(*call) {
 	return func(c *call) {
-		b, err := c.decodeBody()
-		if err != nil {
-			c.fail(err)
-			return
-		}
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		st := s.st
-		ch := s.res.choice.find(st, rt.parent, rt.id)
-		if ch == nil {
-			writeAPIError(c.w, notFound("CustomFieldChoice", rt.id))
-			return
-		}
-		cp := *ch
-		if err := applyChoice(ch.field, &cp, b, "updated"); err != nil {
-			c.fail(err)
-			return
-		}
-		cp.TimeStamp = now
-		old := ch.Value
-		*ch = cp
-		// Stored values follow the choice they name.
-		for _, cu := range st.customers.rows {
-			for i := range cu.Values {
-				if cu.Values[i].FieldID == ch.FieldID && cu.Values[i].Value == old {
-					cu.Values[i].Value = ch.Value
+		updateRecord(s, c, s.res.choice, rt, func(st *store, ch *customFieldChoice, b body, now time.Time) error {
+			old := ch.Value
+			if err := applyChoice(ch.field, ch, b, "updated"); err != nil {
+				return err
+			}
+			ch.TimeStamp = now
+			// Stored values follow the choice they name.
+			for _, cu := range st.customers.rows {
+				for i := range cu.Values {
+					if cu.Values[i].FieldID == ch.FieldID && cu.Values[i].Value == old {
+						cu.Values[i].Value = ch.Value
+					}
 				}
 			}
-		}
-		respondWrite(c, s.res.choice, rt.parent, ch.ID, nil, nil)
+			return nil
+		})
 	}
 }
 
 // deleteChoice deletes a choice; the last choice of a field cannot go.
 func (s *Server) deleteChoice(rt *route) func(*call) {
 	return func(c *call) {
-		s.writeLock()
-		defer s.mu.Unlock()
-		st := s.st
-		ch := s.res.choice.find(st, rt.parent, rt.id)
-		if ch == nil {
-			writeAPIError(c.w, notFound("CustomFieldChoice", rt.id))
-			return
-		}
-		cf := ch.field
-		if len(cf.Choices) <= 1 {
-			c.fail(semantic("The last choice of custom field %d cannot be deleted.", cf.ID))
-			return
-		}
-		respondWrite(c, s.res.choice, rt.parent, ch.ID, nil, nil)
-		cf.Choices = slices.DeleteFunc(cf.Choices, func(x *customFieldChoice) bool { return x == ch })
-		st.choices.remove(ch.ID)
+		onRecord(s, c, s.res.choice, rt.parent, rt.id, func(st *store, ch *customFieldChoice, _ time.Time) {
+			cf := ch.field
+			if len(cf.Choices) <= 1 {
+				c.fail(semantic("The last choice of custom field %d cannot be deleted.", cf.ID))
+				return
+			}
+			respondWrite(c, s.res.choice, rt.parent, ch.ID, nil)
+			cf.Choices = slices.DeleteFunc(cf.Choices, func(x *customFieldChoice) bool { return x == ch })
+			st.choices.remove(ch.ID)
+		})
 	}
 }
 
 // updateRegister serves PUT Register/{id}: Register is GET and PUT only.
 func (s *Server) updateRegister(rt *route) func(*call) {
 	return func(c *call) {
-		b, err := c.decodeBody()
-		if err != nil {
-			c.fail(err)
-			return
-		}
-		s.writeLock()
-		defer s.mu.Unlock()
-		reg := s.st.registers.byID[rt.id]
-		if reg == nil {
-			writeAPIError(c.w, notFound("Register", rt.id))
-			return
-		}
-		cp := *reg
-		if err := setString(b, "Register", "name", &cp.Name, 255); err != nil {
-			c.fail(err)
-			return
-		}
-		if err := setBool(b, "Register", "tipEnabled", &cp.TipEnabled); err != nil {
-			c.fail(err)
-			return
-		}
-		if err := setBool(b, "Register", "archived", &cp.Archived); err != nil {
-			c.fail(err)
-			return
-		}
-		if strings.TrimSpace(cp.Name) == "" {
-			c.fail(badRequest("Register not updated. name cannot be blank."))
-			return
-		}
-		*reg = cp
-		respondWrite(c, s.res.register, 0, reg.ID, nil, nil)
+		updateRecord(s, c, s.res.register, rt, func(_ *store, reg *register, b body, _ time.Time) error {
+			return applyRegister(reg, b)
+		})
 	}
+}
+
+func applyRegister(reg *register, b body) error {
+	if err := setString(b, "Register", "name", &reg.Name, 255); err != nil {
+		return err
+	}
+	if err := setBool(b, "Register", "tipEnabled", &reg.TipEnabled); err != nil {
+		return err
+	}
+	if err := setBool(b, "Register", "archived", &reg.Archived); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reg.Name) == "" {
+		return badRequest("Register not updated. name cannot be blank.")
+	}
+	return nil
 }
 
 // ---- Item ----
@@ -1094,48 +1025,27 @@ func (s *Server) createItem(c *call) {
 	it.ID = st.items.nextID()
 	it.SystemSku = fmt.Sprintf("21%010d", it.ID)
 	st.items.add(it.ID, it)
-	respondWrite(c, s.res.item, 0, it.ID, nil, nil)
+	respondWrite(c, s.res.item, 0, it.ID, b)
 }
 
 func (s *Server) updateItem(rt *route) func(*call) {
 	return func(c *call) {
-		b, err := c.decodeBody()
-		if err != nil {
-			c.fail(err)
-			return
-		}
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		it := s.st.items.byID[rt.id]
-		if it == nil {
-			writeAPIError(c.w, notFound("Item", rt.id))
-			return
-		}
-		cp := *it
-		if err := applyItem(s.st, &cp, b, "updated"); err != nil {
-			c.fail(err)
-			return
-		}
-		cp.TimeStamp = now
-		*it = cp
-		respondWrite(c, s.res.item, 0, it.ID, nil, nil)
+		updateRecord(s, c, s.res.item, rt, func(st *store, it *item, b body, now time.Time) error {
+			if err := applyItem(st, it, b, "updated"); err != nil {
+				return err
+			}
+			it.TimeStamp = now
+			return nil
+		})
 	}
 }
 
 // deleteItem archives an item.
 func (s *Server) deleteItem(rt *route) func(*call) {
 	return func(c *call) {
-		now := s.clock.now()
-		s.writeLock()
-		defer s.mu.Unlock()
-		it := s.st.items.byID[rt.id]
-		if it == nil {
-			writeAPIError(c.w, notFound("Item", rt.id))
-			return
-		}
-		it.Archived = true
-		it.TimeStamp = now
-		respondWrite(c, s.res.item, 0, it.ID, nil, nil)
+		archiveRecord(s, c, s.res.item, rt, func(it *item, now time.Time) {
+			it.Archived = true
+			it.TimeStamp = now
+		})
 	}
 }
