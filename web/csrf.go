@@ -14,8 +14,10 @@ import (
 // CSRF protection is a signed double submit. The browser holds a random
 // value in an HttpOnly cookie; every form carries HMAC(csrfKey, value) in
 // its "csrf" field. A cross-site page can make the browser send the cookie
-// but can neither read it nor compute the HMAC, and the key also defeats a
-// sibling subdomain that plants a cookie of its own choosing.
+// but can neither read it nor compute the HMAC. The key stops a sibling
+// subdomain from inventing a pair, but not from planting a genuine pair it
+// fetched from us; binding the value to the session would close that, and
+// matters only if a subdomain of ours is ever taken over.
 
 // csrfField is the form field that carries the token.
 const csrfField = "csrf"
