@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/tandemsync/tandem/tenants"
 )
 
 // Config configures the River client.
@@ -42,7 +44,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 		cfg.CleanupInterval = time.Hour
 	}
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &CleanupWorker{Pool: pool}); err != nil {
+	if err := river.AddWorkerSafely(workers, &CleanupWorker{Pool: pool, Accounts: tenants.NewStore(pool)}); err != nil {
 		return nil, fmt.Errorf("jobs: register cleanup worker: %w", err)
 	}
 	keepAlive, err := addLightspeedKeepAlive(workers, pool, cfg.Logger, cfg.LightspeedKeepAlive)
@@ -84,6 +86,8 @@ func (CleanupArgs) InsertOpts() river.InsertOpts {
 type CleanupWorker struct {
 	river.WorkerDefaults[CleanupArgs]
 	Pool *pgxpool.Pool
+	// Accounts owns the login_failures table; nil means tenants.NewStore(Pool).
+	Accounts *tenants.Store
 }
 
 // loginFailureWindow is how long failures are kept: longer than any login
@@ -92,12 +96,17 @@ const loginFailureWindow = 24 * time.Hour
 
 // Work deletes expired sessions and login failures older than a day.
 func (w *CleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) error {
+	// The same statement as pgsession.Store.DeleteExpired, which lives in
+	// web/ and needs the session signing key; jobs does not depend on web.
 	if _, err := w.Pool.Exec(ctx, "DELETE FROM web_sessions WHERE expires_at < now()"); err != nil {
 		return fmt.Errorf("cleanup: expired sessions: %w", err)
 	}
-	if _, err := w.Pool.Exec(ctx, "DELETE FROM login_failures WHERE failed_at < now() - $1::interval",
-		loginFailureWindow.String()); err != nil {
-		return fmt.Errorf("cleanup: login failures: %w", err)
+	accounts := w.Accounts
+	if accounts == nil {
+		accounts = tenants.NewStore(w.Pool)
+	}
+	if _, err := accounts.DeleteLoginFailuresBefore(ctx, time.Now().Add(-loginFailureWindow)); err != nil {
+		return fmt.Errorf("cleanup: %w", err)
 	}
 	return nil
 }

@@ -186,12 +186,6 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the application as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.e }
 
-// DeleteExpiredSessions removes expired session rows, which are already
-// ignored; call it periodically to keep the table small.
-func (s *Server) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	return s.sessions.DeleteExpired(ctx)
-}
-
 // contentSecurityPolicy allows no scripts at all. form-action also governs
 // where a form's redirect may lead, so it names the origins a Connect
 // button's POST redirects to (the providers' consent pages).
