@@ -52,6 +52,20 @@ func requireDatabaseURL(c config) error {
 	return nil
 }
 
+// connect checks what a database command needs (DATABASE_URL, and the
+// secret key when needKey) and connects.
+func (c *config) connect(ctx context.Context, needKey bool) (*pgxpool.Pool, error) {
+	if err := requireDatabaseURL(*c); err != nil {
+		return nil, err
+	}
+	if needKey {
+		if err := c.requireSecretKey(); err != nil {
+			return nil, err
+		}
+	}
+	return openDB(ctx, c.DatabaseURL)
+}
+
 func runMigrate(ctx context.Context, args []string, io *stdio, getenv func(string) string) error {
 	fs := flag.NewFlagSet("tandem migrate", flag.ContinueOnError)
 	fs.Usage = func() {
@@ -64,10 +78,7 @@ func runMigrate(ctx context.Context, args []string, io *stdio, getenv func(strin
 	if err != nil {
 		return err
 	}
-	if err := requireDatabaseURL(c); err != nil {
-		return err
-	}
-	pool, err := openDB(ctx, c.DatabaseURL)
+	pool, err := c.connect(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -103,14 +114,8 @@ func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string
 	if err != nil {
 		return err
 	}
-	if err := requireDatabaseURL(c); err != nil {
-		return err
-	}
-	if err := c.requireSecretKey(); err != nil {
-		return err
-	}
 	logger := newLogger(io.err, c)
-	pool, err := openDB(ctx, c.DatabaseURL)
+	pool, err := c.connect(ctx, true)
 	if err != nil {
 		return err
 	}

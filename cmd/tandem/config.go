@@ -18,15 +18,14 @@ import (
 // config is everything Tandem reads from its environment. Flags override a
 // few fields per command.
 type config struct {
-	DatabaseURL  string // DATABASE_URL; empty means "start a private server" in dev
-	Addr         string // TANDEM_ADDR
-	BaseURL      string // TANDEM_BASE_URL; default http://Addr
-	SecretKey    []byte // TANDEM_SECRET_KEY, 32 bytes
-	SecretKeyB64 string
-	OldKeysB64   string // TANDEM_SECRET_KEYS, older keys that may still open sealed tokens
-	DataDir      string // TANDEM_DATA_DIR
-	LogLevel     slog.Level
-	LogFormat    string // text | json
+	DatabaseURL string   // DATABASE_URL; empty means "start a private server" in dev
+	Addr        string   // TANDEM_ADDR
+	BaseURL     string   // TANDEM_BASE_URL; default http://Addr
+	SecretKey   []byte   // TANDEM_SECRET_KEY, 32 bytes
+	OldKeys     [][]byte // TANDEM_SECRET_KEYS, older keys that may still open sealed tokens
+	DataDir     string   // TANDEM_DATA_DIR
+	LogLevel    slog.Level
+	LogFormat   string // text | json
 
 	LightspeedClientID, LightspeedClientSecret string
 	SalesforceClientID, SalesforceClientSecret string
@@ -50,8 +49,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DatabaseURL:            getenv("DATABASE_URL"),
 		Addr:                   cmp.Or(getenv("TANDEM_ADDR"), "127.0.0.1:8080"),
 		BaseURL:                getenv("TANDEM_BASE_URL"),
-		SecretKeyB64:           getenv("TANDEM_SECRET_KEY"),
-		OldKeysB64:             getenv("TANDEM_SECRET_KEYS"),
 		DataDir:                cmp.Or(getenv("TANDEM_DATA_DIR"), ".tandem"),
 		LogFormat:              cmp.Or(strings.ToLower(getenv("LOG_FORMAT")), "text"),
 		LightspeedClientID:     getenv("LIGHTSPEED_CLIENT_ID"),
@@ -74,17 +71,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	}
-	if c.SecretKeyB64 != "" {
-		key, err := decodeKey(c.SecretKeyB64)
+	if v := getenv("TANDEM_SECRET_KEY"); v != "" {
+		key, err := decodeKey(v)
 		if err != nil {
 			return c, configErrorf("TANDEM_SECRET_KEY: %v; %s", err, keygenHint)
 		}
 		c.SecretKey = key
 	}
-	for i, k := range splitKeys(c.OldKeysB64) {
-		if _, err := decodeKey(k); err != nil {
+	for i, k := range splitKeys(getenv("TANDEM_SECRET_KEYS")) {
+		key, err := decodeKey(k)
+		if err != nil {
 			return c, configErrorf("TANDEM_SECRET_KEYS: key %d: %v (a comma-separated list of keys made by `tandem keygen`)", i+1, err)
 		}
+		c.OldKeys = append(c.OldKeys, key)
 	}
 	switch lvl := strings.ToLower(getenv("LOG_LEVEL")); lvl {
 	case "", "info":
@@ -146,7 +145,7 @@ func (c *config) devSecretKey() error {
 		if err != nil {
 			return configErrorf("%s: %v; delete it to make a new one (sealed tokens will need reconnecting)", path, err)
 		}
-		c.SecretKey, c.SecretKeyB64 = key, strings.TrimSpace(string(b))
+		c.SecretKey = key
 		return nil
 	case errors.Is(err, os.ErrNotExist):
 		if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
@@ -157,7 +156,6 @@ func (c *config) devSecretKey() error {
 			return fmt.Errorf("save dev secret key: %w", err)
 		}
 		c.SecretKey, _ = decodeKey(enc)
-		c.SecretKeyB64 = enc
 		return nil
 	default:
 		return fmt.Errorf("read %s: %w", path, err)

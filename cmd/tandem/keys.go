@@ -34,22 +34,16 @@ Running it twice is harmless.`)
 	if err != nil {
 		return err
 	}
-	if err := requireDatabaseURL(c); err != nil {
-		return err
-	}
-	if err := c.requireSecretKey(); err != nil {
-		return err
-	}
-	ring, err := vault.ParseKeys(c.SecretKeyB64, c.OldKeysB64)
-	if err != nil {
-		return configErrorf("%v", err)
-	}
-	pool, err := openDB(ctx, c.DatabaseURL)
+	pool, err := c.connect(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	n, err := vault.New(pool, ring).RotateAll(ctx)
+	v, err := newVault(pool, c)
+	if err != nil {
+		return err
+	}
+	n, err := v.RotateAll(ctx)
 	if err != nil {
 		return fmt.Errorf("re-sealed %d connections, then: %w", n, err)
 	}

@@ -37,14 +37,8 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 			return err
 		}
 	}
-	if err := requireDatabaseURL(c); err != nil {
-		return err
-	}
-	if err := c.requireSecretKey(); err != nil {
-		return err
-	}
 	logger := newLogger(io.err, c)
-	pool, err := openDB(ctx, c.DatabaseURL)
+	pool, err := c.connect(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -100,13 +94,7 @@ func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers 
 // opens what older keys (TANDEM_SECRET_KEYS) sealed, until `tandem keys
 // rotate`.
 func newVault(pool *pgxpool.Pool, c config) (*vault.Vault, error) {
-	var keys *vault.KeyRing
-	var err error
-	if c.SecretKeyB64 != "" {
-		keys, err = vault.ParseKeys(c.SecretKeyB64, c.OldKeysB64)
-	} else {
-		keys, err = vault.NewKeyRing(c.SecretKey)
-	}
+	keys, err := vault.NewKeyRing(c.SecretKey, c.OldKeys...)
 	if err != nil {
 		return nil, err
 	}
