@@ -121,6 +121,9 @@ func (s *Server) routeQuery(c *call, d *db, all bool, rest []string) result {
 	if err != nil {
 		return queryError(err)
 	}
+	if c.query.Get("columns") == "true" {
+		return c.read(d, func() result { return columnsResult(d, parsed) })
+	}
 	var res *soql.Result
 	c.read(d, func() result {
 		res, err = soql.Execute(parsed, soqlSchema{d.sch}, soqlStore{d}, soql.ExecOptions{Now: now, IncludeDeleted: all, APIVersion: c.version})

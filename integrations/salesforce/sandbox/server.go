@@ -395,6 +395,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.admin(w, r)
 		return
 	}
+	if strings.Contains(p, "//") {
+		r = collapseSlashes(r)
+		p = r.URL.Path
+	}
 	if p != "/services/oauth2/token" {
 		s.sleepLatency(r)
 	}
@@ -422,6 +426,31 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusNotFound, restErrors([]apiError{errf("NOT_FOUND", nil, "The requested resource does not exist")}))
 	}
+}
+
+// collapseSlashes returns r with every run of slashes in its path made one.
+// The real service answers //services/data/v66.0/query as if the slashes
+// were one, and clients rely on it: the sf CLI stores its instance URL with
+// a trailing slash and joins paths onto it. The control API (/_sandbox/) is
+// not Salesforce's, so it is left strict.
+func collapseSlashes(r *http.Request) *http.Request {
+	squeeze := func(p string) string {
+		var b strings.Builder
+		b.Grow(len(p))
+		for i := 0; i < len(p); i++ {
+			if p[i] == '/' && i > 0 && p[i-1] == '/' {
+				continue
+			}
+			b.WriteByte(p[i])
+		}
+		return b.String()
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = squeeze(r.URL.Path)
+	if r.URL.RawPath != "" {
+		r2.URL.RawPath = squeeze(r.URL.RawPath)
+	}
+	return r2
 }
 
 func (s *Server) sleepLatency(r *http.Request) {

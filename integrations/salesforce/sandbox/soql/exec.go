@@ -14,16 +14,14 @@ func Execute(q *Query, schema Schema, store Store, opts ExecOptions) (*Result, e
 	if q == nil {
 		return nil, &Error{Code: CodeMalformedQuery, Message: "no query"}
 	}
-	obj, ok := schema.Object(q.object)
-	if !ok {
-		return nil, positioned(CodeInvalidType, q.text, q.objPos,
-			"sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.object)
+	obj, err := fromObject(q, schema)
+	if err != nil {
+		return nil, err
 	}
 	r := &resolver{q: q, schema: schema, object: obj}
 
 	var lay *layout
 	if !q.count {
-		var err error
 		if lay, err = newLayout(r, q.fields, opts.APIVersion); err != nil {
 			return nil, err
 		}
@@ -36,7 +34,6 @@ func Execute(q *Query, schema Schema, store Store, opts ExecOptions) (*Result, e
 			loc = time.UTC
 		}
 		c := &compiler{r: r, store: store, now: opts.Now, loc: loc}
-		var err error
 		if match, err = c.compile(q.where); err != nil {
 			return nil, err
 		}
@@ -86,6 +83,16 @@ func Execute(q *Query, schema Schema, store Store, opts ExecOptions) (*Result, e
 		rows[i] = Row{l: lay, vals: vals}
 	}
 	return &Result{TotalSize: n, Rows: rows}, nil
+}
+
+// fromObject resolves the FROM object to its canonical name.
+func fromObject(q *Query, schema Schema) (string, error) {
+	obj, ok := schema.Object(q.object)
+	if !ok {
+		return "", positioned(CodeInvalidType, q.text, q.objPos,
+			"sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.object)
+	}
+	return obj, nil
 }
 
 // window is how many of n rows remain after offset and limit (-1 = none).
