@@ -289,13 +289,11 @@ func (c *Client) do(ctx context.Context, r *request, v any) (*Response, error) {
 		}
 		tok, err := c.tokens.Token(ctx)
 		if err != nil {
-			c.bucket.observe(nil, cost, c.now())
 			return resp, fmt.Errorf("lightspeed: token: %w", err)
 		}
 		hr, err := c.send(ctx, r, tok)
 		resp.Attempts = attempt + 1
 		if err != nil {
-			c.bucket.observe(nil, cost, c.now())
 			if ctx.Err() != nil {
 				return resp, ctx.Err()
 			}
@@ -312,9 +310,9 @@ func (c *Client) do(ctx context.Context, r *request, v any) (*Response, error) {
 		body, readErr := io.ReadAll(io.LimitReader(hr.Body, 64<<20))
 		hr.Body.Close()
 		now := c.now()
-		c.bucket.observe(hr.Header, cost, now)
+		c.bucket.observe(ctx, hr.Header, cost, now)
 		resp.Response = hr
-		resp.Bucket, _ = parseBucketHeaders(hr.Header)
+		resp.Bucket, _ = ParseBucketHeaders(hr.Header)
 		if readErr != nil {
 			lastErr = fmt.Errorf("lightspeed: %s %s: read body: %w", r.method, redactURL(r.u), readErr)
 			if attempt < c.retries && retryable(r.method, 0, true) {
@@ -347,10 +345,12 @@ func (c *Client) do(ctx context.Context, r *request, v any) (*Response, error) {
 		}
 		if hr.StatusCode == http.StatusTooManyRequests || hr.StatusCode == http.StatusServiceUnavailable {
 			ra := parseRetryAfter(hr.Header, now)
-			if hr.StatusCode == http.StatusTooManyRequests {
-				c.bucket.throttled(ra, now)
-			}
 			limitType := hr.Header.Get("X-LS-API-RateLimit-Type")
+			if hr.StatusCode == http.StatusTooManyRequests {
+				// Every client of the account, in every process sharing the
+				// store, holds back until Retry-After has passed.
+				c.bucket.throttled(ctx, ra, limitType, now)
+			}
 			if limitType == "" {
 				limitType = "http-" + strconv.Itoa(hr.StatusCode)
 			}
@@ -403,7 +403,7 @@ func (c *Client) send(ctx context.Context, r *request, tok Token) (*http.Respons
 func (c *Client) waitBucket(ctx context.Context, cost float64) error {
 	var waited time.Duration
 	for {
-		wait, err := c.bucket.reserve(cost, c.now())
+		wait, err := c.bucket.reserve(ctx, cost, c.now())
 		if err != nil {
 			return fmt.Errorf("lightspeed: rate limiter: %w", err)
 		}

@@ -44,9 +44,11 @@
 //
 // # Rate limits across processes
 //
-// Limits shares a bucket among the clients of one account in a process.
-// Several worker processes each keep their own estimate and converge on the
-// API's reported level after one response; to share exactly, plug a
-// BucketStore backed by Postgres (see Limits). Refreshes are serialised in
-// process by TokenSource and across processes by TokenSourceOptions.Lock.
+// Limits shares a bucket among the clients of one account. Its BucketStore
+// decides how far: the default keeps the state in this process; a store over
+// shared storage (Tandem's is a Postgres row per account) makes every
+// process reserve from one level and one burst window, and spreads a 429's
+// Retry-After to all of them. The store only makes each update atomic; the
+// arithmetic is this package's. Refreshes are serialised in process by
+// TokenSource and across processes by TokenSourceOptions.Lock.
 package lightspeed

@@ -2,6 +2,7 @@ package lightspeed
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -16,23 +17,19 @@ import (
 // and once the level is above the bucket size requests get 429. A separate
 // burst limiter allows a fixed number of requests per one-second window.
 //
-// Limits is the process-wide registry of that state. cmd/tandem creates one
-// with NewLimits and passes it to every Client, so all clients (one per job)
-// of an account share one Bucket; a Client constructed without Limits gets a
+// Limits is the registry of that state. cmd/tandem creates one with
+// NewLimits and passes it to every Client, so all clients (one per job) of
+// an account share one Bucket; a Client constructed without Limits gets a
 // private bucket.
 //
-// Several worker processes: each process has its own Limits, and the API's
-// headers (read on every response) and 429s remain the authority, so
-// processes converge on the real level after one response each. To share
-// the bucket across processes, implement BucketStore over shared storage and
-// pass it in LimitsOptions.Store: for example a Postgres row per
-// (account, client) holding (level, size, drip_rate, updated_at), updated in
-// Reserve with `SELECT ... FOR UPDATE` (or under
-// pg_advisory_xact_lock(hashtext(key))) so that the drain-then-add step is
-// atomic across processes. The in-memory store below is the default.
+// Where the state lives is the BucketStore's business: by default a map in
+// this process; with a store over shared storage (Tandem keeps one row per
+// account in Postgres, updated under SELECT ... FOR UPDATE), every process
+// reserves from the same level and burst window, and a 429 seen by one
+// process holds back all of them until its Retry-After passes.
 type Limits struct {
 	mu      sync.Mutex
-	buckets map[bucketKey]*Bucket
+	buckets map[BucketKey]*Bucket
 	opts    LimitsOptions
 }
 
@@ -47,19 +44,47 @@ type LimitsOptions struct {
 	// X-LS-API-Burst-Level header is seen. Zero means size/90*20 (20 for the
 	// base plan), the documented example.
 	DefaultBurst int
-	// Store, when set, replaces the in-process state of every bucket; see
-	// the type comment. Nil keeps state in memory.
+	// Store keeps every bucket's state; nil keeps it in this process.
 	Store BucketStore
 }
 
-// BucketStore is the seam for sharing bucket state across processes.
-// Reserve must atomically drain the stored level to now, then, when
-// level+cost would exceed size, return how long to wait without changing
-// the level; otherwise add cost and return zero. Observe records what the
-// API reported. Implementations must be safe for concurrent use.
+// BucketKey names a bucket: Lightspeed meters each account and OAuth
+// client apart.
+type BucketKey struct {
+	AccountID int64
+	ClientID  string
+}
+
+// BucketStore keeps bucket records where every client sharing a bucket can
+// reach them. The rate-limit arithmetic stays in this package; a store only
+// has to make each update atomic.
 type BucketStore interface {
-	Reserve(key string, cost float64, now time.Time) (wait time.Duration, err error)
-	Observe(key string, state BucketState, now time.Time) error
+	// Update calls fn with key's record (the zero record when none is
+	// stored) and stores what fn leaves, atomically with respect to every
+	// other Update of key in any process sharing the store. fn does no I/O
+	// and is called at most once; when Update returns an error, fn's changes
+	// may not have been stored. Implementations must be safe for concurrent
+	// use.
+	Update(ctx context.Context, key BucketKey, fn func(*BucketRecord)) error
+}
+
+// BucketRecord is the stored state of one bucket: the client's estimate of
+// the API's level, which includes requests reserved but not yet answered.
+type BucketRecord struct {
+	// Level is in drips as of At.
+	Level float64
+	At    time.Time
+	// Size, DripRate and BurstLimit are the bucket's parameters as the API
+	// last reported them; a zero Size means none was seen or assumed yet.
+	Size       float64
+	DripRate   float64
+	BurstLimit int
+	// Sent holds the times of the requests admitted within the last second,
+	// oldest first: the burst window.
+	Sent []time.Time
+	// BlockedUntil is when the last 429's Retry-After ends; no request is
+	// admitted before it.
+	BlockedUntil time.Time
 }
 
 // BucketState is what the API last reported for a bucket.
@@ -70,11 +95,6 @@ type BucketState struct {
 	BurstLevel int     // requests in the current second
 	BurstLimit int     // requests allowed per second
 	LastCost   float64 // X-LS-API-Request-Cost of the last response
-}
-
-type bucketKey struct {
-	account  int64
-	clientID string
 }
 
 // NewLimits returns an empty registry.
@@ -91,148 +111,205 @@ func NewLimits(opts LimitsOptions) *Limits {
 			opts.DefaultBurst = 1
 		}
 	}
-	return &Limits{buckets: make(map[bucketKey]*Bucket), opts: opts}
+	if opts.Store == nil {
+		opts.Store = &memoryStore{records: make(map[BucketKey]*BucketRecord)}
+	}
+	return &Limits{buckets: make(map[BucketKey]*Bucket), opts: opts}
 }
 
 // Bucket returns the shared bucket of (accountID, clientID), creating it on
 // first use.
 func (l *Limits) Bucket(accountID int64, clientID string) *Bucket {
-	k := bucketKey{accountID, clientID}
+	k := BucketKey{accountID, clientID}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[k]
 	if !ok {
-		b = &Bucket{
-			key:   strconv.FormatInt(accountID, 10) + "/" + clientID,
-			store: l.opts.Store,
-			state: BucketState{Size: l.opts.DefaultSize, DripRate: l.opts.DefaultDripRate, BurstLimit: l.opts.DefaultBurst},
-		}
+		b = &Bucket{key: k, store: l.opts.Store, defaults: BucketRecord{
+			Size: l.opts.DefaultSize, DripRate: l.opts.DefaultDripRate, BurstLimit: l.opts.DefaultBurst,
+		}}
 		l.buckets[k] = b
 	}
 	return b
 }
 
-// Bucket is the client-side model of one leaky bucket. It is safe for
-// concurrent use.
+// Bucket is one leaky bucket as seen through the registry's store. It is
+// safe for concurrent use.
 type Bucket struct {
-	key   string
-	store BucketStore
-
-	mu       sync.Mutex
-	state    BucketState
-	at       time.Time   // when state.Level was last set
-	inflight float64     // cost reserved by requests not yet answered
-	sent     []time.Time // send times within the last second (burst window)
+	key      BucketKey
+	store    BucketStore
+	defaults BucketRecord // the parameters assumed before the API reports any
 }
 
 // State returns the bucket's current estimate, drained to now.
-func (b *Bucket) State(now time.Time) BucketState {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.drain(now)
-	return b.state
+func (b *Bucket) State(ctx context.Context, now time.Time) (BucketState, error) {
+	var st BucketState
+	err := b.update(ctx, func(r *BucketRecord) {
+		r.drain(now)
+		r.pruneBurst(now)
+		st = BucketState{Level: r.Level, Size: r.Size, DripRate: r.DripRate, BurstLevel: len(r.Sent), BurstLimit: r.BurstLimit}
+	})
+	return st, err
 }
 
-func (b *Bucket) drain(now time.Time) {
-	if !b.at.IsZero() && now.After(b.at) {
-		b.state.Level -= now.Sub(b.at).Seconds() * b.state.DripRate
-		if b.state.Level < 0 {
-			b.state.Level = 0
+func (b *Bucket) update(ctx context.Context, fn func(*BucketRecord)) error {
+	return b.store.Update(ctx, b.key, func(r *BucketRecord) {
+		if r.Size <= 0 {
+			r.Size, r.DripRate, r.BurstLimit = b.defaults.Size, b.defaults.DripRate, b.defaults.BurstLimit
 		}
-	}
-	b.at = now
+		if r.DripRate <= 0 {
+			r.DripRate = b.defaults.DripRate
+		}
+		fn(r)
+	})
 }
 
 // reserve asks to send a request of the given cost at now. It returns zero
 // and records the reservation when the request fits, or the time to wait
 // before asking again.
-func (b *Bucket) reserve(cost float64, now time.Time) (time.Duration, error) {
-	if b.store != nil {
-		return b.store.Reserve(b.key, cost, now)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.drain(now)
-
-	// Burst window: requests sent in the last second.
-	cut := 0
-	for cut < len(b.sent) && now.Sub(b.sent[cut]) >= time.Second {
-		cut++
-	}
-	b.sent = b.sent[cut:]
-	if b.state.BurstLimit > 0 && len(b.sent) >= b.state.BurstLimit {
-		return b.sent[0].Add(time.Second).Sub(now), nil
-	}
-
-	// An empty bucket always admits one request, even one costing more
-	// than the size, as the API's overflow-once rule does.
-	if b.state.Level > 0 && b.state.Level+cost > b.state.Size {
-		over := b.state.Level + cost - b.state.Size
-		return time.Duration(over / b.state.DripRate * float64(time.Second)), nil
-	}
-	b.state.Level += cost
-	b.inflight += cost
-	b.sent = append(b.sent, now)
-	return 0, nil
+func (b *Bucket) reserve(ctx context.Context, cost float64, now time.Time) (time.Duration, error) {
+	var wait time.Duration
+	err := b.update(ctx, func(r *BucketRecord) { wait = r.reserve(cost, now) })
+	return wait, err
 }
 
-// observe records a response's rate headers. With no other request in
-// flight the API's level is taken as is; otherwise the higher of the local
-// estimate and the API's level plus the requests still in flight.
-func (b *Bucket) observe(h http.Header, reserved float64, now time.Time) {
-	st, ok := parseBucketHeaders(h)
-	b.mu.Lock()
-	b.inflight -= reserved
-	if b.inflight < 1e-9 {
-		b.inflight = 0
-	}
+// observe records a response's rate headers. A store that fails here does
+// not fail the call: the API's headers and 429s stay authoritative.
+func (b *Bucket) observe(ctx context.Context, h http.Header, reserved float64, now time.Time) {
+	st, ok := ParseBucketHeaders(h)
 	if !ok {
-		b.mu.Unlock()
 		return
 	}
-	b.drain(now)
+	_ = b.update(ctx, func(r *BucketRecord) { r.observe(st, reserved, now) })
+}
+
+// throttled records a 429 for every client of the bucket.
+func (b *Bucket) throttled(ctx context.Context, retryAfter time.Duration, limitType string, now time.Time) {
+	_ = b.update(ctx, func(r *BucketRecord) { r.throttled(retryAfter, limitType, now) })
+}
+
+// drain lowers the level by what dripped out since At. A now before At
+// (another process's clock running ahead) drains nothing and keeps At.
+func (r *BucketRecord) drain(now time.Time) {
+	if r.At.IsZero() || now.After(r.At) {
+		if !r.At.IsZero() {
+			r.Level = max(0, r.Level-now.Sub(r.At).Seconds()*r.DripRate)
+		}
+		r.At = now
+	}
+}
+
+// pruneBurst drops the sends that left the one-second window.
+func (r *BucketRecord) pruneBurst(now time.Time) {
+	cut := 0
+	for cut < len(r.Sent) && now.Sub(r.Sent[cut]) >= time.Second {
+		cut++
+	}
+	r.Sent = r.Sent[cut:]
+}
+
+// reserve admits a request of the given cost at now, returning zero, or
+// returns how long to wait before asking again (always positive, rounded up
+// to the microsecond: the precision of a Postgres timestamp, so a stored
+// window never reopens early).
+//
+// The client is stricter than the API on purpose: the API admits a request
+// while its level is below the size and lets that request overflow once,
+// while the client admits one only when it fits, except into an empty
+// bucket (so a request costing more than the size still goes). Its burst
+// window slides, where the API's is a fixed second; a sliding window that
+// never holds more than the limit cannot exceed it in any fixed second, on
+// any process's clock.
+func (r *BucketRecord) reserve(cost float64, now time.Time) time.Duration {
+	r.drain(now)
+	if now.Before(r.BlockedUntil) {
+		return ceilMicro(r.BlockedUntil.Sub(now))
+	}
+	r.pruneBurst(now)
+	if r.BurstLimit > 0 && len(r.Sent) >= r.BurstLimit {
+		return ceilMicro(min(r.Sent[len(r.Sent)-r.BurstLimit].Add(time.Second).Sub(now), time.Second))
+	}
+	if r.Level > 0 && r.Level+cost > r.Size {
+		over := r.Level + cost - r.Size
+		return ceilMicro(time.Duration(over / r.DripRate * float64(time.Second)))
+	}
+	r.Level += cost
+	r.Sent = append(r.Sent, now)
+	if n := len(r.Sent); r.BurstLimit > 0 && n > r.BurstLimit {
+		// The limit shrank (a header reported a smaller one): keep the window
+		// bounded.
+		r.Sent = r.Sent[n-r.BurstLimit:]
+	}
+	return 0
+}
+
+// ceilMicro rounds d up to a whole, positive number of microseconds.
+func ceilMicro(d time.Duration) time.Duration {
+	if d <= 0 {
+		return time.Microsecond
+	}
+	return (d + time.Microsecond - 1).Truncate(time.Microsecond)
+}
+
+// observe takes in a response's rate headers. The API's cost replaces the
+// estimate reserved for this request, then the API's level wins when it is
+// higher than the estimate (another client, outside this registry, spent
+// drips). A lower API level is not taken: it does not yet count requests
+// still in flight, from this process or others.
+func (r *BucketRecord) observe(st BucketState, reserved float64, now time.Time) {
+	r.drain(now)
 	if st.Size > 0 {
-		b.state.Size = st.Size
+		r.Size = st.Size
 	}
 	if st.DripRate > 0 {
-		b.state.DripRate = st.DripRate
+		r.DripRate = st.DripRate
 	}
 	if st.BurstLimit > 0 {
-		b.state.BurstLimit = st.BurstLimit
+		r.BurstLimit = st.BurstLimit
 	}
-	b.state.BurstLevel = st.BurstLevel
-	b.state.LastCost = st.LastCost
-	// The API's level may not yet include requests still in flight, so
-	// those are added back; when that exceeds the local estimate (another
-	// process, or a client outside this registry, spent drips), it wins.
-	if b.inflight == 0 {
-		b.state.Level = st.Level
-	} else if lv := st.Level + b.inflight; lv > b.state.Level {
-		b.state.Level = lv
+	if st.LastCost > 0 && reserved > st.LastCost {
+		r.Level = max(0, r.Level-(reserved-st.LastCost))
 	}
-	snapshot := b.state
-	b.mu.Unlock()
-	if b.store != nil {
-		// A failing shared store must not fail the call: the API's headers
-		// and 429s stay authoritative.
-		_ = b.store.Observe(b.key, snapshot, now)
+	r.Level = max(r.Level, st.Level)
+}
+
+// throttled records a 429: nobody sends before retryAfter has passed, and a
+// bucket 429 means the level is at least the size, whatever was estimated.
+func (r *BucketRecord) throttled(retryAfter time.Duration, limitType string, now time.Time) {
+	r.drain(now)
+	if until := now.Add(retryAfter); until.After(r.BlockedUntil) {
+		r.BlockedUntil = until
+	}
+	if limitType != limitTypeBurst {
+		r.Level = max(r.Level, r.Size)
 	}
 }
 
-// throttled records a 429: the bucket is full until retryAfter passes.
-func (b *Bucket) throttled(retryAfter time.Duration, now time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.drain(now)
-	full := b.state.Size + retryAfter.Seconds()*b.state.DripRate
-	if full > b.state.Level {
-		b.state.Level = full
-	}
+// limitTypeBurst is the X-LS-API-RateLimit-Type of a burst-window 429.
+const limitTypeBurst = "api-burst-limiter"
+
+// memoryStore keeps records in this process.
+type memoryStore struct {
+	mu      sync.Mutex
+	records map[BucketKey]*BucketRecord
 }
 
-// parseBucketHeaders reads the X-LS-API-* headers. "Bucket-Level: 1/90"
-// carries level and size; "Burst-Level: 1/20" the burst window.
-func parseBucketHeaders(h http.Header) (BucketState, bool) {
+func (s *memoryStore) Update(_ context.Context, key BucketKey, fn func(*BucketRecord)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.records[key]
+	if !ok {
+		r = &BucketRecord{}
+		s.records[key] = r
+	}
+	fn(r)
+	return nil
+}
+
+// ParseBucketHeaders reads the X-LS-API-* headers of a response.
+// "Bucket-Level: 1/90" carries level and size; "Burst-Level: 1/20" the burst
+// window. It reports false when the bucket level is absent or unreadable.
+func ParseBucketHeaders(h http.Header) (BucketState, bool) {
 	var st BucketState
 	lv := h.Get("X-LS-API-Bucket-Level")
 	if lv == "" {

@@ -6,11 +6,13 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 )
 
 func approx(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
@@ -66,14 +68,14 @@ func TestParseBucketHeaders(t *testing.T) {
 	h.Set("X-LS-API-Drip-Rate", "1.5")
 	h.Set("X-LS-API-Burst-Level", "3/20")
 	h.Set("X-LS-API-Request-Cost", "2.2")
-	st, ok := parseBucketHeaders(h)
+	st, ok := ParseBucketHeaders(h)
 	if !ok || !approx(st.Level, 92.57) || st.Size != 90 || st.DripRate != 1.5 || st.BurstLevel != 3 || st.BurstLimit != 20 || !approx(st.LastCost, 2.2) {
 		t.Errorf("state = %+v, ok = %v", st, ok)
 	}
 	for _, bad := range []string{"", "90", "a/b", "1/0", "-1/90"} {
 		h := http.Header{}
 		h.Set("X-LS-API-Bucket-Level", bad)
-		if _, ok := parseBucketHeaders(h); ok {
+		if _, ok := ParseBucketHeaders(h); ok {
 			t.Errorf("%q parsed", bad)
 		}
 	}
@@ -81,61 +83,139 @@ func TestParseBucketHeaders(t *testing.T) {
 
 func TestBucketWaitsBeforeOverflow(t *testing.T) {
 	t.Parallel()
+	ctx := t.Context()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b := NewLimits(LimitsOptions{DefaultSize: 10, DefaultDripRate: 2, DefaultBurst: 100}).Bucket(1, "c")
 	for i := range 10 {
-		if w, _ := b.reserve(1, now); w != 0 {
+		if w, _ := b.reserve(ctx, 1, now); w != 0 {
 			t.Fatalf("request %d waited %s", i, w)
 		}
 	}
-	w, _ := b.reserve(1, now)
+	w, _ := b.reserve(ctx, 1, now)
 	if w != 500*time.Millisecond {
 		t.Errorf("wait = %s, want 500ms (1 drip at 2/s)", w)
 	}
-	if w, _ := b.reserve(1, now.Add(500*time.Millisecond)); w != 0 {
+	if w, _ := b.reserve(ctx, 1, now.Add(500*time.Millisecond)); w != 0 {
 		t.Errorf("after draining: wait = %s", w)
 	}
-	// The API's headers override the estimate once nothing is in flight.
-	for range 11 {
-		b.observe(nil, 1, now)
+}
+
+func TestBucketObserve(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	hdr := func(level, cost string) http.Header {
+		h := http.Header{}
+		h.Set("X-LS-API-Bucket-Level", level)
+		h.Set("X-LS-API-Drip-Rate", "1")
+		h.Set("X-LS-API-Burst-Level", "1/15")
+		if cost != "" {
+			h.Set("X-LS-API-Request-Cost", cost)
+		}
+		return h
 	}
-	h := http.Header{}
-	h.Set("X-LS-API-Bucket-Level", "2/60")
-	h.Set("X-LS-API-Drip-Rate", "1")
-	b.observe(h, 0, now.Add(time.Second))
-	if st := b.State(now.Add(time.Second)); !approx(st.Level, 2) || st.Size != 60 || st.DripRate != 1 {
-		t.Errorf("state after headers = %+v", st)
+	tests := []struct {
+		name      string
+		estimate  float64 // level reserved before the response
+		reserved  float64
+		h         http.Header
+		wantLevel float64
+	}{
+		// Another client spent drips the estimate does not know of.
+		{"higher api level wins", 3, 1, hdr("20/60", "1"), 20},
+		// The API's level lags requests still in flight: keep the estimate.
+		{"lower api level ignored", 9, 1, hdr("2/60", "1"), 9},
+		// The estimate reserved 3 drips for load_relations=all; it cost 1.2.
+		{"actual cost corrects the estimate", 9, 3, hdr("2/60", "1.2"), 7.2},
+		{"no cost header", 9, 3, hdr("2/60", ""), 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			b := NewLimits(LimitsOptions{DefaultSize: 10, DefaultDripRate: 2, DefaultBurst: 100}).Bucket(1, "c")
+			if w, _ := b.reserve(ctx, tt.estimate, now); w != 0 {
+				t.Fatalf("reserve waited %s", w)
+			}
+			b.observe(ctx, tt.h, tt.reserved, now)
+			st, err := b.State(ctx, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !approx(st.Level, tt.wantLevel) || st.Size != 60 || st.DripRate != 1 || st.BurstLimit != 15 {
+				t.Errorf("state = %+v, want level %v of 60 at 1/s, burst 15", st, tt.wantLevel)
+			}
+		})
 	}
 }
 
 func TestBucketBurstWindow(t *testing.T) {
 	t.Parallel()
+	ctx := t.Context()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b := NewLimits(LimitsOptions{DefaultSize: 1000, DefaultDripRate: 100, DefaultBurst: 3}).Bucket(1, "c")
 	for range 3 {
-		if w, _ := b.reserve(1, now); w != 0 {
+		if w, _ := b.reserve(ctx, 1, now); w != 0 {
 			t.Fatal("burst refused early")
 		}
 	}
-	if w, _ := b.reserve(1, now.Add(200*time.Millisecond)); w != 800*time.Millisecond {
+	if w, _ := b.reserve(ctx, 1, now.Add(200*time.Millisecond)); w != 800*time.Millisecond {
 		t.Errorf("burst wait = %s, want 800ms", w)
 	}
-	if w, _ := b.reserve(1, now.Add(time.Second)); w != 0 {
+	if w, _ := b.reserve(ctx, 1, now.Add(time.Second)); w != 0 {
 		t.Errorf("next window refused: %s", w)
+	}
+}
+
+// A 429 holds back every client of the bucket until its Retry-After ends;
+// a bucket 429 also marks the bucket full, a burst 429 does not.
+func TestBucketThrottled(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		limitType string
+		level     float64
+	}{
+		{"api-leaky-bucket", 10},
+		{"", 10}, // no type: assume the bucket
+		{"api-burst-limiter", 0},
+	} {
+		t.Run(tt.limitType, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			b := NewLimits(LimitsOptions{DefaultSize: 10, DefaultDripRate: 2, DefaultBurst: 100}).Bucket(1, "c")
+			b.throttled(ctx, 3*time.Second, tt.limitType, now)
+			if st, _ := b.State(ctx, now); st.Level != tt.level {
+				t.Errorf("level after the 429 = %v, want %v", st.Level, tt.level)
+			}
+			if w, _ := b.reserve(ctx, 1, now.Add(time.Second)); w != 2*time.Second {
+				t.Errorf("wait inside Retry-After = %s, want 2s", w)
+			}
+			if w, _ := b.reserve(ctx, 1, now.Add(3*time.Second)); w != 0 {
+				t.Errorf("wait after Retry-After = %s", w)
+			}
+		})
 	}
 }
 
 func TestLimitsShareBucketPerAccountAndClient(t *testing.T) {
 	t.Parallel()
-	l := NewLimits(LimitsOptions{})
+	ctx := t.Context()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := NewLimits(LimitsOptions{DefaultSize: 2, DefaultBurst: 100})
 	if l.Bucket(1, "a") != l.Bucket(1, "a") {
 		t.Error("same key, different buckets")
 	}
-	if l.Bucket(1, "a") == l.Bucket(2, "a") || l.Bucket(1, "a") == l.Bucket(1, "b") {
-		t.Error("different keys share a bucket")
+	if w, _ := l.Bucket(1, "a").reserve(ctx, 2, now); w != 0 {
+		t.Fatalf("first reserve waited %s", w)
 	}
-	if st := l.Bucket(9, "x").State(time.Now()); st.Size != 90 || st.DripRate != 1 || st.BurstLimit != 20 {
-		t.Errorf("defaults = %+v", st)
+	for _, k := range []BucketKey{{2, "a"}, {1, "b"}} {
+		if w, _ := l.Bucket(k.AccountID, k.ClientID).reserve(ctx, 2, now); w != 0 {
+			t.Errorf("%+v shares the bucket of {1 a}: waited %s", k, w)
+		}
+	}
+	st, err := NewLimits(LimitsOptions{}).Bucket(9, "x").State(ctx, now)
+	if err != nil || st.Size != 90 || st.DripRate != 1 || st.BurstLimit != 20 {
+		t.Errorf("defaults = %+v, %v", st, err)
 	}
 }
 
@@ -169,101 +249,106 @@ func TestClientsShareLimits(t *testing.T) {
 	}
 }
 
-type recordingStore struct {
-	mu       sync.Mutex
-	reserves int
-	observed []BucketState
-	wait     time.Duration
+// flakyStore is a memoryStore that counts updates and fails those after the
+// first failAfter.
+type flakyStore struct {
+	memoryStore
+	mu        sync.Mutex
+	updates   int
+	failAfter int
 }
 
-func (s *recordingStore) Reserve(key string, cost float64, now time.Time) (time.Duration, error) {
+func (s *flakyStore) Update(ctx context.Context, key BucketKey, fn func(*BucketRecord)) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reserves++
-	w := s.wait
-	s.wait = 0
-	return w, nil
+	s.updates++
+	fail := s.updates > s.failAfter
+	s.mu.Unlock()
+	if fail {
+		return errors.New("store down")
+	}
+	return s.memoryStore.Update(ctx, key, fn)
 }
 
-func (s *recordingStore) Observe(key string, st BucketState, now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.observed = append(s.observed, st)
-	return errors.New("store down") // must not fail the call
-}
-
-func TestBucketStoreSeam(t *testing.T) {
+// Limits in two processes over one store: a 429 one of them gets holds the
+// other back for its Retry-After, and a store failing after the request was
+// sent does not fail the call.
+func TestBucketStoreSharesThrottling(t *testing.T) {
 	t.Parallel()
-	store := &recordingStore{wait: 2 * time.Second}
-	c, mux, clock := setup(t, nil, func(o *Options) { o.Limits = NewLimits(LimitsOptions{Store: store}) })
-	mux.HandleFunc("GET "+acctPath("Shop/1.json"), func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-LS-API-Bucket-Level", "5/90")
-		writeJSON(w, 200, `{"Shop":{"shopID":"1"}}`)
-	})
-	if _, _, err := c.Shops.Get(t.Context(), 1, nil); err != nil {
+	store := &flakyStore{memoryStore: memoryStore{records: map[BucketKey]*BucketRecord{}}, failAfter: 1 << 30}
+	var throttle atomic.Bool
+	throttle.Store(true)
+	c1, mux, clock := setup(t, nil, func(o *Options) { o.Limits = NewLimits(LimitsOptions{Store: store}); o.MaxRetries = -1 })
+	c2, err := NewClient(nil, Options{BaseURL: c1.base.String(), AccountID: testAccount, ClientID: "tandem-dev",
+		Tokens: StaticToken{AccessToken: "t"}, Limits: NewLimits(LimitsOptions{Store: store}), Now: clock.Now, Sleep: clock.Sleep})
+	if err != nil {
 		t.Fatal(err)
 	}
-	store.mu.Lock()
-	defer store.mu.Unlock()
-	if store.reserves != 2 || clock.Slept() != 2*time.Second {
-		t.Errorf("reserves = %d, slept = %s", store.reserves, clock.Slept())
-	}
-	if len(store.observed) != 1 || store.observed[0].Level != 5 {
-		t.Errorf("observed = %+v", store.observed)
-	}
-}
-
-// With a real clock: many goroutines on a small bucket all succeed; the
-// limiter keeps them under the server's bucket and retries absorb any
-// refusal caused by scheduling noise.
-func TestConcurrentCallsOnSmallBucket(t *testing.T) {
-	t.Parallel()
-	var (
-		mu       sync.Mutex
-		level    float64
-		last     = time.Now()
-		rejected atomic.Int32
-	)
-	const size, drip = 5.0, 200.0
-	c, mux, _ := setup(t, nil, func(o *Options) {
-		o.Limits = NewLimits(LimitsOptions{DefaultSize: size, DefaultDripRate: drip, DefaultBurst: 1000})
-		o.Now, o.Sleep = nil, nil // real clock
-	})
 	mux.HandleFunc("GET "+acctPath("Shop/1.json"), func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		now := time.Now()
-		level = math.Max(0, level-now.Sub(last).Seconds()*drip)
-		last = now
-		if level > size {
-			mu.Unlock()
-			rejected.Add(1)
-			w.Header().Set("Retry-After", "0")
+		w.Header().Set("X-LS-API-Bucket-Level", "5/90")
+		if throttle.Swap(false) {
+			w.Header().Set("Retry-After", "3")
+			w.Header().Set("X-LS-API-RateLimit-Type", "api-burst-limiter")
 			writeJSON(w, 429, `{"httpCode":"429"}`)
 			return
 		}
-		level++
-		w.Header().Set("X-LS-API-Bucket-Level", formatLevel(level, size))
-		w.Header().Set("X-LS-API-Drip-Rate", "200")
-		mu.Unlock()
 		writeJSON(w, 200, `{"Shop":{"shopID":"1"}}`)
 	})
+	var rle *RateLimitError
+	if _, _, err := c1.Shops.Get(t.Context(), 1, nil); !errors.As(err, &rle) {
+		t.Fatalf("first call: %v, want *RateLimitError", err)
+	}
+	store.mu.Lock()
+	// Two reservations succeed (wait out the Retry-After, then go); the
+	// observation of the response fails.
+	store.failAfter = store.updates + 2
+	store.mu.Unlock()
+	if _, _, err := c2.Shops.Get(t.Context(), 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if clock.Slept() != 3*time.Second {
+		t.Errorf("the other process slept %s, want the 3s Retry-After", clock.Slept())
+	}
+	if _, _, err := c2.Shops.Get(t.Context(), 1, nil); err == nil || !strings.Contains(err.Error(), "store down") {
+		t.Errorf("reserve through a failed store: %v", err)
+	}
+}
+
+// Many goroutines on a small bucket of the sandbox never get a 429: the
+// limiter waits before the bucket overflows. A Lockstep clock stands in for
+// time (it moves only when every caller sleeps), so the run is exact and
+// fast; the goroutines start together at a barrier.
+func TestConcurrentCallsOnSmallBucket(t *testing.T) {
+	t.Parallel()
+	clock := sandbox.NewLockstep(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	env := newSandbox(t, sandbox.Options{BucketSize: 5, DripRate: 2, Burst: 3, Now: clock.Now}, func(o *Options) {
+		o.Limits = NewLimits(LimitsOptions{DefaultSize: 5, DefaultDripRate: 2, DefaultBurst: 3})
+		o.Now, o.Sleep, o.MaxWait = clock.Now, clock.Sleep, time.Hour
+	})
+	const goroutines, calls = 8, 10
+	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 8 {
+	for range goroutines {
+		done := clock.Join()
 		wg.Go(func() {
-			for range 10 {
-				if _, _, err := c.Shops.Get(context.Background(), 1, nil); err != nil {
+			defer done()
+			<-start
+			for range calls {
+				if _, _, err := env.client.Shops.Get(t.Context(), 1, nil); err != nil {
 					t.Error(err)
 					return
 				}
 			}
 		})
 	}
+	begin := clock.Now()
+	close(start)
 	wg.Wait()
-	// Rejections may happen under scheduling noise, but they are absorbed by
-	// retries: no call failed above.
-	t.Logf("server-side 429s absorbed: %d", rejected.Load())
-}
-
-func formatLevel(level, size float64) string {
-	return strconv.FormatFloat(level, 'f', -1, 64) + "/" + strconv.FormatFloat(size, 'f', -1, 64)
+	st := env.sb.Stats()
+	if st.RateLimited != 0 {
+		t.Errorf("sandbox sent %d 429s; the limiter must wait before the bucket overflows", st.RateLimited)
+	}
+	// 80 drips through a 5-drip bucket draining 2/s take at least 37.5s.
+	if took := clock.Now().Sub(begin); took < 37*time.Second {
+		t.Errorf("%d calls took %s of sandbox time; the bucket allows no less than 37.5s", goroutines*calls, took)
+	}
 }
