@@ -31,6 +31,19 @@ type Entry struct {
 	IP          string
 }
 
+// Actor is who makes a change, for the audit log: the logged-in user (empty
+// UserID for Tandem itself) and the address the request came from.
+type Actor struct {
+	UserID string
+	Email  string
+	IP     string
+}
+
+// Entry returns the audit entry of action, done by a to tenantID.
+func (a Actor) Entry(tenantID, action string, detail map[string]any) Entry {
+	return Entry{TenantID: tenantID, ActorUserID: a.UserID, ActorEmail: a.Email, Action: action, Detail: detail, IP: a.IP}
+}
+
 // AuditRecord is a stored audit log entry.
 type AuditRecord struct {
 	Entry
@@ -46,6 +59,15 @@ type execer interface {
 // Audit appends e to the audit log.
 func (s *Store) Audit(ctx context.Context, e Entry) error {
 	if err := audit(ctx, s.pool, e); err != nil {
+		return fmt.Errorf("tenants: %w", err)
+	}
+	return nil
+}
+
+// AuditTx appends e to the audit log inside tx, so that a change made by
+// another package and its audit entry commit (or roll back) together.
+func AuditTx(ctx context.Context, tx pgx.Tx, e Entry) error {
+	if err := audit(ctx, tx, e); err != nil {
 		return fmt.Errorf("tenants: %w", err)
 	}
 	return nil

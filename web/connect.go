@@ -69,8 +69,8 @@ func (s *Server) tenantFor(c echo.Context, change bool) (tenants.Membership, err
 	return cur, nil
 }
 
-func actor(c echo.Context) onboard.Actor {
-	a := onboard.Actor{IP: c.RealIP()}
+func actor(c echo.Context) tenants.Actor {
+	a := tenants.Actor{IP: c.RealIP()}
 	if u := currentUser(c); u != nil {
 		a.UserID, a.Email = u.ID, u.Email
 	}

@@ -13,6 +13,7 @@ import (
 
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/web/onboard"
 )
 
@@ -110,7 +111,7 @@ func TestConnectSalesforce(t *testing.T) {
 	if !strings.Contains(facts["API usage today"], "of 15000 API calls used") {
 		t.Errorf("API usage = %q", facts["API usage today"])
 	}
-	for _, o := range onboard.WritableObjects() {
+	for _, o := range setup.WritableObjects() {
 		if !strings.Contains(facts["Objects Tandem can write"], o) {
 			t.Errorf("objects %q lack %s", facts["Objects Tandem can write"], o)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/web/onboard"
 	"github.com/tandemsync/tandem/web/ui"
 )
@@ -104,14 +105,14 @@ func (s *Server) connectPage(c echo.Context, v onboard.ConnectionView, edit bool
 	return p
 }
 
-func salesforceDiscovery(v onboard.ConnectionView) *onboard.SalesforceDiscovery {
+func salesforceDiscovery(v onboard.ConnectionView) *setup.SalesforceDiscovery {
 	if v.Discovery == nil {
 		return nil
 	}
 	return v.Discovery.Salesforce
 }
 
-func salesforceFacts(sd *onboard.SalesforceDiscovery) []ui.Fact {
+func salesforceFacts(sd *setup.SalesforceDiscovery) []ui.Fact {
 	edition := sd.Edition
 	if edition == "" {
 		edition = "not reported by the org"

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/web/onboard"
 	"github.com/tandemsync/tandem/web/ui"
 )
@@ -49,10 +50,10 @@ func (s *Server) setupRoutes(e *echo.Echo) {
 type setupState struct {
 	tenantID string
 	canEdit  bool
-	actor    onboard.Actor
+	actor    tenants.Actor
 	conns    map[tenants.Provider]tenants.ConnectionStatus
-	settings onboard.Settings
-	locs     []onboard.Location
+	settings setup.Settings
+	locs     []setup.Location
 }
 
 func (st *setupState) connected(p tenants.Provider) bool {
@@ -93,7 +94,7 @@ func (s *Server) loadSetup(c echo.Context) (*setupState, error) {
 	st := &setupState{
 		tenantID: cur.TenantID,
 		canEdit:  cur.Role == tenants.RoleOwner || cur.Role == tenants.RoleAdmin,
-		actor:    onboard.Actor{UserID: u.ID, Email: u.Email, IP: c.RealIP()},
+		actor:    tenants.Actor{UserID: u.ID, Email: u.Email, IP: c.RealIP()},
 		conns:    map[tenants.Provider]tenants.ConnectionStatus{},
 	}
 	if c.Request().Method != http.MethodGet && !st.canEdit {
@@ -251,7 +252,7 @@ func (s *Server) salesforceGate(st *setupState, why string) *ui.SetupGate {
 // runCheck checks the org for the tenant's data model and stores the result
 // (with outcome, the "Create them for me" that preceded it, if any). For a
 // viewer, who may not change setup, the result is only shown.
-func (s *Server) runCheck(ctx context.Context, st *setupState, api onboard.SalesforceAPI, outcome *onboard.CreateOutcome) error {
+func (s *Server) runCheck(ctx context.Context, st *setupState, api onboard.SalesforceAPI, outcome *setup.CreateOutcome) error {
 	res, err := onboard.Check(ctx, api, st.settings.Model(), s.now())
 	if err != nil {
 		return err
@@ -261,7 +262,7 @@ func (s *Server) runCheck(ctx context.Context, st *setupState, api onboard.Sales
 		st.settings.SalesforceCheck = &res
 		return nil
 	}
-	st.settings, err = s.setupStore().Update(ctx, st.tenantID, st.actor, func(set *onboard.Settings) error {
+	st.settings, err = s.setupStore().Update(ctx, st.tenantID, st.actor, func(set *setup.Settings) error {
 		set.SalesforceCheck = &res
 		return nil
 	})
@@ -269,7 +270,7 @@ func (s *Server) runCheck(ctx context.Context, st *setupState, api onboard.Sales
 }
 
 // setupStore is the settings and locations store.
-func (s *Server) setupStore() *onboard.Store { return s.onboard.Setup() }
+func (s *Server) setupStore() *setup.Store { return s.onboard.Setup() }
 
 // salesforceAPI returns a client for the tenant's org (refreshing through
 // the vault), or an error whose ProblemText explains why there is none.
@@ -350,7 +351,7 @@ func (s *Server) fieldsView(c echo.Context, st *setupState) ui.SetupFields {
 	if chk != nil && chk.Model != model {
 		chk = nil
 	}
-	created := map[string]onboard.CreateResult{}
+	created := map[string]setup.CreateResult{}
 	if chk != nil {
 		v.CheckedAt = chk.CheckedAt.Format("2 Jan 2006 15:04 MST")
 		v.Complete = chk.Complete()
@@ -370,7 +371,7 @@ func (s *Server) fieldsView(c echo.Context, st *setupState) ui.SetupFields {
 				it.Status, it.Problem = string(ci.Status), ci.Problem
 			}
 			if cr, ok := created[r.Key()]; ok {
-				it.Created = cr.OK && it.Status == string(onboard.StatusPresent)
+				it.Created = cr.OK && it.Status == string(setup.StatusPresent)
 				// After a permission refusal the manual steps explain the
 				// rest; repeating "not attempted" on every row is noise.
 				if !cr.OK && !(cr.Skipped && v.PermissionDenied) {
@@ -457,7 +458,7 @@ func (s *Server) createFields(ctx context.Context, st *setupState) (string, ui.F
 	if err := s.runCheck(ctx, st, api, &out); err != nil {
 		// Keep what was learnt: the outcome on the previous check.
 		chk.Create = &out
-		_, uerr := s.setupStore().Update(ctx, st.tenantID, st.actor, func(set *onboard.Settings) error {
+		_, uerr := s.setupStore().Update(ctx, st.tenantID, st.actor, func(set *setup.Settings) error {
 			set.SalesforceCheck = &chk
 			return nil
 		})
@@ -474,8 +475,8 @@ func (s *Server) createFields(ctx context.Context, st *setupState) (string, ui.F
 
 // ---- Data model ----
 
-func modelLabel(m onboard.DataModel) string {
-	if m == onboard.ModelCustom {
+func modelLabel(m setup.DataModel) string {
+	if m == setup.ModelCustom {
 		return "Custom"
 	}
 	return "Classic"
@@ -490,7 +491,7 @@ func (s *Server) personAccounts(ctx context.Context, st *setupState) bool {
 	return s.discoveredPersonAccounts(ctx, st.tenantID)
 }
 
-func (s *Server) modelView(c echo.Context, st *setupState, model onboard.DataModel, customer onboard.CustomerTarget, msg string) ui.SetupModel {
+func (s *Server) modelView(c echo.Context, st *setupState, model setup.DataModel, customer setup.CustomerTarget, msg string) ui.SetupModel {
 	person := s.personAccounts(c.Request().Context(), st)
 	v := ui.SetupModel{
 		Progress: s.progressView(st, onboard.StepDataModel),
@@ -500,15 +501,15 @@ func (s *Server) modelView(c echo.Context, st *setupState, model onboard.DataMod
 		Action:   s.url(routeSetupModelSubmit),
 		Error:    msg,
 		Models: []ui.SetupChoice{
-			{Value: string(onboard.ModelClassic), Label: "Classic", Checked: model == onboard.ModelClassic,
+			{Value: string(setup.ModelClassic), Label: "Classic", Checked: model == setup.ModelClassic,
 				Hint: "Each sale becomes a Closed Won Opportunity with its products as line items, using Salesforce's standard objects and reports."},
-			{Value: string(onboard.ModelCustom), Label: "Custom", Checked: model == onboard.ModelCustom,
+			{Value: string(setup.ModelCustom), Label: "Custom", Checked: model == setup.ModelCustom,
 				Hint: "Each sale, its lines and payments become records of Tandem's custom objects (Lightspeed Sale, Sale Line, Payment), leaving your Opportunities untouched."},
 		},
 		Customers: []ui.SetupChoice{
-			{Value: string(onboard.TargetContact), Label: "Contacts", Checked: customer == onboard.TargetContact,
+			{Value: string(setup.TargetContact), Label: "Contacts", Checked: customer == setup.TargetContact,
 				Hint: "Each Lightspeed customer becomes a Contact."},
-			{Value: string(onboard.TargetPersonAccount), Label: "Person Accounts", Checked: customer == onboard.TargetPersonAccount,
+			{Value: string(setup.TargetPersonAccount), Label: "Person Accounts", Checked: customer == setup.TargetPersonAccount,
 				Hint: "Each Lightspeed customer becomes a Person Account."},
 		},
 	}
@@ -524,7 +525,7 @@ func (s *Server) showSetupModel(c echo.Context) error {
 		model := st.settings.Model()
 		customer := st.settings.CustomerTarget
 		if customer == "" {
-			customer = onboard.TargetContact
+			customer = setup.TargetContact
 		}
 		return s.render(c, http.StatusOK, "Data model", ui.SetupModelBody(s.modelView(c, st, model, customer, "")))
 	})
@@ -536,10 +537,10 @@ func (s *Server) saveSetupModel(c echo.Context) error {
 		if s.salesforceGate(st, "") != nil {
 			return redirect(c, s.url(routeSetupModel))
 		}
-		model := onboard.DataModel(c.FormValue("model"))
-		customer := onboard.CustomerTarget(c.FormValue("customer"))
+		model := setup.DataModel(c.FormValue("model"))
+		customer := setup.CustomerTarget(c.FormValue("customer"))
 		if customer == "" {
-			customer = onboard.TargetContact
+			customer = setup.TargetContact
 		}
 		var msg string
 		switch {
@@ -547,7 +548,7 @@ func (s *Server) saveSetupModel(c echo.Context) error {
 			msg = "Choose Classic or Custom."
 		case !customer.Valid():
 			msg = "Choose Contacts or Person Accounts."
-		case customer == onboard.TargetPersonAccount && !s.personAccounts(ctx, st):
+		case customer == setup.TargetPersonAccount && !s.personAccounts(ctx, st):
 			msg = "Your Salesforce org does not have Person Accounts enabled: choose Contacts, or enable Person Accounts in Salesforce and re-check."
 		}
 		if msg != "" {
@@ -555,7 +556,7 @@ func (s *Server) saveSetupModel(c echo.Context) error {
 		}
 		previous := st.settings.Model()
 		var err error
-		st.settings, err = s.setupStore().Update(ctx, st.tenantID, st.actor, func(set *onboard.Settings) error {
+		st.settings, err = s.setupStore().Update(ctx, st.tenantID, st.actor, func(set *setup.Settings) error {
 			set.DataModel, set.CustomerTarget = model, customer
 			return nil
 		})
@@ -628,7 +629,7 @@ func (s *Server) saveSetupLocations(c echo.Context) error {
 				ui.SetupLocationsBody(s.locationsView(c, st, "Turn on at least one store: Tandem syncs only the stores turned on.")))
 		}
 		locs, err := s.setupStore().SaveLocations(c.Request().Context(), st.tenantID, st.actor, shown, enabled)
-		if errors.Is(err, onboard.ErrUnknownShop) {
+		if errors.Is(err, setup.ErrUnknownShop) {
 			return s.render(c, http.StatusUnprocessableEntity, "Locations",
 				ui.SetupLocationsBody(s.locationsView(c, st, "The list of stores changed while this page was open. Check it and save again.")))
 		}
@@ -651,21 +652,21 @@ func (s *Server) saveSetupLocations(c echo.Context) error {
 
 // historyChoice is one history option with its wording.
 type historyChoice struct {
-	value       onboard.History
+	value       setup.History
 	label, hint string
 }
 
-// historyChoices are the history options, in onboard.Histories order.
+// historyChoices are the history options, in setup.Histories order.
 func historyChoices() []historyChoice {
 	return []historyChoice{
-		{onboard.HistoryNone, "None", "Only sales made from now on."},
-		{onboard.History30d, "30 days", "Sales of the last 30 days, then everything new."},
-		{onboard.History1y, "1 year", "Sales of the last 12 months, then everything new."},
-		{onboard.HistoryAll, "Everything", "Every sale Lightspeed has. Large stores may take a while and use more of your Salesforce API allocation."},
+		{setup.HistoryNone, "None", "Only sales made from now on."},
+		{setup.History30d, "30 days", "Sales of the last 30 days, then everything new."},
+		{setup.History1y, "1 year", "Sales of the last 12 months, then everything new."},
+		{setup.HistoryAll, "Everything", "Every sale Lightspeed has. Large stores may take a while and use more of your Salesforce API allocation."},
 	}
 }
 
-func (s *Server) historyView(c echo.Context, st *setupState, chosen onboard.History, msg string) ui.SetupHistory {
+func (s *Server) historyView(c echo.Context, st *setupState, chosen setup.History, msg string) ui.SetupHistory {
 	v := ui.SetupHistory{
 		Progress: s.progressView(st, onboard.StepHistory),
 		CanEdit:  st.canEdit,
@@ -687,13 +688,13 @@ func (s *Server) showSetupHistory(c echo.Context) error {
 
 func (s *Server) saveSetupHistory(c echo.Context) error {
 	return s.withSetup(c, func(st *setupState) error {
-		h := onboard.History(c.FormValue("history"))
+		h := setup.History(c.FormValue("history"))
 		if !h.Valid() {
 			return s.render(c, http.StatusUnprocessableEntity, "Sales history",
 				ui.SetupHistoryBody(s.historyView(c, st, st.settings.History, "Choose how far back to import sales.")))
 		}
 		var err error
-		st.settings, err = s.setupStore().Update(c.Request().Context(), st.tenantID, st.actor, func(set *onboard.Settings) error {
+		st.settings, err = s.setupStore().Update(c.Request().Context(), st.tenantID, st.actor, func(set *setup.Settings) error {
 			set.History = h
 			return nil
 		})

@@ -16,6 +16,7 @@ import (
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
 	"github.com/tandemsync/tandem/web"
 	"github.com/tandemsync/tandem/web/onboard"
@@ -113,9 +114,9 @@ func (sa *setupApp) addMember(email string, role tenants.Role) {
 	}
 }
 
-func (sa *setupApp) settings() onboard.Settings {
+func (sa *setupApp) settings() setup.Settings {
 	sa.t.Helper()
-	st, err := onboard.NewStore(sa.pool).Settings(context.Background(), sa.tenant.ID)
+	st, err := setup.NewStore(sa.pool).Settings(context.Background(), sa.tenant.ID)
 	if err != nil {
 		sa.t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestSetupFieldsCreateAndRecheck(t *testing.T) {
 	b := sa.ownerBrowser()
 
 	p := b.get("/setup/salesforce-fields")
-	want := len(onboard.RequiredFor(onboard.ModelClassic))
+	want := len(onboard.RequiredFor(setup.ModelClassic))
 	rows := rowStatuses(p)
 	if len(rows) != want || countStatus(rows, "missing") != want {
 		t.Fatalf("first check: %v", rows)
@@ -263,7 +264,7 @@ func TestSetupFieldsCreateAndRecheck(t *testing.T) {
 	if !sa.settings().SalesforceCheck.Complete() {
 		t.Error("stored check not complete")
 	}
-	if n := sa.count("audit_log", "tenant_id = $1 AND action = $2", sa.tenant.ID, onboard.ActionSetupChange); n < 2 {
+	if n := sa.count("audit_log", "tenant_id = $1 AND action = $2", sa.tenant.ID, setup.ActionSetupChange); n < 2 {
 		t.Errorf("%d setup audit entries", n)
 	}
 
@@ -324,7 +325,7 @@ func TestSetupFieldsPermissionDenied(t *testing.T) {
 	}
 
 	// The admin creates everything by hand; one click re-checks.
-	for _, r := range onboard.RequiredFor(onboard.ModelClassic) {
+	for _, r := range onboard.RequiredFor(setup.ModelClassic) {
 		var err error
 		if r.IsObject() {
 			err = sa.sf.AddCustomObject(r.Object, r.Label, r.PluralLabel)
@@ -445,7 +446,7 @@ func TestSetupModel(t *testing.T) {
 		t.Errorf("check after the change is not for the custom model: %v", rows)
 	}
 	st := sa.settings()
-	if st.DataModel != onboard.ModelCustom || st.CustomerTarget != onboard.TargetContact || st.SalesforceCheck.Model != onboard.ModelCustom {
+	if st.DataModel != setup.ModelCustom || st.CustomerTarget != setup.TargetContact || st.SalesforceCheck.Model != setup.ModelCustom {
 		t.Errorf("stored: %+v", st)
 	}
 	if !strings.Contains(got.text(".flash.info"), "Custom model") {
@@ -465,7 +466,7 @@ func TestSetupModelPersonAccounts(t *testing.T) {
 		t.Fatal("person accounts disabled in an org that has them")
 	}
 	b.send(p, "[data-testid=model-form]", url.Values{"model": {"classic"}, "customer": {"person_account"}})
-	if st := sa.settings(); st.CustomerTarget != onboard.TargetPersonAccount || st.DataModel != onboard.ModelClassic {
+	if st := sa.settings(); st.CustomerTarget != setup.TargetPersonAccount || st.DataModel != setup.ModelClassic {
 		t.Errorf("stored: %+v", st)
 	}
 }
@@ -517,7 +518,7 @@ func TestSetupLocations(t *testing.T) {
 	}
 	var detail map[string]any
 	if err := sa.pool.QueryRow(t.Context(), `SELECT detail FROM audit_log WHERE tenant_id = $1 AND action = $2 AND detail ? 'locations'`,
-		sa.tenant.ID, onboard.ActionSetupChange).Scan(&detail); err != nil {
+		sa.tenant.ID, setup.ActionSetupChange).Scan(&detail); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := json.Marshal(detail["locations"]); string(b) != `{"disabled":[],"enabled":["1","3"]}` {
@@ -566,7 +567,7 @@ func TestSetupHistoryFinishes(t *testing.T) {
 	if done.path() != "/dashboard" || !strings.Contains(done.text(".flash.success"), "Setup is complete") {
 		t.Errorf("after the last step: %s %q", done.path(), done.text(".flash"))
 	}
-	if st := sa.settings(); st.History != onboard.History1y {
+	if st := sa.settings(); st.History != setup.History1y {
 		t.Errorf("history stored as %q", st.History)
 	}
 	p = b.get("/setup/history")
@@ -592,7 +593,7 @@ func TestSetupFieldsCheckFails(t *testing.T) {
 	if p.status() != http.StatusOK || !strings.Contains(got, "Tandem could not read your Salesforce org") || !strings.Contains(got, "API_DISABLED_FOR_ORG") {
 		t.Errorf("check error: %d %q", p.status(), got)
 	}
-	if rows := rowStatuses(p); countStatus(rows, "unknown") != len(onboard.RequiredFor(onboard.ModelClassic)) {
+	if rows := rowStatuses(p); countStatus(rows, "unknown") != len(onboard.RequiredFor(setup.ModelClassic)) {
 		t.Errorf("rows after a failed check: %v", rows)
 	}
 	if sa.settings().SalesforceCheck != nil {

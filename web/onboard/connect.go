@@ -3,7 +3,6 @@ package onboard
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,10 +12,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
 )
 
@@ -81,6 +81,7 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	limits *lightspeed.Limits
+	setup  *setup.Store
 }
 
 // New returns a Service for cfg.
@@ -100,6 +101,7 @@ func New(cfg Config) (*Service, error) {
 		log:    cmp.Or(cfg.Logger, slog.Default()),
 		now:    cfg.Now,
 		limits: lightspeed.NewLimits(lightspeed.LimitsOptions{}),
+		setup:  setup.NewStore(cfg.Pool),
 	}
 	if err := s.prov.validate(); err != nil {
 		return nil, err
@@ -221,7 +223,7 @@ type Result struct {
 	Reconnected bool
 	// Reset is set when a confirmed reset replaced another account.
 	Reset     bool
-	Discovery *Discovery
+	Discovery *setup.Discovery
 	// Elapsed is the server-side time of the whole callback: exchange,
 	// discovery and the transaction.
 	Elapsed time.Duration
@@ -233,7 +235,7 @@ type Result struct {
 // the account and, in one transaction, saves the connection, the discovery,
 // the locations (Lightspeed) and the audit entry. Any failure is a *Failure
 // and leaves the previous connection untouched.
-func (s *Service) Callback(ctx context.Context, tenantID string, p Pending, query url.Values, actor Actor) (*Result, error) {
+func (s *Service) Callback(ctx context.Context, tenantID string, p Pending, query url.Values, actor tenants.Actor) (*Result, error) {
 	start := time.Now()
 	if p.TenantID != tenantID {
 		return nil, failure(p.Provider, ReasonWrongTenant, nil)
@@ -268,7 +270,7 @@ func (s *Service) Callback(ctx context.Context, tenantID string, p Pending, quer
 	return res, nil
 }
 
-func (s *Service) callbackLightspeed(ctx context.Context, tenantID string, p Pending, code string, actor Actor) (*Result, error) {
+func (s *Service) callbackLightspeed(ctx context.Context, tenantID string, p Pending, code string, actor tenants.Actor) (*Result, error) {
 	cfg := s.lightspeedConfig()
 	tok, err := cfg.Exchange(ctx, code, p.Verifier)
 	if err != nil {
@@ -293,7 +295,7 @@ func (s *Service) callbackLightspeed(ctx context.Context, tenantID string, p Pen
 	return res, nil
 }
 
-func (s *Service) callbackSalesforce(ctx context.Context, tenantID string, p Pending, code string, actor Actor) (*Result, error) {
+func (s *Service) callbackSalesforce(ctx context.Context, tenantID string, p Pending, code string, actor tenants.Actor) (*Result, error) {
 	cfg := s.salesforceConfig(p.LoginURL)
 	tok, err := cfg.Exchange(ctx, code, p.Verifier)
 	if err != nil {
@@ -322,7 +324,7 @@ func (s *Service) callbackSalesforce(ctx context.Context, tenantID string, p Pen
 // after checking it is for the account connected before (or a confirmed
 // reset allows another). The old tokens, when they differ, are revoked at
 // the provider after the commit.
-func (s *Service) save(ctx context.Context, tenantID string, p Pending, conn vault.Connection, d *Discovery, actor Actor) (*Result, error) {
+func (s *Service) save(ctx context.Context, tenantID string, p Pending, conn vault.Connection, d *setup.Discovery, actor tenants.Actor) (*Result, error) {
 	res := &Result{Provider: p.Provider, AccountID: conn.ExternalAccount, AccountName: conn.ExternalName, Discovery: d}
 	old, oldErr := s.vault.Get(ctx, tenantID, p.Provider) // for revoking the replaced pair
 	tx, err := s.pool.Begin(ctx)
@@ -346,7 +348,7 @@ func (s *Service) save(ctx context.Context, tenantID string, p Pending, conn vau
 			f := failure(p.Provider, ReasonOtherAccount, nil)
 			f.PreviousAccount, f.PreviousName = prevAccount, prevName
 			f.NewAccount, f.NewName = conn.ExternalAccount, conn.ExternalName
-			if err := s.audit(ctx, s.pool, tenantID, actor, ActionRefusedOtherAccount, map[string]any{
+			if err := s.auditAlone(ctx, tenantID, actor, ActionRefusedOtherAccount, map[string]any{
 				"provider": p.Provider, "previous_account": prevAccount, "previous_name": prevName,
 				"new_account": conn.ExternalAccount, "new_name": conn.ExternalName,
 			}); err != nil {
@@ -357,10 +359,10 @@ func (s *Service) save(ctx context.Context, tenantID string, p Pending, conn vau
 		if err := resetProvider(ctx, tx, tenantID, p.Provider); err != nil {
 			return nil, err
 		}
-		if err := s.audit(ctx, tx, tenantID, actor, ActionReset, map[string]any{
+		if err := tenants.AuditTx(ctx, tx, actor.Entry(tenantID, ActionReset, map[string]any{
 			"provider": p.Provider, "previous_account": prevAccount, "previous_name": prevName,
 			"new_account": conn.ExternalAccount, "new_name": conn.ExternalName,
-		}); err != nil {
+		})); err != nil {
 			return nil, err
 		}
 		res.Reset = true
@@ -369,11 +371,11 @@ func (s *Service) save(ctx context.Context, tenantID string, p Pending, conn vau
 	if err := s.vault.SaveTx(ctx, tx, tenantID, p.Provider, conn); err != nil {
 		return nil, fmt.Errorf("onboard: save connection: %w", err)
 	}
-	if err := saveDiscovery(ctx, tx, tenantID, d); err != nil {
+	if err := setup.SaveDiscovery(ctx, tx, tenantID, d); err != nil {
 		return nil, err
 	}
 	if d.Lightspeed != nil {
-		if err := upsertLocations(ctx, tx, tenantID, d.Lightspeed.Shops); err != nil {
+		if err := setup.UpsertLocations(ctx, tx, tenantID, d.Lightspeed.Shops); err != nil {
 			return nil, err
 		}
 	}
@@ -385,7 +387,7 @@ func (s *Service) save(ctx context.Context, tenantID string, p Pending, conn vau
 	if p.LoginURL != "" {
 		detail["login_host"] = p.LoginURL
 	}
-	if err := s.audit(ctx, tx, tenantID, actor, action, detail); err != nil {
+	if err := tenants.AuditTx(ctx, tx, actor.Entry(tenantID, action, detail)); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -443,23 +445,10 @@ func resetProvider(ctx context.Context, tx pgx.Tx, tenantID, provider string) er
 	return nil
 }
 
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-// audit appends an audit entry through db (the pool, or the transaction
-// the change it records is made in).
-func (s *Service) audit(ctx context.Context, db execer, tenantID string, a Actor, action string, detail map[string]any) error {
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("onboard: audit %s: %w", action, err)
-	}
-	_, err = db.Exec(ctx, `
-		INSERT INTO audit_log (tenant_id, actor_user_id, actor_email, action, detail, ip)
-		VALUES ($1, nullif($2, '')::uuid, $3, $4, $5, $6)`,
-		tenantID, a.UserID, a.Email, action, b, a.IP)
-	if err != nil {
-		return fmt.Errorf("onboard: audit %s: %w", action, err)
-	}
-	return nil
+// auditAlone appends an audit entry that records no other change (a
+// refusal), in a transaction of its own.
+func (s *Service) auditAlone(ctx context.Context, tenantID string, actor tenants.Actor, action string, detail map[string]any) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return tenants.AuditTx(ctx, tx, actor.Entry(tenantID, action, detail))
+	})
 }

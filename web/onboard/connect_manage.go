@@ -11,6 +11,8 @@ import (
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
 )
 
@@ -21,7 +23,7 @@ import (
 // revoke does not stop the disconnect: the returned *Failure
 // (ReasonRevokeFailed) tells the merchant to also remove Tandem at the
 // provider. accountName is the name of the account disconnected.
-func (s *Service) Disconnect(ctx context.Context, tenantID, provider string, actor Actor) (accountName string, err error) {
+func (s *Service) Disconnect(ctx context.Context, tenantID, provider string, actor tenants.Actor) (accountName string, err error) {
 	conn, err := s.vault.Get(ctx, tenantID, provider)
 	switch {
 	case errors.Is(err, vault.ErrNotConnected):
@@ -41,9 +43,9 @@ func (s *Service) Disconnect(ctx context.Context, tenantID, provider string, act
 		if err := s.vault.DisconnectTx(ctx, tx, tenantID, provider, fmt.Sprintf(disconnectReason, actorName(actor))); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, tenantID, actor, ActionDisconnect, map[string]any{
+		return tenants.AuditTx(ctx, tx, actor.Entry(tenantID, ActionDisconnect, map[string]any{
 			"provider": provider, "account": conn.ExternalAccount, "account_name": conn.ExternalName, "revoked": revoked,
-		})
+		}))
 	})
 	if err != nil {
 		return "", fmt.Errorf("onboard: disconnect %s: %w", provider, err)
@@ -54,7 +56,7 @@ func (s *Service) Disconnect(ctx context.Context, tenantID, provider string, act
 	return conn.ExternalName, nil
 }
 
-func actorName(a Actor) string {
+func actorName(a tenants.Actor) string {
 	if a.Email != "" {
 		return a.Email
 	}
@@ -101,7 +103,7 @@ func (s *Service) SalesforceClient(ctx context.Context, tenantID string) (*sales
 // err is a session error that survived the client's refresh (the refresh
 // token was refused), and returns a *Failure (ReasonNeedsReauth) for it;
 // any other err is returned unchanged.
-func (s *Service) CheckReauth(ctx context.Context, tenantID string, actor Actor, err error) error {
+func (s *Service) CheckReauth(ctx context.Context, tenantID string, actor tenants.Actor, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -118,7 +120,7 @@ func (s *Service) CheckReauth(ctx context.Context, tenantID string, actor Actor,
 	if merr := s.vault.MarkNeedsReauth(ctx, tenantID, Salesforce, reason); merr != nil && !errors.Is(merr, vault.ErrNotConnected) {
 		return fmt.Errorf("onboard: mark salesforce needs reconnect: %w (after %w)", merr, err)
 	}
-	_ = s.audit(ctx, s.pool, tenantID, actor, ActionNeedsReauth, map[string]any{"provider": Salesforce})
+	_ = s.auditAlone(ctx, tenantID, actor, ActionNeedsReauth, map[string]any{"provider": Salesforce})
 	return failure(Salesforce, ReasonNeedsReauth, err)
 }
 
@@ -143,13 +145,13 @@ func (s *Service) usable(ctx context.Context, tenantID, provider string) (vault.
 // locations, in one transaction with its audit entry. Tokens are refreshed
 // through the vault as needed; a refresh the provider refuses marks the
 // connection needs_reauth and returns a *Failure (ReasonNeedsReauth).
-func (s *Service) RefreshDiscovery(ctx context.Context, tenantID, provider string, actor Actor) (*Result, error) {
+func (s *Service) RefreshDiscovery(ctx context.Context, tenantID, provider string, actor tenants.Actor) (*Result, error) {
 	start := time.Now()
 	conn, err := s.usable(ctx, tenantID, provider)
 	if err != nil {
 		return nil, err
 	}
-	var d *Discovery
+	var d *setup.Discovery
 	switch provider {
 	case Lightspeed:
 		acct, perr := strconv.ParseInt(conn.ExternalAccount, 10, 64)
@@ -178,15 +180,15 @@ func (s *Service) RefreshDiscovery(ctx context.Context, tenantID, provider strin
 		return nil, failure(provider, ReasonOtherAccount, fmt.Errorf("onboard: %s discovery found account %s, connected to %s", provider, d.ExternalAccount, conn.ExternalAccount))
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := saveDiscovery(ctx, tx, tenantID, d); err != nil {
+		if err := setup.SaveDiscovery(ctx, tx, tenantID, d); err != nil {
 			return err
 		}
 		if d.Lightspeed != nil {
-			if err := upsertLocations(ctx, tx, tenantID, d.Lightspeed.Shops); err != nil {
+			if err := setup.UpsertLocations(ctx, tx, tenantID, d.Lightspeed.Shops); err != nil {
 				return err
 			}
 		}
-		return s.audit(ctx, tx, tenantID, actor, ActionRefreshDiscovery, map[string]any{"provider": provider, "api_calls": d.APICalls})
+		return tenants.AuditTx(ctx, tx, actor.Entry(tenantID, ActionRefreshDiscovery, map[string]any{"provider": provider, "api_calls": d.APICalls}))
 	})
 	if err != nil {
 		return nil, err
@@ -198,7 +200,7 @@ func (s *Service) RefreshDiscovery(ctx context.Context, tenantID, provider strin
 	return &Result{Provider: provider, AccountID: d.ExternalAccount, AccountName: name, Reconnected: true, Discovery: d, Elapsed: time.Since(start)}, nil
 }
 
-func (s *Service) refreshSalesforce(ctx context.Context, tenantID string, conn vault.Connection) (*Discovery, error) {
+func (s *Service) refreshSalesforce(ctx context.Context, tenantID string, conn vault.Connection) (*setup.Discovery, error) {
 	start := time.Now()
 	hc, counter := countingClient(s.hc)
 	c, err := vault.NewSalesforceClient(ctx, s.vault, tenantID, hc, s.salesforceConfig(conn.LoginHost), s.salesforceOptions()...)
@@ -210,7 +212,7 @@ func (s *Service) refreshSalesforce(ctx context.Context, tenantID string, conn v
 		return nil, err
 	}
 	sd.LoginHost = conn.LoginHost
-	return &Discovery{
+	return &setup.Discovery{
 		Provider: Salesforce, ExternalAccount: sd.OrgID, Salesforce: sd,
 		APICalls: int(counter.n.Load()), Duration: time.Since(start), DiscoveredAt: s.now(),
 	}, nil

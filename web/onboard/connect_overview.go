@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tandemsync/tandem/tenants/setup"
 )
 
 // Connection states as screens see them: the vault's, plus "not_connected"
@@ -32,7 +34,7 @@ type ConnectionView struct {
 	LoginHost   string // Salesforce
 	ConnectedAt time.Time
 	// Discovery is the last discovery, nil when there is none.
-	Discovery *Discovery
+	Discovery *setup.Discovery
 }
 
 // Connected reports whether the connection works (as far as Tandem knows).
@@ -49,11 +51,11 @@ func (s *Service) Connection(ctx context.Context, tenantID, provider string) (Co
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return v, fmt.Errorf("onboard: read %s connection: %w", provider, err)
 	}
-	d, err := loadDiscovery(ctx, s.pool, tenantID, provider)
+	d, err := s.setup.Discovery(ctx, tenantID, provider)
 	switch {
 	case err == nil:
 		v.Discovery = d
-	case !errors.Is(err, ErrNoDiscovery):
+	case !errors.Is(err, setup.ErrNoDiscovery):
 		return v, err
 	}
 	return v, nil
@@ -62,7 +64,7 @@ func (s *Service) Connection(ctx context.Context, tenantID, provider string) (Co
 // Overview is a tenant's connections and locations, for the dashboard.
 type Overview struct {
 	Lightspeed, Salesforce ConnectionView
-	Locations              []Location
+	Locations              []setup.Location
 }
 
 // Overview returns tenantID's connections, their discoveries and its
@@ -82,8 +84,8 @@ func (s *Service) Overview(ctx context.Context, tenantID string) (Overview, erro
 	if err != nil {
 		return o, fmt.Errorf("onboard: list locations: %w", err)
 	}
-	o.Locations, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Location, error) {
-		var l Location
+	o.Locations, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (setup.Location, error) {
+		var l setup.Location
 		return l, r.Scan(&l.ShopID, &l.Name, &l.Enabled, &l.New)
 	})
 	if err != nil {

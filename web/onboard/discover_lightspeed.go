@@ -8,69 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/tenants/setup"
 )
-
-// LightspeedDiscovery is what Tandem reads from a Lightspeed account after
-// connecting: what the setup steps (locations, payment and employee
-// mapping, custom fields) offer the merchant.
-type LightspeedDiscovery struct {
-	AccountID      int64           `json:"account_id"`
-	AccountName    string          `json:"account_name"`
-	Shops          []LSShop        `json:"shops"`
-	Registers      []LSRegister    `json:"registers"`
-	Employees      []LSEmployee    `json:"employees"`
-	PaymentTypes   []LSPaymentType `json:"payment_types"`
-	CustomerFields []LSCustomField `json:"customer_fields"`
-}
-
-// LSShop is a store (a Tandem location) with its counts.
-type LSShop struct {
-	ID        int64  `json:"id"`
-	Name      string `json:"name"`
-	TimeZone  string `json:"time_zone,omitempty"`
-	Registers int    `json:"registers"`
-	// Employees who can work in the shop: those limited to it and those
-	// limited to no shop.
-	Employees int `json:"employees"`
-}
-
-// LSRegister is a till.
-type LSRegister struct {
-	ID     int64  `json:"id"`
-	Name   string `json:"name"`
-	ShopID int64  `json:"shop_id"`
-}
-
-// LSEmployee is a staff member (the sales employee and the one who rang a
-// sale up both come from here).
-type LSEmployee struct {
-	ID            int64  `json:"id"`
-	Name          string `json:"name"`
-	LimitToShopID int64  `json:"limit_to_shop_id,omitempty"`
-}
-
-// LSPaymentType is a tender.
-type LSPaymentType struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
-	Type string `json:"type"`
-	Code string `json:"code,omitempty"`
-}
-
-// LSCustomField is a customer custom field definition.
-type LSCustomField struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
-	Type string `json:"type"`
-}
-
-// Counts summarises d for screens: shops, registers, employees.
-func (d *LightspeedDiscovery) Counts() (shops, registers, employees int) {
-	return len(d.Shops), len(d.Registers), len(d.Employees)
-}
 
 // lightspeedClient builds an API client over hc for account with tokens.
 func (s *Service) lightspeedClient(hc *http.Client, account int64, tokens lightspeed.TokenProvider) (*lightspeed.Client, error) {
@@ -94,7 +34,7 @@ func (s *Service) lightspeedClient(hc *http.Client, account int64, tokens lights
 // must be among them) and its shops, registers, employees, payment types
 // and customer custom fields. Every list is read in pages of 100, one call
 // each: six calls for an account with up to 100 of everything.
-func (s *Service) discoverLightspeed(ctx context.Context, tokens lightspeed.TokenProvider, want int64) (*Discovery, error) {
+func (s *Service) discoverLightspeed(ctx context.Context, tokens lightspeed.TokenProvider, want int64) (*setup.Discovery, error) {
 	start := time.Now()
 	hc, counter := countingClient(s.hc)
 	// Listing accounts addresses no account; a client needs one, so the
@@ -130,37 +70,37 @@ func (s *Service) discoverLightspeed(ctx context.Context, tokens lightspeed.Toke
 		}
 	}
 
-	d := &LightspeedDiscovery{AccountID: account.AccountID, AccountName: account.Name}
+	d := &setup.LightspeedDiscovery{AccountID: account.AccountID, AccountName: account.Name}
 	for sh, err := range c.Shops.ListIter(ctx, nil) {
 		if err != nil {
 			return nil, fmt.Errorf("onboard: lightspeed: list shops: %w", err)
 		}
-		d.Shops = append(d.Shops, LSShop{ID: sh.ShopID, Name: strings.TrimSpace(sh.Name), TimeZone: sh.TimeZone})
+		d.Shops = append(d.Shops, setup.LSShop{ID: sh.ShopID, Name: strings.TrimSpace(sh.Name), TimeZone: sh.TimeZone})
 	}
 	for r, err := range c.Registers.ListIter(ctx, nil) {
 		if err != nil {
 			return nil, fmt.Errorf("onboard: lightspeed: list registers: %w", err)
 		}
-		d.Registers = append(d.Registers, LSRegister{ID: r.RegisterID, Name: strings.TrimSpace(r.Name), ShopID: r.ShopID})
+		d.Registers = append(d.Registers, setup.LSRegister{ID: r.RegisterID, Name: strings.TrimSpace(r.Name), ShopID: r.ShopID})
 	}
 	for e, err := range c.Employees.ListIter(ctx, nil) {
 		if err != nil {
 			return nil, fmt.Errorf("onboard: lightspeed: list employees: %w", err)
 		}
 		name := strings.TrimSpace(strings.TrimSpace(e.FirstName) + " " + strings.TrimSpace(e.LastName))
-		d.Employees = append(d.Employees, LSEmployee{ID: e.EmployeeID, Name: name, LimitToShopID: e.LimitToShopID})
+		d.Employees = append(d.Employees, setup.LSEmployee{ID: e.EmployeeID, Name: name, LimitToShopID: e.LimitToShopID})
 	}
 	for p, err := range c.PaymentTypes.ListIter(ctx, nil) {
 		if err != nil {
 			return nil, fmt.Errorf("onboard: lightspeed: list payment types: %w", err)
 		}
-		d.PaymentTypes = append(d.PaymentTypes, LSPaymentType{ID: p.PaymentTypeID, Name: p.Name, Type: p.Type, Code: p.Code})
+		d.PaymentTypes = append(d.PaymentTypes, setup.LSPaymentType{ID: p.PaymentTypeID, Name: p.Name, Type: p.Type, Code: p.Code})
 	}
 	for f, err := range c.CustomFields.ListIter(ctx, nil) {
 		if err != nil {
 			return nil, fmt.Errorf("onboard: lightspeed: list customer custom fields: %w", err)
 		}
-		d.CustomerFields = append(d.CustomerFields, LSCustomField{ID: f.CustomFieldID, Name: f.Name, Type: f.Type})
+		d.CustomerFields = append(d.CustomerFields, setup.LSCustomField{ID: f.CustomFieldID, Name: f.Name, Type: f.Type})
 	}
 	for i := range d.Shops {
 		sh := &d.Shops[i]
@@ -175,7 +115,7 @@ func (s *Service) discoverLightspeed(ctx context.Context, tokens lightspeed.Toke
 			}
 		}
 	}
-	return &Discovery{
+	return &setup.Discovery{
 		Provider:        Lightspeed,
 		ExternalAccount: strconv.FormatInt(d.AccountID, 10),
 		Lightspeed:      d,
@@ -183,24 +123,4 @@ func (s *Service) discoverLightspeed(ctx context.Context, tokens lightspeed.Toke
 		Duration:        time.Since(start),
 		DiscoveredAt:    s.now(),
 	}, nil
-}
-
-// upsertLocations records every shop as a location: new shops are
-// inserted flagged new (and disabled until the merchant enables them);
-// known ones get their current name. enabled is never touched here.
-func upsertLocations(ctx context.Context, tx pgx.Tx, tenantID string, shops []LSShop) error {
-	for _, sh := range shops {
-		name := sh.Name
-		if name == "" {
-			name = "Shop " + strconv.FormatInt(sh.ID, 10)
-		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO locations (tenant_id, ls_shop_id, name, is_new)
-			VALUES ($1, $2, $3, true)
-			ON CONFLICT (tenant_id, ls_shop_id) DO UPDATE SET name = EXCLUDED.name`,
-			tenantID, strconv.FormatInt(sh.ID, 10), name); err != nil {
-			return fmt.Errorf("onboard: save location %d: %w", sh.ID, err)
-		}
-	}
-	return nil
 }

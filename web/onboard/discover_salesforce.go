@@ -8,94 +8,8 @@ import (
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/tenants/setup"
 )
-
-// WritableObjects are the standard objects Tandem may write, whatever data
-// model the merchant picks; custom objects named Lightspeed_* are added
-// when the org has them.
-var writableObjects = []string{"Account", "Contact", "Opportunity", "OpportunityLineItem", "Product2", "PricebookEntry"}
-
-// WritableObjects returns the standard objects Tandem may write.
-func WritableObjects() []string { return slices.Clone(writableObjects) }
-
-// SalesforceDiscovery is what Tandem reads from a Salesforce org after
-// connecting: who connected, where the API is, how much of the daily API
-// allocation is used, whether person accounts are on, and the describe of
-// every object Tandem may write (what the setup check and the field
-// mapping read).
-type SalesforceDiscovery struct {
-	OrgID   string `json:"org_id"`
-	OrgName string `json:"org_name"`
-	// Edition is Organization.OrganizationType ("Developer Edition",
-	// "Enterprise Edition", ...); empty when the org does not say.
-	Edition   string `json:"edition,omitempty"`
-	IsSandbox bool   `json:"is_sandbox,omitempty"`
-
-	UserID      string `json:"user_id"`
-	Username    string `json:"username"`
-	UserName    string `json:"user_name"`
-	InstanceURL string `json:"instance_url"`
-	LoginHost   string `json:"login_host"`
-
-	// APIUsed and APIMax are the org's rolling 24-hour API usage, as the
-	// Sforce-Limit-Info header of the last discovery call reported it.
-	APIUsed int       `json:"api_used"`
-	APIMax  int       `json:"api_max"`
-	UsageAt time.Time `json:"usage_at"`
-
-	PersonAccounts bool `json:"person_accounts"`
-	// Objects are the describes of the writable objects the org has,
-	// in the order of WritableObjects then the custom ones by name;
-	// MissingObjects the standard ones it lacks (or hides from the user).
-	Objects        []SObject `json:"objects"`
-	MissingObjects []string  `json:"missing_objects,omitempty"`
-}
-
-// SObject is an object's describe, reduced to what setup and mapping need.
-type SObject struct {
-	Name       string   `json:"name"`
-	Label      string   `json:"label"`
-	Custom     bool     `json:"custom,omitempty"`
-	Createable bool     `json:"createable"`
-	Updateable bool     `json:"updateable"`
-	Fields     []SField `json:"fields"`
-}
-
-// SField is one field of an object.
-type SField struct {
-	Name       string   `json:"name"`
-	Label      string   `json:"label"`
-	Type       string   `json:"type"`
-	Length     int      `json:"length,omitempty"`
-	Custom     bool     `json:"custom,omitempty"`
-	Createable bool     `json:"createable,omitempty"`
-	Updateable bool     `json:"updateable,omitempty"`
-	Required   bool     `json:"required,omitempty"` // on create
-	ExternalID bool     `json:"external_id,omitempty"`
-	Unique     bool     `json:"unique,omitempty"`
-	References []string `json:"references,omitempty"`
-	Picklist   []string `json:"picklist,omitempty"`
-}
-
-// Object returns the named object (case-insensitively), or nil.
-func (d *SalesforceDiscovery) Object(name string) *SObject {
-	for i := range d.Objects {
-		if strings.EqualFold(d.Objects[i].Name, name) {
-			return &d.Objects[i]
-		}
-	}
-	return nil
-}
-
-// Field returns the named field (case-insensitively), or nil.
-func (o *SObject) Field(name string) *SField {
-	for i := range o.Fields {
-		if strings.EqualFold(o.Fields[i].Name, name) {
-			return &o.Fields[i]
-		}
-	}
-	return nil
-}
 
 // salesforceOptions are the options of every client Tandem builds.
 func (s *Service) salesforceOptions() []salesforce.Option {
@@ -107,7 +21,7 @@ func (s *Service) salesforceOptions() []salesforce.Option {
 // and one describe per writable object present (6 standard, plus any
 // Lightspeed_* custom objects). The API usage comes free with the last
 // answer's Sforce-Limit-Info header.
-func (s *Service) discoverSalesforce(ctx context.Context, tok salesforce.Token, loginURL string) (*Discovery, error) {
+func (s *Service) discoverSalesforce(ctx context.Context, tok salesforce.Token, loginURL string) (*setup.Discovery, error) {
 	start := time.Now()
 	hc, counter := countingClient(s.hc)
 	c, err := salesforce.NewClient(hc, tok, s.salesforceOptions()...)
@@ -119,7 +33,7 @@ func (s *Service) discoverSalesforce(ctx context.Context, tok salesforce.Token, 
 		return nil, err
 	}
 	d.LoginHost = loginURL
-	return &Discovery{
+	return &setup.Discovery{
 		Provider:        Salesforce,
 		ExternalAccount: d.OrgID,
 		Salesforce:      d,
@@ -129,7 +43,7 @@ func (s *Service) discoverSalesforce(ctx context.Context, tok salesforce.Token, 
 	}, nil
 }
 
-func discoverOrg(ctx context.Context, c *salesforce.Client) (*SalesforceDiscovery, error) {
+func discoverOrg(ctx context.Context, c *salesforce.Client) (*setup.SalesforceDiscovery, error) {
 	// The global describe goes first: a REST call answers an expired
 	// session with 401 INVALID_SESSION_ID, which the client refreshes,
 	// where the identity URL answers 403 and nothing would refresh.
@@ -141,7 +55,7 @@ func discoverOrg(ctx context.Context, c *salesforce.Client) (*SalesforceDiscover
 	if err != nil {
 		return nil, fmt.Errorf("onboard: salesforce: %w", err)
 	}
-	d := &SalesforceDiscovery{
+	d := &setup.SalesforceDiscovery{
 		OrgID:       id.OrganizationID,
 		UserID:      id.UserID,
 		Username:    id.Username,
@@ -179,7 +93,7 @@ func discoverOrg(ctx context.Context, c *salesforce.Client) (*SalesforceDiscover
 		d.OrgName = "Salesforce org " + d.OrgID
 	}
 
-	for _, name := range append(slices.Clone(writableObjects), custom...) {
+	for _, name := range append(slices.Clone(setup.WritableObjects()), custom...) {
 		if _, ok := present[name]; !ok {
 			d.MissingObjects = append(d.MissingObjects, name)
 			continue
@@ -188,13 +102,13 @@ func discoverOrg(ctx context.Context, c *salesforce.Client) (*SalesforceDiscover
 		if err != nil {
 			return nil, fmt.Errorf("onboard: salesforce: describe %s: %w", name, err)
 		}
-		o := SObject{Name: desc.Name, Label: desc.Label, Custom: desc.Custom, Createable: desc.Createable, Updateable: desc.Updateable}
+		o := setup.SObject{Name: desc.Name, Label: desc.Label, Custom: desc.Custom, Createable: desc.Createable, Updateable: desc.Updateable}
 		for i := range desc.Fields {
 			f := &desc.Fields[i]
 			if f.DeprecatedAndHidden {
 				continue
 			}
-			sf := SField{
+			sf := setup.SField{
 				Name: f.Name, Label: f.Label, Type: f.Type, Length: f.Length, Custom: f.Custom,
 				Createable: f.Createable, Updateable: f.Updateable, Required: f.RequiredOnCreate(),
 				ExternalID: f.ExternalID, Unique: f.Unique, References: f.ReferenceTo,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/tenants/setup"
 )
 
 // SalesforceAPI is what the setup check needs from a Salesforce client;
@@ -26,112 +27,24 @@ type SalesforceAPI interface {
 	InvalidateDescribes(sobjects ...string)
 }
 
-// ItemStatus is the state of one requirement in the merchant's org.
-type ItemStatus string
-
-// Item states.
-const (
-	StatusPresent ItemStatus = "present"
-	StatusMissing ItemStatus = "missing"
-	// StatusMismatch is a field that exists but is not what Tandem needs
-	// (not an external ID, say). Tandem cannot change an existing field;
-	// the merchant fixes it by hand.
-	StatusMismatch ItemStatus = "mismatch"
-)
-
-// CheckItem is one requirement's state as the last check found it.
-type CheckItem struct {
-	Key     string     `json:"key"`
-	Status  ItemStatus `json:"status"`
-	Problem string     `json:"problem,omitempty"` // for StatusMismatch
-}
-
-// CheckResult is the outcome of a setup check, stored in the tenant's
-// settings.
-type CheckResult struct {
-	Model     DataModel   `json:"model"`
-	CheckedAt time.Time   `json:"checked_at"`
-	Items     []CheckItem `json:"items"`
-	// PersonAccounts says whether the org has person accounts enabled
-	// (the Account describe has IsPersonAccount).
-	PersonAccounts bool `json:"person_accounts"`
-	// Create is the outcome of the last "Create them for me", if any.
-	Create *CreateOutcome `json:"create,omitempty"`
-}
-
-// Complete reports whether every requirement is present.
-func (r *CheckResult) Complete() bool {
-	if r == nil || len(r.Items) == 0 {
-		return false
-	}
-	for _, it := range r.Items {
-		if it.Status != StatusPresent {
-			return false
-		}
-	}
-	return true
-}
-
-// Missing returns the keys of the requirements that are missing (not the
-// mismatched ones, which cannot be created).
-func (r *CheckResult) Missing() []string {
-	var out []string
-	for _, it := range r.Items {
-		if it.Status == StatusMissing {
-			out = append(out, it.Key)
-		}
-	}
-	return out
-}
-
-// Item returns the check's item for key.
-func (r *CheckResult) Item(key string) (CheckItem, bool) {
-	for _, it := range r.Items {
-		if it.Key == key {
-			return it, true
-		}
-	}
-	return CheckItem{}, false
-}
-
-// CreateOutcome is what one "Create them for me" did.
-type CreateOutcome struct {
-	At      time.Time      `json:"at"`
-	Results []CreateResult `json:"results"`
-	// PermissionDenied is set when Salesforce refused because the user
-	// may not customise the org: the page then shows the manual steps.
-	PermissionDenied bool `json:"permission_denied"`
-}
-
-// CreateResult is the outcome of creating one requirement.
-type CreateResult struct {
-	Key string `json:"key"`
-	OK  bool   `json:"ok"`
-	// Skipped is set for items not attempted: after a permission refusal,
-	// or when the object a field belongs to could not be created.
-	Skipped bool `json:"skipped,omitempty"`
-	// Error is Salesforce's own message, or why the item was skipped.
-	Error string `json:"error,omitempty"`
-}
-
 // Check describes the org and reports, for every requirement of model,
 // whether it exists. It spends one global describe and one describe per
 // object that exists (the client caches them; missing custom objects cost
 // nothing). An error means the check could not run (the connection failed),
 // not that something is missing.
-func Check(ctx context.Context, api SalesforceAPI, model DataModel, now time.Time) (CheckResult, error) {
+func Check(ctx context.Context, api SalesforceAPI, model setup.DataModel, now time.Time) (setup.CheckResult, error) {
 	if !model.Valid() {
-		return CheckResult{}, fmt.Errorf("onboard: check: unknown data model %q", model)
+		return setup.CheckResult{}, fmt.Errorf("onboard: check: unknown data model %q", model)
 	}
 	global, err := api.DescribeGlobal(ctx)
 	if err != nil {
-		return CheckResult{}, fmt.Errorf("onboard: check: %w", err)
+		return setup.CheckResult{}, fmt.Errorf("onboard: check: %w", err)
 	}
 	exists := make(map[string]bool, len(global.SObjects))
 	for _, o := range global.SObjects {
 		exists[strings.ToLower(o.Name)] = true
 	}
-	res := CheckResult{Model: model, CheckedAt: now.UTC()}
+	res := setup.CheckResult{Model: model, CheckedAt: now.UTC()}
 	describes := map[string]*salesforce.SObjectDescribe{}
 	describe := func(obj string) (*salesforce.SObjectDescribe, error) {
 		if d, ok := describes[obj]; ok {
@@ -147,26 +60,26 @@ func Check(ctx context.Context, api SalesforceAPI, model DataModel, now time.Tim
 	if exists["account"] {
 		acct, err := describe("Account")
 		if err != nil {
-			return CheckResult{}, err
+			return setup.CheckResult{}, err
 		}
 		res.PersonAccounts = acct.Field("IsPersonAccount") != nil
 	}
 	for _, r := range RequiredFor(model) {
-		item := CheckItem{Key: r.Key(), Status: StatusMissing}
+		item := setup.CheckItem{Key: r.Key(), Status: setup.StatusMissing}
 		switch {
 		case !exists[strings.ToLower(r.Object)]:
 			// The object is missing, and with it all of its fields.
 		case r.IsObject():
-			item.Status = StatusPresent
+			item.Status = setup.StatusPresent
 		default:
 			d, err := describe(r.Object)
 			if err != nil {
-				return CheckResult{}, err
+				return setup.CheckResult{}, err
 			}
 			if f := d.Field(r.Field); f != nil {
-				item.Status, item.Problem = StatusPresent, mismatch(r, f)
+				item.Status, item.Problem = setup.StatusPresent, mismatch(r, f)
 				if item.Problem != "" {
-					item.Status = StatusMismatch
+					item.Status = setup.StatusMismatch
 				}
 			}
 		}
@@ -222,7 +135,7 @@ func describeType(metadataType string) string {
 // stops the run (every other item would be refused the same way) and marks
 // the outcome PermissionDenied; items not started when ctx ends are skipped
 // with a note to try again. Run Check again afterwards.
-func Create(ctx context.Context, api SalesforceAPI, check CheckResult, now time.Time) CreateOutcome {
+func Create(ctx context.Context, api SalesforceAPI, check setup.CheckResult, now time.Time) setup.CreateOutcome {
 	missing := check.Missing()
 	var reqs []Requirement
 	for _, r := range RequiredFor(check.Model) {
@@ -230,7 +143,7 @@ func Create(ctx context.Context, api SalesforceAPI, check CheckResult, now time.
 			reqs = append(reqs, r)
 		}
 	}
-	results := make([]CreateResult, len(reqs))
+	results := make([]setup.CreateResult, len(reqs))
 	var denied atomic.Bool
 	failedObjects := map[string]bool{} // written in the objects phase only
 	attempt := func(i int) {
@@ -238,13 +151,13 @@ func Create(ctx context.Context, api SalesforceAPI, check CheckResult, now time.
 		key := r.Key()
 		switch {
 		case denied.Load():
-			results[i] = CreateResult{Key: key, Skipped: true, Error: "Not attempted: Salesforce refused the first change for lack of permission."}
+			results[i] = setup.CreateResult{Key: key, Skipped: true, Error: "Not attempted: Salesforce refused the first change for lack of permission."}
 			return
 		case ctx.Err() != nil:
-			results[i] = CreateResult{Key: key, Skipped: true, Error: "Not attempted: Salesforce was slow and time ran out. Press Create them for me again to continue."}
+			results[i] = setup.CreateResult{Key: key, Skipped: true, Error: "Not attempted: Salesforce was slow and time ran out. Press Create them for me again to continue."}
 			return
 		case failedObjects[r.Object] || (r.ReferenceTo != "" && failedObjects[r.ReferenceTo]):
-			results[i] = CreateResult{Key: key, Skipped: true, Error: "Not attempted: the object it needs could not be created."}
+			results[i] = setup.CreateResult{Key: key, Skipped: true, Error: "Not attempted: the object it needs could not be created."}
 			return
 		}
 		err := createOne(ctx, api, r)
@@ -252,12 +165,12 @@ func Create(ctx context.Context, api SalesforceAPI, check CheckResult, now time.
 		case err == nil, isDuplicateName(err):
 			// A duplicate means someone created it since the check:
 			// what the merchant wanted.
-			results[i] = CreateResult{Key: key, OK: true}
+			results[i] = setup.CreateResult{Key: key, OK: true}
 		default:
 			if IsPermissionDenied(err) {
 				denied.Store(true)
 			}
-			results[i] = CreateResult{Key: key, Error: apiMessage(err)}
+			results[i] = setup.CreateResult{Key: key, Error: apiMessage(err)}
 		}
 	}
 
@@ -286,7 +199,7 @@ func Create(ctx context.Context, api SalesforceAPI, check CheckResult, now time.
 	}
 	wg.Wait()
 	api.InvalidateDescribes()
-	return CreateOutcome{At: now.UTC(), Results: results, PermissionDenied: denied.Load()}
+	return setup.CreateOutcome{At: now.UTC(), Results: results, PermissionDenied: denied.Load()}
 }
 
 func createOne(ctx context.Context, api SalesforceAPI, r Requirement) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/web/onboard"
 )
 
@@ -59,7 +60,7 @@ func (o *org) calls(prefix string) int {
 	return n
 }
 
-func keys(model onboard.DataModel) []string {
+func keys(model setup.DataModel) []string {
 	var out []string
 	for _, r := range onboard.RequiredFor(model) {
 		out = append(out, r.Key())
@@ -67,16 +68,16 @@ func keys(model onboard.DataModel) []string {
 	return out
 }
 
-func statuses(r onboard.CheckResult) map[string]onboard.ItemStatus {
-	out := map[string]onboard.ItemStatus{}
+func statuses(r setup.CheckResult) map[string]setup.ItemStatus {
+	out := map[string]setup.ItemStatus{}
 	for _, it := range r.Items {
 		out[it.Key] = it.Status
 	}
 	return out
 }
 
-func allWith(model onboard.DataModel, s onboard.ItemStatus) map[string]onboard.ItemStatus {
-	out := map[string]onboard.ItemStatus{}
+func allWith(model setup.DataModel, s setup.ItemStatus) map[string]setup.ItemStatus {
+	out := map[string]setup.ItemStatus{}
 	for _, k := range keys(model) {
 		out[k] = s
 	}
@@ -85,7 +86,7 @@ func allWith(model onboard.DataModel, s onboard.ItemStatus) map[string]onboard.I
 
 func TestCheckCreateRecheck(t *testing.T) {
 	t.Parallel()
-	for _, model := range []onboard.DataModel{onboard.ModelClassic, onboard.ModelCustom} {
+	for _, model := range []setup.DataModel{setup.ModelClassic, setup.ModelCustom} {
 		t.Run(string(model), func(t *testing.T) {
 			t.Parallel()
 			o := newOrg(t, sfsandbox.Options{})
@@ -95,7 +96,7 @@ func TestCheckCreateRecheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(allWith(model, onboard.StatusMissing), statuses(got)); diff != "" {
+			if diff := cmp.Diff(allWith(model, setup.StatusMissing), statuses(got)); diff != "" {
 				t.Errorf("bare org (-want +got):\n%s", diff)
 			}
 			if got.Complete() || got.PersonAccounts || got.Model != model || !got.CheckedAt.Equal(checkTime) {
@@ -123,7 +124,7 @@ func TestCheckCreateRecheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(allWith(model, onboard.StatusPresent), statuses(again)); diff != "" {
+			if diff := cmp.Diff(allWith(model, setup.StatusPresent), statuses(again)); diff != "" {
 				t.Errorf("after create (-want +got):\n%s", diff)
 			}
 			if !again.Complete() {
@@ -138,7 +139,7 @@ func TestCheckCreateRecheck(t *testing.T) {
 func TestCheckDescribeCalls(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t, sfsandbox.Options{})
-	if _, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime); err != nil {
+	if _, err := onboard.Check(t.Context(), o.client, setup.ModelClassic, checkTime); err != nil {
 		t.Fatal(err)
 	}
 	// Account (person-account detection), Contact, Product2, Opportunity,
@@ -161,7 +162,7 @@ func TestCheckPersonAccountsAndMismatch(t *testing.T) {
 	if err := o.sb.AddCustomField("Contact", sfsandbox.FieldSpec{Name: "Lightspeed_Created_Date__c", Type: "DateTime"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	got, err := onboard.Check(t.Context(), o.client, setup.ModelClassic, checkTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,10 +170,10 @@ func TestCheckPersonAccountsAndMismatch(t *testing.T) {
 		t.Error("person accounts not detected")
 	}
 	id, _ := got.Item("Contact.Lightspeed_Customer_ID__c")
-	if id.Status != onboard.StatusMismatch || !strings.Contains(id.Problem, "not marked External ID") || !strings.Contains(id.Problem, "not marked Unique") {
+	if id.Status != setup.StatusMismatch || !strings.Contains(id.Problem, "not marked External ID") || !strings.Contains(id.Problem, "not marked Unique") {
 		t.Errorf("hand-made key field: %+v", id)
 	}
-	if it, _ := got.Item("Contact.Lightspeed_Created_Date__c"); it.Status != onboard.StatusPresent {
+	if it, _ := got.Item("Contact.Lightspeed_Created_Date__c"); it.Status != setup.StatusPresent {
 		t.Errorf("created date: %+v", it)
 	}
 	if slices.Contains(got.Missing(), "Contact.Lightspeed_Customer_ID__c") {
@@ -185,7 +186,7 @@ func TestCheckPersonAccountsAndMismatch(t *testing.T) {
 			t.Errorf("create %s: %s", r.Key, r.Error)
 		}
 	}
-	again, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	again, err := onboard.Check(t.Context(), o.client, setup.ModelClassic, checkTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestCheckPersonAccountsAndMismatch(t *testing.T) {
 func TestCreatePermissionDenied(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t, sfsandbox.Options{})
-	check, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	check, err := onboard.Check(t.Context(), o.client, setup.ModelClassic, checkTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestCreatePermissionDenied(t *testing.T) {
 			t.Errorf("after the refusal %s was %+v, want skipped", r.Key, r)
 		}
 	}
-	again, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	again, err := onboard.Check(t.Context(), o.client, setup.ModelClassic, checkTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func TestCreatePermissionDenied(t *testing.T) {
 func TestCreateObjectFailureSkipsItsFields(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t, sfsandbox.Options{})
-	check, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	check, err := onboard.Check(t.Context(), o.client, setup.ModelClassic, checkTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestCreateObjectFailureSkipsItsFields(t *testing.T) {
 func TestCreateAlreadyThere(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t, sfsandbox.Options{})
-	check, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	check, err := onboard.Check(t.Context(), o.client, setup.ModelClassic, checkTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +366,7 @@ func TestManualSteps(t *testing.T) {
 func TestCreateOutOfTime(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t, sfsandbox.Options{})
-	check, err := onboard.Check(t.Context(), o.client, onboard.ModelCustom, checkTime)
+	check, err := onboard.Check(t.Context(), o.client, setup.ModelCustom, checkTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +395,7 @@ func TestCreatePermissionDeniedOnFields(t *testing.T) {
 	if err := o.sb.AddCustomObject("Lightspeed_Payment__c", "Lightspeed Payment", "Lightspeed Payments"); err != nil {
 		t.Fatal(err)
 	}
-	check, err := onboard.Check(t.Context(), o.client, onboard.ModelClassic, checkTime)
+	check, err := onboard.Check(t.Context(), o.client, setup.ModelClassic, checkTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +430,7 @@ func BenchmarkCheck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := onboard.Check(b.Context(), c, onboard.ModelCustom, checkTime); err != nil {
+		if _, err := onboard.Check(b.Context(), c, setup.ModelCustom, checkTime); err != nil {
 			b.Fatal(err)
 		}
 	}

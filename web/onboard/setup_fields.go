@@ -4,36 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tandemsync/tandem/tenants/setup"
 )
-
-// DataModel is where sales land in Salesforce.
-type DataModel string
-
-// The data models a tenant chooses between (reference "Tandem's decisions").
-const (
-	// ModelClassic writes customers to Contacts (or Person Accounts) and
-	// sales to Opportunities with products; payments go to a custom
-	// Lightspeed_Payment__c object.
-	ModelClassic DataModel = "classic"
-	// ModelCustom writes sales, their lines and payments to custom objects
-	// the merchant owns.
-	ModelCustom DataModel = "custom"
-)
-
-// Valid reports whether m is one of the data models.
-func (m DataModel) Valid() bool { return m == ModelClassic || m == ModelCustom }
-
-// CustomerTarget is the Salesforce object customers are written to.
-type CustomerTarget string
-
-// Customer targets. Person accounts exist only in orgs that enabled them.
-const (
-	TargetContact       CustomerTarget = "contact"
-	TargetPersonAccount CustomerTarget = "person_account"
-)
-
-// Valid reports whether t is one of the customer targets.
-func (t CustomerTarget) Valid() bool { return t == TargetContact || t == TargetPersonAccount }
 
 // Requirement is one object or field Tandem needs in the merchant's org:
 // what the setup check looks for, what "Create them for me" creates and
@@ -59,7 +32,7 @@ type Requirement struct {
 	// the same value twice: what prevents duplicates on replay.
 	ExternalID, Unique bool
 	// Models lists the data models that need the requirement.
-	Models []DataModel
+	Models []setup.DataModel
 	// Why is shown to the merchant beside the requirement.
 	Why string
 }
@@ -77,7 +50,7 @@ func (r Requirement) Key() string {
 func (r Requirement) IsObject() bool { return r.Field == "" }
 
 // For reports whether model needs r.
-func (r Requirement) For(model DataModel) bool { return slices.Contains(r.Models, model) }
+func (r Requirement) For(model setup.DataModel) bool { return slices.Contains(r.Models, model) }
 
 // TypeLabel describes the field type the way Setup's "New Custom Field"
 // wizard names it, with its size: "Text(40)", "Number(18, 0)",
@@ -118,9 +91,9 @@ func (r Requirement) Flags() []string {
 // This is the one definition of the list: the check, the creation and the
 // manual steps all read it.
 func Requirements() []Requirement {
-	both := []DataModel{ModelClassic, ModelCustom}
-	classic := []DataModel{ModelClassic}
-	custom := []DataModel{ModelCustom}
+	both := []setup.DataModel{setup.ModelClassic, setup.ModelCustom}
+	classic := []setup.DataModel{setup.ModelClassic}
+	custom := []setup.DataModel{setup.ModelCustom}
 	extID := func(r Requirement) Requirement {
 		r.Type, r.Length, r.ExternalID, r.Unique = "Text", 40, true, true
 		return r
@@ -198,7 +171,7 @@ func Requirements() []Requirement {
 }
 
 // RequiredFor returns the requirements of model, objects first.
-func RequiredFor(model DataModel) []Requirement {
+func RequiredFor(model setup.DataModel) []Requirement {
 	var out []Requirement
 	for _, r := range Requirements() {
 		if r.For(model) {

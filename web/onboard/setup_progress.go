@@ -1,5 +1,7 @@
 package onboard
 
+import "github.com/tandemsync/tandem/tenants/setup"
+
 // Step is one step of onboarding, in the order the wizard walks them.
 type Step string
 
@@ -34,7 +36,7 @@ func (s Step) Needs() (lightspeed, salesforce bool) {
 type State struct {
 	LightspeedConnected bool
 	SalesforceConnected bool
-	Settings            Settings
+	Settings            setup.Settings
 	// EnabledLocations counts the shops the merchant enabled.
 	EnabledLocations int
 }
@@ -66,7 +68,7 @@ func Progress(st State) []StepState {
 		case StepLocations:
 			ss.Done = st.Settings.LocationsSaved && st.EnabledLocations > 0
 		case StepHistory:
-			ss.Done = st.Settings.History != historyUnset
+			ss.Done = st.Settings.History != setup.HistoryUnset
 		}
 		out = append(out, ss)
 	}

@@ -3,11 +3,13 @@ package onboard
 import (
 	"context"
 	"errors"
+
+	"github.com/tandemsync/tandem/tenants/setup"
 )
 
 // Setup returns the settings and locations store over the service's
 // database.
-func (s *Service) Setup() *Store { return NewStore(s.pool) }
+func (s *Service) Setup() *setup.Store { return s.setup }
 
 // ProblemText says in words fit for the merchant why a setup step could
 // not talk to Salesforce: the connection's *Failure wording (not connected,

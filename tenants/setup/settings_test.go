@@ -1,8 +1,7 @@
-package onboard_test
+package setup_test
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -10,7 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tandemsync/tandem/sql/dbtest"
-	"github.com/tandemsync/tandem/web/onboard"
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
 )
 
 // newTenant inserts a tenant with settings and returns its id.
@@ -39,7 +39,7 @@ type auditRow struct {
 
 func setupAudit(t *testing.T, pool *pgxpool.Pool, tenantID string) []auditRow {
 	t.Helper()
-	rows, err := pool.Query(t.Context(), `SELECT actor_email, detail FROM audit_log WHERE tenant_id = $1 AND action = $2 ORDER BY id`, tenantID, onboard.ActionSetupChange)
+	rows, err := pool.Query(t.Context(), `SELECT actor_email, detail FROM audit_log WHERE tenant_id = $1 AND action = $2 ORDER BY id`, tenantID, setup.ActionSetupChange)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,12 +58,14 @@ func setupAudit(t *testing.T, pool *pgxpool.Pool, tenantID string) []auditRow {
 	return out
 }
 
-var owner = onboard.Actor{Email: "owner@harbour.example", IP: "192.0.2.1"}
+var checkTime = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+var owner = tenants.Actor{Email: "owner@harbour.example", IP: "192.0.2.1"}
 
 func TestSettingsUpdate(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	store := onboard.NewStore(pool)
+	store := setup.NewStore(pool)
 	ctx := t.Context()
 	// Another feature's key must survive.
 	id := newTenant(t, pool, `{"mapping_version": 3}`)
@@ -72,25 +74,25 @@ func TestSettingsUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(onboard.Settings{}, st); diff != "" {
+	if diff := cmp.Diff(setup.Settings{}, st); diff != "" {
 		t.Errorf("fresh tenant (-want +got):\n%s", diff)
 	}
-	if st.Model() != onboard.ModelClassic {
+	if st.Model() != setup.ModelClassic {
 		t.Errorf("default model = %s", st.Model())
 	}
 
-	check := &onboard.CheckResult{Model: onboard.ModelClassic, CheckedAt: checkTime, PersonAccounts: true,
-		Items: []onboard.CheckItem{{Key: "Contact.Lightspeed_Customer_ID__c", Status: onboard.StatusPresent}}}
-	got, err := store.Update(ctx, id, owner, func(s *onboard.Settings) error {
-		s.DataModel = onboard.ModelCustom
-		s.History = onboard.History1y
+	check := &setup.CheckResult{Model: setup.ModelClassic, CheckedAt: checkTime, PersonAccounts: true,
+		Items: []setup.CheckItem{{Key: "Contact.Lightspeed_Customer_ID__c", Status: setup.StatusPresent}}}
+	got, err := store.Update(ctx, id, owner, func(s *setup.Settings) error {
+		s.DataModel = setup.ModelCustom
+		s.History = setup.History1y
 		s.SalesforceCheck = check
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := onboard.Settings{DataModel: onboard.ModelCustom, History: onboard.History1y, SalesforceCheck: check}
+	want := setup.Settings{DataModel: setup.ModelCustom, History: setup.History1y, SalesforceCheck: check}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Update returned (-want +got):\n%s", diff)
 	}
@@ -110,10 +112,10 @@ func TestSettingsUpdate(t *testing.T) {
 	}
 
 	// A no-op change writes no audit entry; a real one names what changed.
-	if _, err := store.Update(ctx, id, owner, func(s *onboard.Settings) error { s.History = onboard.History1y; return nil }); err != nil {
+	if _, err := store.Update(ctx, id, owner, func(s *setup.Settings) error { s.History = setup.History1y; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Update(ctx, id, owner, func(s *onboard.Settings) error { s.History = onboard.HistoryAll; return nil }); err != nil {
+	if _, err := store.Update(ctx, id, owner, func(s *setup.Settings) error { s.History = setup.HistoryAll; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	log := setupAudit(t, pool, id)
@@ -134,13 +136,13 @@ func TestSettingsUpdate(t *testing.T) {
 func TestSettingsUpdateErrors(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	store := onboard.NewStore(pool)
+	store := setup.NewStore(pool)
 	ctx := t.Context()
 	id := newTenant(t, pool, `{}`)
 
 	boom := errors.New("invalid choice")
-	_, err := store.Update(ctx, id, owner, func(s *onboard.Settings) error {
-		s.History = onboard.HistoryAll
+	_, err := store.Update(ctx, id, owner, func(s *setup.Settings) error {
+		s.History = setup.HistoryAll
 		return boom
 	})
 	if !errors.Is(err, boom) {
@@ -150,45 +152,52 @@ func TestSettingsUpdateErrors(t *testing.T) {
 		t.Errorf("a refused change was saved: %+v", st)
 	}
 	for _, bad := range []string{"not-a-uuid", "00000000-0000-0000-0000-000000000000"} {
-		if _, err := store.Settings(ctx, bad); !errors.Is(err, onboard.ErrTenantNotFound) {
+		if _, err := store.Settings(ctx, bad); !errors.Is(err, setup.ErrTenantNotFound) {
 			t.Errorf("Settings(%q) = %v", bad, err)
 		}
-		if _, err := store.Update(ctx, bad, owner, func(*onboard.Settings) error { return nil }); !errors.Is(err, onboard.ErrTenantNotFound) {
+		if _, err := store.Update(ctx, bad, owner, func(*setup.Settings) error { return nil }); !errors.Is(err, setup.ErrTenantNotFound) {
 			t.Errorf("Update(%q) = %v", bad, err)
 		}
 	}
 }
 
-// TestSettingsConcurrentUpdates: concurrent read-modify-writes of different
-// settings by separate connections lose nothing.
+// TestSettingsConcurrentUpdates forces two read-modify-writes to overlap:
+// the first holds its transaction open after reading until the second has
+// either read too (possible only without the row lock, and then the first's
+// write would drop the second's change) or is seen by Postgres waiting for
+// the lock. Either way both changes must survive.
 func TestSettingsConcurrentUpdates(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	store := onboard.NewStore(pool)
+	store := setup.NewStore(pool)
 	id := newTenant(t, pool, `{}`)
 	ctx := t.Context()
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for i := range 20 {
-		wg.Go(func() {
-			_, err := store.Update(ctx, id, owner, func(s *onboard.Settings) error {
-				// Each writer flips one setting based on what it read; a
-				// lost update would leave a stale combination.
-				switch i % 2 {
-				case 0:
-					s.History = onboard.Histories()[(i/2)%4]
-				case 1:
-					s.LocationsSaved = true
-				}
-				return nil
-			})
-			errs <- err
+
+	firstRead, release := make(chan struct{}), make(chan struct{})
+	secondRead := make(chan struct{})
+	errs := make(chan error, 2)
+	go func() {
+		_, err := store.Update(ctx, id, owner, func(s *setup.Settings) error {
+			close(firstRead)
+			<-release
+			s.History = setup.HistoryAll
+			return nil
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
+		errs <- err
+	}()
+	<-firstRead
+	go func() {
+		_, err := store.Update(ctx, id, owner, func(s *setup.Settings) error {
+			close(secondRead)
+			s.LocationsSaved = true
+			return nil
+		})
+		errs <- err
+	}()
+	waitBlockedOrRead(t, pool, secondRead)
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -196,15 +205,43 @@ func TestSettingsConcurrentUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !st.LocationsSaved || !st.History.Valid() {
+	if !st.LocationsSaved || st.History != setup.HistoryAll {
 		t.Errorf("lost update: %+v", st)
+	}
+}
+
+// waitBlockedOrRead returns once read is closed or a session of the test's
+// database waits for a lock. It polls Postgres for the lock wait: there is
+// no event to wait on, and the condition, not a delay, decides.
+func waitBlockedOrRead(t *testing.T, pool *pgxpool.Pool, read <-chan struct{}) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-read:
+			return
+		case <-t.Context().Done():
+			t.Fatal("neither read nor blocked")
+		case <-tick.C:
+		}
+		var waiting bool
+		err := pool.QueryRow(t.Context(), `
+			SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			return
+		}
 	}
 }
 
 func TestLocations(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	store := onboard.NewStore(pool)
+	store := setup.NewStore(pool)
 	ctx := t.Context()
 	id := newTenant(t, pool, `{}`)
 	other := newTenant(t, pool, `{}`)
@@ -217,7 +254,7 @@ func TestLocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []onboard.Location{
+	want := []setup.Location{
 		{ShopID: "3", Name: "airport kiosk", New: true},
 		{ShopID: "2", Name: "Harbour", Enabled: true},
 		{ShopID: "1", Name: "Main Street", New: true},
@@ -232,7 +269,7 @@ func TestLocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = []onboard.Location{
+	want = []setup.Location{
 		{ShopID: "3", Name: "airport kiosk", Enabled: true},
 		{ShopID: "2", Name: "Harbour"},
 		{ShopID: "1", Name: "Main Street", Enabled: true},
@@ -259,7 +296,7 @@ func TestLocations(t *testing.T) {
 		{[]string{"1"}, []string{"2"}},
 		{[]string{"1", "77"}, nil},
 	} {
-		if _, err := store.SaveLocations(ctx, id, owner, tc.shown, tc.enabled); !errors.Is(err, onboard.ErrUnknownShop) {
+		if _, err := store.SaveLocations(ctx, id, owner, tc.shown, tc.enabled); !errors.Is(err, setup.ErrUnknownShop) {
 			t.Errorf("SaveLocations(%v, %v) = %v, want ErrUnknownShop", tc.shown, tc.enabled, err)
 		}
 	}
@@ -288,14 +325,14 @@ func TestHistorySince(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
-		h     onboard.History
+		h     setup.History
 		want  time.Time
 		bound bool
 	}{
-		{onboard.HistoryNone, now, true},
-		{onboard.History30d, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), true},
-		{onboard.History1y, time.Date(2025, 3, 31, 9, 0, 0, 0, time.UTC), true},
-		{onboard.HistoryAll, time.Time{}, false},
+		{setup.HistoryNone, now, true},
+		{setup.History30d, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), true},
+		{setup.History1y, time.Date(2025, 3, 31, 9, 0, 0, 0, time.UTC), true},
+		{setup.HistoryAll, time.Time{}, false},
 	}
 	for _, tt := range tests {
 		got, bound := tt.h.Since(now)
@@ -303,50 +340,41 @@ func TestHistorySince(t *testing.T) {
 			t.Errorf("%s.Since = %s, %v; want %s, %v", tt.h, got, bound, tt.want, tt.bound)
 		}
 	}
-	if onboard.History("2y").Valid() || onboard.History("").Valid() {
+	if setup.History("2y").Valid() || setup.History("").Valid() {
 		t.Error("invalid history accepted")
 	}
 }
 
-func TestProgress(t *testing.T) {
+// TestCreateExistingInLightspeed: the issue 8 setting is off by default,
+// stored under its own key and audit-logged with both values.
+func TestCreateExistingInLightspeed(t *testing.T) {
 	t.Parallel()
-	complete := &onboard.CheckResult{Model: onboard.ModelClassic, Items: []onboard.CheckItem{{Key: "x", Status: onboard.StatusPresent}}}
-	tests := []struct {
-		name     string
-		st       onboard.State
-		next     onboard.Step
-		blocked  []onboard.Step
-		finished bool
-	}{
-		{"new tenant", onboard.State{}, onboard.StepConnectLightspeed,
-			[]onboard.Step{onboard.StepSalesforceFields, onboard.StepDataModel, onboard.StepLocations}, false},
-		{"lightspeed only", onboard.State{LightspeedConnected: true}, onboard.StepConnectSalesforce,
-			[]onboard.Step{onboard.StepSalesforceFields, onboard.StepDataModel}, false},
-		{"both connected", onboard.State{LightspeedConnected: true, SalesforceConnected: true}, onboard.StepSalesforceFields, nil, false},
-		{"check for another model", onboard.State{LightspeedConnected: true, SalesforceConnected: true,
-			Settings: onboard.Settings{DataModel: onboard.ModelCustom, SalesforceCheck: complete}}, onboard.StepSalesforceFields, nil, false},
-		{"locations saved but none enabled", onboard.State{LightspeedConnected: true, SalesforceConnected: true,
-			Settings: onboard.Settings{DataModel: onboard.ModelClassic, SalesforceCheck: complete, LocationsSaved: true}}, onboard.StepLocations, nil, false},
-		{"all done", onboard.State{LightspeedConnected: true, SalesforceConnected: true, EnabledLocations: 1,
-			Settings: onboard.Settings{DataModel: onboard.ModelClassic, SalesforceCheck: complete, LocationsSaved: true, History: onboard.HistoryNone}}, "", nil, true},
+	pool := dbtest.New(t)
+	store := setup.NewStore(pool)
+	ctx := t.Context()
+	id := newTenant(t, pool, `{}`)
+	if st, err := store.Settings(ctx, id); err != nil || st.CreateExistingInLightspeed {
+		t.Fatalf("default = %+v, %v; want off", st, err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			steps := onboard.Progress(tt.st)
-			next, more := onboard.Next(steps)
-			if next != tt.next || more == tt.finished {
-				t.Errorf("Next = %q, %v; want %q, %v", next, more, tt.next, !tt.finished)
-			}
-			var blocked []onboard.Step
-			for _, s := range steps {
-				if s.Blocked {
-					blocked = append(blocked, s.Step)
-				}
-			}
-			if diff := cmp.Diff(tt.blocked, blocked); diff != "" {
-				t.Errorf("blocked (-want +got):\n%s", diff)
-			}
-		})
+	if _, err := store.Update(ctx, id, owner, func(s *setup.Settings) error {
+		s.CreateExistingInLightspeed = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := pool.QueryRow(ctx, `SELECT settings FROM tenants WHERE id = $1`, id).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw["sf_existing_to_ls"] != true {
+		t.Errorf("stored settings = %v, want sf_existing_to_ls true", raw)
+	}
+	log := setupAudit(t, pool, id)
+	if len(log) != 1 {
+		t.Fatalf("audit: %+v", log)
+	}
+	want := map[string]any{"sf_existing_to_ls": map[string]any{"from": false, "to": true}}
+	if diff := cmp.Diff(want, log[0].Detail["changed"]); diff != "" {
+		t.Errorf("audit (-want +got):\n%s", diff)
 	}
 }

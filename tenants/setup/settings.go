@@ -1,14 +1,4 @@
-// Package onboard is the non-HTTP logic of onboarding a merchant: connecting
-// Lightspeed and Salesforce (Service: OAuth with state and PKCE, discovery,
-// disconnect, reconnect) and the setup wizard that follows (Requirements,
-// Check and Create for the Salesforce fields Tandem needs, the data model,
-// locations and history choices kept by Store, and Progress over the steps).
-//
-// Settings live in tenants.settings (a JSON object shared with other
-// features: keys this package does not know are kept as they are) and in the
-// locations table. Every change is a read-modify-write in one transaction
-// that locks the tenant's row, and is audit-logged in that transaction.
-package onboard
+package setup
 
 import (
 	"context"
@@ -19,25 +9,29 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tandemsync/tandem/tenants"
 )
 
 // ActionSetupChange is the audit-log action of a setup change.
 const ActionSetupChange = "setup.change"
 
 // ErrTenantNotFound is returned for a tenant id that names no tenant.
-var ErrTenantNotFound = errors.New("onboard: tenant not found")
+var ErrTenantNotFound = errors.New("setup: tenant not found")
 
 // History is how far back the first sync imports sales.
 type History string
 
 // History windows.
 const (
-	HistoryNone  History = "none"
-	History30d   History = "30d"
-	History1y    History = "1y"
-	HistoryAll   History = "all"
-	historyUnset History = ""
+	HistoryNone History = "none"
+	History30d  History = "30d"
+	History1y   History = "1y"
+	HistoryAll  History = "all"
+	// HistoryUnset is a tenant that has not chosen yet.
+	HistoryUnset History = ""
 )
 
 // Histories lists the history windows in the order screens offer them.
@@ -66,6 +60,35 @@ func (h History) Since(now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// DataModel is where sales land in Salesforce.
+type DataModel string
+
+// The data models a tenant chooses between.
+const (
+	// ModelClassic writes customers to Contacts (or Person Accounts) and
+	// sales to Opportunities with products; payments go to a custom
+	// Lightspeed_Payment__c object.
+	ModelClassic DataModel = "classic"
+	// ModelCustom writes sales, their lines and payments to custom objects
+	// the merchant owns.
+	ModelCustom DataModel = "custom"
+)
+
+// Valid reports whether m is one of the data models.
+func (m DataModel) Valid() bool { return m == ModelClassic || m == ModelCustom }
+
+// CustomerTarget is the Salesforce object customers are written to.
+type CustomerTarget string
+
+// Customer targets. Person accounts exist only in orgs that enabled them.
+const (
+	TargetContact       CustomerTarget = "contact"
+	TargetPersonAccount CustomerTarget = "person_account"
+)
+
+// Valid reports whether t is one of the customer targets.
+func (t CustomerTarget) Valid() bool { return t == TargetContact || t == TargetPersonAccount }
+
 // Settings are a tenant's setup choices. The zero value is a tenant that has
 // chosen nothing yet.
 type Settings struct {
@@ -80,6 +103,11 @@ type Settings struct {
 	SalesforceCheck *CheckResult `json:"salesforce_check,omitempty"`
 	// LocationsSaved is set once the merchant saved the locations page.
 	LocationsSaved bool `json:"locations_saved,omitempty"`
+	// CreateExistingInLightspeed says whether Salesforce contacts that
+	// existed before setup and match no Lightspeed customer are created in
+	// Lightspeed too. Off by default: contacts created after setup always
+	// are.
+	CreateExistingInLightspeed bool `json:"sf_existing_to_ls,omitempty"`
 }
 
 // Model returns the data model the setup check should use: the chosen one,
@@ -92,17 +120,10 @@ func (s Settings) Model() DataModel {
 }
 
 // settingsKeys are the keys of tenants.settings this package owns.
-var settingsKeys = []string{"data_model", "customer_target", "history", "salesforce_check", "locations_saved"}
+var settingsKeys = []string{"data_model", "customer_target", "history", "salesforce_check", "locations_saved", "sf_existing_to_ls"}
 
-// Actor is who makes a change, for the audit log.
-type Actor struct {
-	UserID string
-	Email  string
-	IP     string
-}
-
-// Store reads and writes setup settings and locations. It is safe for
-// concurrent use.
+// Store reads and writes a tenant's setup: settings, locations and
+// discoveries. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
 }
@@ -119,7 +140,7 @@ func (s *Store) Settings(ctx context.Context, tenantID string) (Settings, error)
 	}
 	var st Settings
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return Settings{}, fmt.Errorf("onboard: read settings of %s: %w", tenantID, err)
+		return Settings{}, fmt.Errorf("setup: read settings of %s: %w", tenantID, err)
 	}
 	return st, nil
 }
@@ -130,7 +151,7 @@ func (s *Store) Settings(ctx context.Context, tenantID string) (Settings, error)
 // are kept. When fn changed something, an audit entry (ActionSetupChange)
 // naming what changed is written in the same transaction. An error from fn
 // aborts the change and is returned as is.
-func (s *Store) Update(ctx context.Context, tenantID string, actor Actor, fn func(*Settings) error) (Settings, error) {
+func (s *Store) Update(ctx context.Context, tenantID string, actor tenants.Actor, fn func(*Settings) error) (Settings, error) {
 	var out Settings
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
@@ -140,7 +161,9 @@ func (s *Store) Update(ctx context.Context, tenantID string, actor Actor, fn fun
 	return out, err
 }
 
-func updateTx(ctx context.Context, tx pgx.Tx, tenantID string, actor Actor, fn func(*Settings) error) (Settings, error) {
+// updateTx is Update inside the caller's transaction: the tenant's row stays
+// locked until tx ends.
+func updateTx(ctx context.Context, tx pgx.Tx, tenantID string, actor tenants.Actor, fn func(*Settings) error) (Settings, error) {
 	var raw []byte
 	err := tx.QueryRow(ctx, `SELECT settings FROM tenants WHERE id = $1 FOR UPDATE`, tenantID).Scan(&raw)
 	if err != nil {
@@ -152,7 +175,7 @@ func updateTx(ctx context.Context, tx pgx.Tx, tenantID string, actor Actor, fn f
 	}
 	var before Settings
 	if err := json.Unmarshal(raw, &before); err != nil {
-		return Settings{}, fmt.Errorf("onboard: update settings of %s: %w", tenantID, err)
+		return Settings{}, fmt.Errorf("setup: update settings of %s: %w", tenantID, err)
 	}
 	after := before
 	if before.SalesforceCheck != nil {
@@ -164,14 +187,14 @@ func updateTx(ctx context.Context, tx pgx.Tx, tenantID string, actor Actor, fn f
 	}
 	changes, err := diff(before, after)
 	if err != nil {
-		return Settings{}, fmt.Errorf("onboard: update settings of %s: %w", tenantID, err)
+		return Settings{}, fmt.Errorf("setup: update settings of %s: %w", tenantID, err)
 	}
 	if len(changes) == 0 {
 		return after, nil
 	}
 	mine, err := toMap(after)
 	if err != nil {
-		return Settings{}, fmt.Errorf("onboard: update settings of %s: %w", tenantID, err)
+		return Settings{}, fmt.Errorf("setup: update settings of %s: %w", tenantID, err)
 	}
 	for _, k := range settingsKeys {
 		delete(all, k)
@@ -179,13 +202,13 @@ func updateTx(ctx context.Context, tx pgx.Tx, tenantID string, actor Actor, fn f
 	maps.Copy(all, mine)
 	enc, err := json.Marshal(all)
 	if err != nil {
-		return Settings{}, fmt.Errorf("onboard: update settings of %s: %w", tenantID, err)
+		return Settings{}, fmt.Errorf("setup: update settings of %s: %w", tenantID, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE tenants SET settings = $2 WHERE id = $1`, tenantID, enc); err != nil {
-		return Settings{}, fmt.Errorf("onboard: update settings of %s: %w", tenantID, err)
+		return Settings{}, fmt.Errorf("setup: update settings of %s: %w", tenantID, err)
 	}
-	if err := audit(ctx, tx, tenantID, actor, map[string]any{"changed": changes}); err != nil {
-		return Settings{}, err
+	if err := tenants.AuditTx(ctx, tx, actor.Entry(tenantID, ActionSetupChange, map[string]any{"changed": changes})); err != nil {
+		return Settings{}, fmt.Errorf("setup: update settings of %s: %w", tenantID, err)
 	}
 	return after, nil
 }
@@ -223,10 +246,13 @@ type checkSummary struct {
 type summarised struct {
 	Settings
 	SalesforceCheck *checkSummary `json:"salesforce_check,omitempty"`
+	// CreateExistingInLightspeed is always present in the summary, so a
+	// change either way logs both values rather than a missing key.
+	CreateExistingInLightspeed bool `json:"sf_existing_to_ls"`
 }
 
 func summarise(s Settings) summarised {
-	out := summarised{Settings: s}
+	out := summarised{Settings: s, CreateExistingInLightspeed: s.CreateExistingInLightspeed}
 	if c := s.SalesforceCheck; c != nil {
 		sum := &checkSummary{Model: c.Model, CheckedAt: c.CheckedAt, Complete: c.Complete(), Missing: len(c.Missing())}
 		if c.Create != nil {
@@ -251,27 +277,17 @@ func toMap(v any) (map[string]json.RawMessage, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
-// audit writes a setup-change entry inside tx, so the change and its record
-// commit together.
-func audit(ctx context.Context, tx pgx.Tx, tenantID string, actor Actor, detail map[string]any) error {
-	enc, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("onboard: audit: %w", err)
-	}
-	_, err = tx.Exec(ctx, `
-		INSERT INTO audit_log (tenant_id, actor_user_id, actor_email, action, detail, ip)
-		VALUES ($1, nullif($2, '')::uuid, $3, $4, $5, $6)`,
-		tenantID, actor.UserID, actor.Email, ActionSetupChange, enc, actor.IP)
-	if err != nil {
-		return fmt.Errorf("onboard: audit: %w", err)
-	}
-	return nil
-}
-
 // notFound turns "no row" and a malformed id into ErrTenantNotFound.
 func notFound(op string, err error) error {
 	if errors.Is(err, pgx.ErrNoRows) || isInvalidUUID(err) {
-		return fmt.Errorf("onboard: %s: %w", op, ErrTenantNotFound)
+		return fmt.Errorf("setup: %s: %w", op, ErrTenantNotFound)
 	}
-	return fmt.Errorf("onboard: %s: %w", op, err)
+	return fmt.Errorf("setup: %s: %w", op, err)
+}
+
+// isInvalidUUID reports whether Postgres refused a malformed uuid: a tenant
+// id no tenant can have.
+func isInvalidUUID(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "22P02"
 }
