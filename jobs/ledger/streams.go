@@ -1,0 +1,219 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Stream is a stream's schedule and state.
+type Stream struct {
+	StreamKey
+	Paused        bool
+	HoldReason    string
+	NextRunAt     time.Time
+	IdleRuns      int
+	FailedRuns    int
+	LastSuccessAt *time.Time
+	ProgressDone  int64
+	ProgressTotal int64
+	// LastRun is the latest finished or running run, nil before the first.
+	LastRun *Run
+}
+
+// EnsureStreams creates the streams that do not exist yet, due now, and
+// removes the tenant's sales streams of locations not listed in keys (a shop
+// turned off sends nothing).
+func (s *Store) EnsureStreams(ctx context.Context, tenantID string, keys []StreamKey) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		locs := make([]string, 0, len(keys))
+		streams := make([]string, 0, len(keys))
+		for _, k := range keys {
+			locs = append(locs, k.Location)
+			streams = append(streams, k.Stream)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO sync_streams (tenant_id, location, stream)
+			SELECT $1, l, s FROM unnest($2::text[], $3::text[]) AS t(l, s)
+			ON CONFLICT DO NOTHING`, tenantID, locs, streams); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			DELETE FROM sync_streams WHERE tenant_id = $1 AND stream = $4
+			AND (location, stream) NOT IN (SELECT l, s FROM unnest($2::text[], $3::text[]) AS t(l, s))`,
+			tenantID, locs, streams, SalesToSalesforce)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("ledger: ensure streams: %w", err)
+	}
+	return nil
+}
+
+// Streams returns the tenant's streams with their latest run.
+func (s *Store) Streams(ctx context.Context, tenantID string) ([]Stream, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT st.location, st.stream, st.paused, st.hold_reason, st.next_run_at, st.idle_runs, st.failed_runs,
+		       st.last_success_at, st.progress_done, st.progress_total,
+		       r.id, r.trigger, r.status, r.counts, r.api_calls, r.error, r.started_at, r.finished_at, r.mapping_version
+		FROM sync_streams st
+		LEFT JOIN LATERAL (
+			SELECT * FROM sync_runs r WHERE r.tenant_id = st.tenant_id AND r.location = st.location AND r.stream = st.stream
+			ORDER BY r.id DESC LIMIT 1) r ON true
+		WHERE st.tenant_id = $1
+		ORDER BY st.stream, st.location`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: list streams: %w", err)
+	}
+	defer rows.Close()
+	var out []Stream
+	for rows.Next() {
+		st := Stream{StreamKey: StreamKey{TenantID: tenantID}}
+		var (
+			id                   *int64
+			trigger, status, msg *string
+			counts, calls        map[string]int
+			started              *time.Time
+			finished             *time.Time
+			version              *int
+		)
+		if err := rows.Scan(&st.Location, &st.Stream, &st.Paused, &st.HoldReason, &st.NextRunAt, &st.IdleRuns,
+			&st.FailedRuns, &st.LastSuccessAt, &st.ProgressDone, &st.ProgressTotal,
+			&id, &trigger, &status, &counts, &calls, &msg, &started, &finished, &version); err != nil {
+			return nil, fmt.Errorf("ledger: list streams: %w", err)
+		}
+		if id != nil {
+			st.LastRun = &Run{ID: *id, Key: st.StreamKey, Trigger: *trigger, Status: *status, Counts: counts,
+				APICalls: calls, Error: *msg, StartedAt: *started, FinishedAt: finished, MappingVersion: *version}
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// Stream returns one stream.
+func (s *Store) Stream(ctx context.Context, k StreamKey) (Stream, error) {
+	all, err := s.Streams(ctx, k.TenantID)
+	if err != nil {
+		return Stream{}, err
+	}
+	for _, st := range all {
+		if st.Location == k.Location && st.Stream == k.Stream {
+			return st, nil
+		}
+	}
+	return Stream{}, ErrNotFound
+}
+
+// SetPaused pauses or resumes a stream.
+func (s *Store) SetPaused(ctx context.Context, k StreamKey, paused bool) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE sync_streams SET paused = $4, next_run_at = now()
+		WHERE tenant_id = $1 AND location = $2 AND stream = $3`, k.TenantID, k.Location, k.Stream, paused)
+	if err != nil {
+		return fmt.Errorf("ledger: pause %s: %w", k, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Hold records why a stream cannot run now (empty clears it).
+func (s *Store) Hold(ctx context.Context, k StreamKey, reason string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE sync_streams SET hold_reason = $4
+		WHERE tenant_id = $1 AND location = $2 AND stream = $3`, k.TenantID, k.Location, k.Stream, reason); err != nil {
+		return fmt.Errorf("ledger: hold %s: %w", k, err)
+	}
+	return nil
+}
+
+// Wake makes a tenant's streams due now (Sync now, a change announced, a
+// reconnect) and clears their idle backoff. An empty stream wakes them all.
+func (s *Store) Wake(ctx context.Context, tenantID, stream string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE sync_streams SET next_run_at = now(), idle_runs = 0
+		WHERE tenant_id = $1 AND ($2 = '' OR stream = $2)`, tenantID, stream); err != nil {
+		return fmt.Errorf("ledger: wake streams: %w", err)
+	}
+	return nil
+}
+
+// ClaimDue takes up to limit due, unpaused streams whose tenant has both
+// connections usable, moves each one's next run to now+lease (so a lost job
+// is retried after the lease), and returns them. It runs in the caller's
+// transaction so the jobs it enqueues commit with the claim. Only due rows
+// are read, through the partial index on next_run_at.
+func ClaimDue(ctx context.Context, tx pgx.Tx, now time.Time, lease time.Duration, limit int) ([]StreamKey, error) {
+	rows, err := tx.Query(ctx, `
+		WITH due AS (
+			SELECT st.tenant_id, st.location, st.stream FROM sync_streams st
+			WHERE st.next_run_at <= $1 AND NOT st.paused
+			  AND (SELECT count(*) FROM connections c WHERE c.tenant_id = st.tenant_id AND c.status = 'connected') = 2
+			ORDER BY st.next_run_at
+			LIMIT $3
+			FOR UPDATE OF st SKIP LOCKED)
+		UPDATE sync_streams s SET next_run_at = $1 + $2::interval
+		FROM due WHERE s.tenant_id = due.tenant_id AND s.location = due.location AND s.stream = due.stream
+		RETURNING s.tenant_id, s.location, s.stream`, now, lease, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: claim due streams: %w", err)
+	}
+	defer rows.Close()
+	var out []StreamKey
+	for rows.Next() {
+		var k StreamKey
+		if err := rows.Scan(&k.TenantID, &k.Location, &k.Stream); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// Run returns one of the tenant's runs.
+func (s *Store) Run(ctx context.Context, tenantID string, id int64) (*Run, error) {
+	r := &Run{ID: id}
+	err := s.pool.QueryRow(ctx, `SELECT location, stream, trigger, status, counts, api_calls, error, started_at, finished_at, mapping_version
+		FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(
+		&r.Key.Location, &r.Key.Stream, &r.Trigger, &r.Status, &r.Counts, &r.APICalls, &r.Error, &r.StartedAt, &r.FinishedAt, &r.MappingVersion)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read run: %w", err)
+	}
+	r.Key.TenantID = tenantID
+	return r, nil
+}
+
+// Events returns a run's events in order (at most limit, after the event id
+// after), for the tenant.
+func (s *Store) Events(ctx context.Context, tenantID string, runID int64, after int64, limit int) ([]StoredEvent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, action, kind, ls_id, sf_id, label, code, message, detail, created_at
+		FROM sync_events WHERE tenant_id = $1 AND run_id = $2 AND id > $3 ORDER BY id LIMIT $4`,
+		tenantID, runID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read events: %w", err)
+	}
+	defer rows.Close()
+	var out []StoredEvent
+	for rows.Next() {
+		var e StoredEvent
+		if err := rows.Scan(&e.ID, &e.Action, &e.Kind, &e.LSID, &e.SFID, &e.Label, &e.Code, &e.Message, &e.Detail, &e.CreatedAt); err != nil {
+			return nil, err
+		}
+		e.RunID = runID
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// StoredEvent is an event as stored.
+type StoredEvent struct {
+	Event
+	ID        int64
+	RunID     int64
+	CreatedAt time.Time
+}
