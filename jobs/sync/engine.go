@@ -190,4 +190,6 @@ type runContext struct {
 // salesToSalesforce is replaced by the sales stream.
 var errSalesNotBuilt = errors.New("the sales stream is not available yet")
 
-func (rc *runContext) salesToSalesforce(context.Context) (bool, error) { return false, errSalesNotBuilt }
+func (rc *runContext) salesToSalesforce(context.Context) (bool, error) {
+	return false, errSalesNotBuilt
+}
