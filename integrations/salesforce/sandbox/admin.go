@@ -116,6 +116,22 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusCreated, map[string]string{"id": id, "name": body.Name})
+	case "POST merge":
+		var body struct {
+			Object     string   `json:"object"`
+			Master     string   `json:"master"`
+			Duplicates []string `json:"duplicates"`
+		}
+		if err := decodeAdmin(r, &body); err != nil {
+			adminError(w, http.StatusBadRequest, "merge: "+err.Error())
+			return
+		}
+		res, err := s.Merge(body.Object, body.Master, body.Duplicates)
+		if err != nil {
+			adminError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
 	case "GET clock":
 		writeJSON(w, http.StatusOK, map[string]string{"now": s.clk.Now().Format(time.RFC3339Nano)})
 	case "POST clock":

@@ -58,6 +58,7 @@
 //	POST /_sandbox/fields   {"object":"Opportunity","name":"Stylist__c","type":"Text","length":80,...}
 //	POST /_sandbox/objects  {"name":"Lightspeed_Sale__c","label":"Lightspeed Sale"}
 //	GET/POST /_sandbox/clock   {"advance":"3h"} moves the sandbox clock forward
+//	POST /_sandbox/merge   {"object":"Contact","master":ID,"duplicates":[ID,...]}: see [Server.Merge]
 //
 // Reset and seed keep issued tokens valid (the org and admin user ids are
 // fixed) and clear faults, usage, stats, query cursors and Bulk jobs.

@@ -127,6 +127,9 @@ func (s *schema) childRelationships(target string) []childRel {
 	var out []childRel
 	for _, o := range s.sorted() {
 		for _, f := range o.Fields {
+			if f.Name == "MasterRecordId" {
+				continue // a merge's trail, not a parent: no child relationship
+			}
 			for _, to := range f.ReferenceTo {
 				if to == target && f.RelationshipName != "" {
 					out = append(out, childRel{Child: o.Name, Field: f.Name, Cascade: f.CascadeDelete, Name: childRelName(o)})
@@ -224,6 +227,13 @@ func addAudit(o *objectDef) {
 	}
 }
 
+// masterRecord is the MasterRecordId field of a mergeable object: empty
+// until a merge deletes the record, then the id of the record that
+// survived it.
+func masterRecord(object string) *fieldDef {
+	return readOnly(ref("MasterRecordId", "Master Record ID", "MasterRecord", object))
+}
+
 func calculated(f *fieldDef) *fieldDef {
 	f.Createable, f.Updateable, f.Calculated = false, false, true
 	return f
@@ -290,6 +300,7 @@ func newStandardSchema(personAccounts bool, edition string, now time.Time) *sche
 
 	// Account
 	a := newObject("Account", "Account", "Accounts", "001", true)
+	a.addField(masterRecord("Account"))
 	name := text("Name", "Account Name", 255)
 	name.NameField = true
 	if !personAccounts {
@@ -346,6 +357,7 @@ func newStandardSchema(personAccounts bool, edition string, now time.Time) *sche
 
 	// Contact
 	c := newObject("Contact", "Contact", "Contacts", "003", true)
+	c.addField(masterRecord("Contact"))
 	for _, f := range []*fieldDef{
 		ref("AccountId", "Account ID", "Account", "Account"),
 		required(text("LastName", "Last Name", 80)),
