@@ -504,22 +504,13 @@ func (w *customerWriter) record(pw *pendingWrite, res salesforce.SaveResult, pag
 		ev.Action = ledger.ActionCreated
 	}
 	ev.Message = pw.message
-	// The values both sides now hold: Lightspeed's for what was sent,
-	// and for conflicts Salesforce won, Lightspeed's too, so the other
-	// stream sees Salesforce's value as a change to bring to Lightspeed.
-	agreed := mapping.Record{}
-	for _, k := range w.lsHashKeys() {
-		agreed[k] = pw.rec[k]
-	}
-	sfSide := agreed.Subset(w.twoWay)
-	for k, c := range pw.conflict {
-		if c.(map[string]any)["winner"] == "salesforce" {
-			sfSide[k] = c.(map[string]any)["salesforce"].(string)
-		}
-	}
+	// The values both sides now agree on are Lightspeed's. Where
+	// Salesforce won a conflict, its value differs from them, so the other
+	// stream sees it as a change to bring to Lightspeed.
+	agreed := pw.rec.Subset(w.lsHashKeys())
 	pw.link.Values = agreed
 	pw.link.LSHash = mapping.Hash(pw.rec, w.lsHashKeys())
-	pw.link.SFHash = mapping.Hash(sfSide, w.twoWay)
+	pw.link.SFHash = mapping.Hash(agreed, w.twoWay)
 	if pw.link.State == "" {
 		pw.link.State = ledger.LinkActive
 	}

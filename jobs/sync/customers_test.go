@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/salesforce"
 	"github.com/tandemsync/tandem/jobs/ledger"
 )
 
@@ -96,5 +98,283 @@ func TestFirstSyncCustomers(t *testing.T) {
 	}
 	if res.Run.Records() != 0 {
 		t.Errorf("a quiet run touched %d records: %v", res.Run.Records(), res.Run.Counts)
+	}
+}
+
+// A Salesforce record with a Lightspeed customer's email (in another case)
+// is linked and keyed, not duplicated.
+func TestEmailLinking(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 60, sfSeed: true})
+	var target lightspeed.Customer
+	for _, c := range w.lsCustomers() {
+		if !c.Archived && c.Contact.Email("Primary") != "" {
+			target = c
+			break
+		}
+	}
+	email := target.Contact.Email("Primary")
+	res, err := w.sf.CreateRecords(w.ctx, "Contact", []map[string]any{{"LastName": "Existing", "Email": strings.ToUpper(email)}}, nil)
+	if err != nil || !res[0].Success {
+		t.Fatalf("create contact: %v %+v", err, res)
+	}
+	results := w.runUntilDone(ledger.CustomersToSalesforce)
+	id := strconv.FormatInt(target.CustomerID, 10)
+	var matches []salesforce.Record
+	for _, rec := range w.contacts("Id, Email, Lightspeed_Customer_ID__c") {
+		if strings.EqualFold(rec.String("Email"), email) {
+			matches = append(matches, rec)
+		}
+	}
+	if len(matches) != 1 {
+		t.Fatalf("%d Salesforce records have %s, want 1", len(matches), email)
+	}
+	if matches[0].ID() != res[0].ID || matches[0].String("Lightspeed_Customer_ID__c") != id {
+		t.Errorf("record %s has Lightspeed id %q; want the existing record %s keyed %s",
+			matches[0].ID(), matches[0].String("Lightspeed_Customer_ID__c"), res[0].ID, id)
+	}
+	var linked bool
+	for _, e := range w.events(results[0].Run.ID) {
+		if e.LSID == id && e.Action == ledger.ActionLinked && strings.Contains(e.Message, "email") {
+			linked = true
+		}
+	}
+	if !linked {
+		t.Error("no linked event for the email match")
+	}
+}
+
+// A contact created in Salesforce after setup is created in Lightspeed and
+// gets its new Lightspeed Customer ID; older contacts stay unless asked.
+func TestSalesforceBornContact(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 20, sfSeed: true})
+	w.runUntilDone(ledger.CustomersToSalesforce)
+	w.run(ledger.CustomersToLightspeed) // first run: setup time
+	before := len(w.lsCustomers())
+
+	res, err := w.sf.CreateRecords(w.ctx, "Contact", []map[string]any{{
+		"FirstName": "Nadia", "LastName": "Okafor", "Email": "nadia.okafor@example.net",
+		"MobilePhone": "+44 7700 900123", "MailingStreet": "1 Quay St\nFlat 2", "MailingCity": "Bristol"}}, nil)
+	if err != nil || !res[0].Success {
+		t.Fatalf("create contact: %v %+v", err, res)
+	}
+	run := w.run(ledger.CustomersToLightspeed)
+	if run.Run.Counts[ledger.ActionCreated] != 1 {
+		t.Fatalf("counts = %v, want one created", run.Run.Counts)
+	}
+	after := w.lsCustomers()
+	if len(after) != before+1 {
+		t.Fatalf("Lightspeed has %d customers, want %d (only the new contact; the seeded org's older contacts stay)", len(after), before+1)
+	}
+	var made *lightspeed.Customer
+	for i := range after {
+		if after[i].Contact.Email("Primary") == "nadia.okafor@example.net" {
+			made = &after[i]
+		}
+	}
+	if made == nil {
+		t.Fatal("no Lightspeed customer with the contact's email")
+	}
+	if made.FirstName != "Nadia" || made.LastName != "Okafor" || made.Contact.Phone("Mobile") != "+44 7700 900123" ||
+		made.Contact.Address().Address1 != "1 Quay St" || made.Contact.Address().Address2 != "Flat 2" {
+		t.Errorf("Lightspeed customer = %+v %+v", made, made.Contact)
+	}
+	recs, err := w.sf.RetrieveRecords(w.ctx, "Contact", []string{res[0].ID}, []string{"Lightspeed_Customer_ID__c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := recs[0].String("Lightspeed_Customer_ID__c"), strconv.FormatInt(made.CustomerID, 10); got != want {
+		t.Errorf("Lightspeed Customer ID written back = %q, want %q", got, want)
+	}
+	// Both streams are quiet afterwards: no echo either way.
+	upserts := w.sfCalls("PATCH composite/sobjects")
+	w.runUntilDone(ledger.CustomersToSalesforce)
+	again := w.run(ledger.CustomersToLightspeed)
+	if d := w.sfCalls("PATCH composite/sobjects") - upserts; d != 0 {
+		t.Errorf("%d Salesforce writes after the create, want 0", d)
+	}
+	if again.Run.Records() != 0 {
+		t.Errorf("the next Salesforce → Lightspeed run touched records: %v", again.Run.Counts)
+	}
+	if n := len(w.lsCustomers()); n != before+1 {
+		t.Errorf("Lightspeed has %d customers after quiet runs, want %d", n, before+1)
+	}
+}
+
+// firstLinked returns a live customer with an email, synced and linked.
+func (w *world) firstLinked() (lightspeed.Customer, ledger.Link) {
+	w.t.Helper()
+	for _, c := range w.lsCustomers() {
+		if c.Archived || c.Contact.Email("Primary") == "" {
+			continue
+		}
+		if l, ok := w.link(strconv.FormatInt(c.CustomerID, 10)); ok && l.State == ledger.LinkActive {
+			return c, l
+		}
+	}
+	w.t.Fatal("no linked customer")
+	return lightspeed.Customer{}, ledger.Link{}
+}
+
+func (w *world) contact(id string, fields ...string) salesforce.Record {
+	w.t.Helper()
+	recs, err := w.sf.RetrieveRecords(w.ctx, "Contact", []string{id}, fields)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return recs[0]
+}
+
+// A change at the register reaches Salesforce; a change in Salesforce to a
+// two-way field reaches Lightspeed; a one-way field changed in Salesforce
+// stays there; neither write comes back as an echo.
+func TestUpdatesBothWays(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 30})
+	w.runUntilDone(ledger.CustomersToSalesforce)
+	w.run(ledger.CustomersToLightspeed)
+	c, link := w.firstLinked()
+
+	tick()
+	if _, _, err := w.ls.Customers.Update(w.ctx, c.CustomerID, lightspeed.CustomerWrite{
+		FirstName: lightspeed.Ptr("Renamed"), DOB: lightspeed.Ptr(time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC))}); err != nil {
+		t.Fatal(err)
+	}
+	res := w.run(ledger.CustomersToSalesforce)
+	if res.Run.Counts[ledger.ActionUpdated] != 1 {
+		t.Fatalf("ls→sf counts = %v, want one update", res.Run.Counts)
+	}
+	got := w.contact(link.SFID, "FirstName", "Birthdate")
+	if got.String("FirstName") != "Renamed" || got.String("Birthdate") != "1990-05-17" {
+		t.Errorf("Salesforce has %q born %q", got.String("FirstName"), got.String("Birthdate"))
+	}
+	if r := w.run(ledger.CustomersToLightspeed); r.Run.Records() != 0 {
+		t.Errorf("our own Salesforce write came back: %v", r.Run.Counts)
+	}
+
+	if _, err := w.sf.UpdateRecords(w.ctx, "Contact", []map[string]any{{"Id": link.SFID,
+		"HomePhone": "+1 503 555 0199", "MailingCity": "Salem", "Title": "Chef"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res = w.run(ledger.CustomersToLightspeed)
+	if res.Run.Counts[ledger.ActionUpdated] != 1 {
+		t.Fatalf("sf→ls counts = %v, want one update", res.Run.Counts)
+	}
+	after, _, err := w.ls.Customers.Get(w.ctx, c.CustomerID, lightspeed.NewQuery().LoadRelations("Contact"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Contact.Phone("Home") != "+1 503 555 0199" || after.Contact.Address().City != "Salem" {
+		t.Errorf("Lightspeed has phone %q city %q", after.Contact.Phone("Home"), after.Contact.Address().City)
+	}
+	if after.Contact.Email("Primary") != c.Contact.Email("Primary") {
+		t.Errorf("email changed to %q", after.Contact.Email("Primary"))
+	}
+	upserts := w.sfCalls("PATCH composite/sobjects")
+	if r := w.run(ledger.CustomersToSalesforce); r.Run.Records() != 0 {
+		t.Errorf("our own Lightspeed write came back: %v", r.Run.Counts)
+	}
+	if d := w.sfCalls("PATCH composite/sobjects") - upserts; d != 0 {
+		t.Errorf("%d Salesforce writes for an echo", d)
+	}
+}
+
+// A two-way field changed on both sides: the later change wins everywhere,
+// and a conflict event keeps both values.
+func TestConflictLaterWins(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 30})
+	w.runUntilDone(ledger.CustomersToSalesforce)
+	w.run(ledger.CustomersToLightspeed)
+	c, link := w.firstLinked()
+
+	tick()
+	if _, _, err := w.ls.Customers.Update(w.ctx, c.CustomerID, lightspeed.CustomerWrite{Contact: &lightspeed.ContactWrite{
+		Phones: []lightspeed.ContactPhone{{Number: "111", UseType: "Mobile"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	tick()
+	if _, err := w.sf.UpdateRecords(w.ctx, "Contact", []map[string]any{{"Id": link.SFID, "MobilePhone": "222"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res := w.run(ledger.CustomersToSalesforce)
+	if res.Run.Counts[ledger.ActionConflict] != 1 {
+		t.Fatalf("counts = %v, want a conflict", res.Run.Counts)
+	}
+	var conflict *ledger.StoredEvent
+	for _, e := range w.events(res.Run.ID) {
+		if e.Action == ledger.ActionConflict {
+			conflict = &e
+		}
+	}
+	d, _ := conflict.Detail["conflict"].(map[string]any)["mobile_phone"].(map[string]any)
+	if d["lightspeed"] != "111" || d["salesforce"] != "222" || d["winner"] != "salesforce" {
+		t.Errorf("conflict detail = %v", conflict.Detail)
+	}
+	w.run(ledger.CustomersToLightspeed)
+	w.run(ledger.CustomersToSalesforce)
+	after, _, err := w.ls.Customers.Get(w.ctx, c.CustomerID, lightspeed.NewQuery().LoadRelations("Contact"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after.Contact.Phone("Mobile"); got != "222" {
+		t.Errorf("Lightspeed mobile = %q, want Salesforce's later 222", got)
+	}
+	if got := w.contact(link.SFID, "MobilePhone").String("MobilePhone"); got != "222" {
+		t.Errorf("Salesforce mobile = %q, want 222", got)
+	}
+}
+
+// Archived customers are not created; a contact deleted in Salesforce
+// marks the link gone and is never re-created or deleted in Lightspeed.
+func TestArchivedAndDeleted(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 120})
+	res := w.runUntilDone(ledger.CustomersToSalesforce)
+	archived := 0
+	for _, c := range w.lsCustomers() {
+		if c.Archived {
+			archived++
+			if _, ok := w.link(strconv.FormatInt(c.CustomerID, 10)); ok {
+				t.Errorf("archived customer %d was linked", c.CustomerID)
+			}
+		}
+	}
+	if archived == 0 {
+		t.Fatal("the seed has no archived customers")
+	}
+	skipped := 0
+	for _, e := range w.events(res[0].Run.ID) {
+		if e.Action == ledger.ActionSkipped && strings.Contains(e.Message, "archived") {
+			skipped++
+		}
+	}
+	if skipped != archived {
+		t.Errorf("%d archived skips recorded, want %d", skipped, archived)
+	}
+	w.run(ledger.CustomersToLightspeed)
+
+	c, link := w.firstLinked()
+	if _, err := w.sf.DeleteRecords(w.ctx, []string{link.SFID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.run(ledger.CustomersToLightspeed)
+	l, _ := w.link(strconv.FormatInt(c.CustomerID, 10))
+	if l.State != ledger.LinkGone {
+		t.Fatalf("link state = %q, want gone", l.State)
+	}
+	tick()
+	if _, _, err := w.ls.Customers.Update(w.ctx, c.CustomerID, lightspeed.CustomerWrite{FirstName: lightspeed.Ptr("Still here")}); err != nil {
+		t.Fatal(err)
+	}
+	w.run(ledger.CustomersToSalesforce)
+	for _, rec := range w.contacts("Id, Lightspeed_Customer_ID__c") {
+		if rec.String("Lightspeed_Customer_ID__c") == strconv.FormatInt(c.CustomerID, 10) {
+			t.Errorf("the deleted contact was re-created as %s", rec.ID())
+		}
+	}
+	if _, _, err := w.ls.Customers.Get(w.ctx, c.CustomerID, nil); err != nil {
+		t.Errorf("the Lightspeed customer is gone: %v", err)
 	}
 }
