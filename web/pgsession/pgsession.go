@@ -94,6 +94,12 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 
 // Save writes sess and sets its cookie on w. A session whose MaxAge is
 // negative is deleted and its cookie cleared instead.
+//
+// Only a new session (no row yet, or renewed) inserts a row. A loaded
+// session updates its row and never re-creates it: a request that loaded
+// the session before a log-out elsewhere deleted the row must not bring it
+// back when it saves. Such a session stays ended: Save writes nothing,
+// clears the cookie and leaves sess empty and new.
 func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
 	ctx := r.Context()
 	if sess.Options.MaxAge < 0 {
@@ -104,9 +110,6 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", sess.Options))
 		return nil
 	}
-	if sess.ID == "" {
-		sess.ID = newID()
-	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(sess.Values); err != nil {
 		return fmt.Errorf("pgsession: encode session: %w", err)
@@ -115,13 +118,34 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	if v, ok := sess.Values[UserIDKey].(string); ok && v != "" {
 		userID = &v
 	}
-	expires := s.now().Add(time.Duration(sess.Options.MaxAge) * time.Second)
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO web_sessions (id, data, user_id, expires_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (id) DO UPDATE SET data = excluded.data, user_id = excluded.user_id, expires_at = excluded.expires_at`,
-		sess.ID, buf.Bytes(), userID, expires)
-	if err != nil {
-		return fmt.Errorf("pgsession: save session: %w", err)
+	now := s.now()
+	expires := now.Add(time.Duration(sess.Options.MaxAge) * time.Second)
+	if sess.IsNew || sess.ID == "" {
+		sess.ID = newID()
+		if _, err := s.pool.Exec(ctx,
+			`INSERT INTO web_sessions (id, data, user_id, expires_at) VALUES ($1, $2, $3, $4)`,
+			sess.ID, buf.Bytes(), userID, expires); err != nil {
+			return fmt.Errorf("pgsession: save session: %w", err)
+		}
+		sess.IsNew = false
+	} else {
+		tag, err := s.pool.Exec(ctx, `
+			UPDATE web_sessions SET data = $2, user_id = $3, expires_at = $4
+			WHERE id = $1 AND expires_at > $5`,
+			sess.ID, buf.Bytes(), userID, expires, now)
+		if err != nil {
+			return fmt.Errorf("pgsession: save session: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			// Ended (logged out, renewed or expired) since it was loaded.
+			sess.ID = ""
+			sess.IsNew = true
+			clear(sess.Values)
+			ended := *sess.Options
+			ended.MaxAge = -1
+			http.SetCookie(w, sessions.NewCookie(sess.Name(), "", &ended))
+			return nil
+		}
 	}
 	encoded, err := s.codec.Encode(sess.Name(), sess.ID)
 	if err != nil {

@@ -204,3 +204,59 @@ func TestUpdateSerialisesLoadedCopies(t *testing.T) {
 		t.Errorf("Update of a new session: %v, values %v", err, fresh.Values)
 	}
 }
+
+// TestSaveDoesNotReviveEndedSession: a request that loaded the session
+// before another request logged out must not bring the row back when it
+// saves, however long it took.
+func TestSaveDoesNotReviveEndedSession(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	sess, _ := s.New(httptest.NewRequest("GET", "/", nil), "sid")
+	sess.Values["who"] = "merchant"
+	r := roundTrip(t, s, sess)
+
+	slow, err := s.New(r, "sid") // a slow request, loaded before the log-out
+	if err != nil || slow.IsNew {
+		t.Fatalf("load: %+v, %v", slow, err)
+	}
+	logout, _ := s.New(r, "sid") // the log-out request
+	if err := s.Renew(t.Context(), logout); err != nil {
+		t.Fatal(err)
+	}
+	clear(logout.Values)
+	roundTrip(t, s, logout)
+
+	slow.Values["note"] = "written after the log-out"
+	rec := httptest.NewRecorder()
+	if err := s.Save(r, rec, slow); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.New(r, "sid"); !again.IsNew {
+		t.Fatalf("the logged-out session is alive again: %+v", again.Values)
+	}
+	var n int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM web_sessions WHERE data IS NOT NULL`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("rows = %d, %v; want only the log-out's fresh session", n, err)
+	}
+	if c := rec.Result().Cookies(); len(c) != 1 || c[0].MaxAge >= 0 {
+		t.Errorf("cookies of the late save = %v; want one clearing the ended session", c)
+	}
+}
+
+// TestSaveTwiceInOneRequest: a new session saved twice in one request
+// inserts once and then updates the same row.
+func TestSaveTwiceInOneRequest(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	sess, _ := s.New(httptest.NewRequest("GET", "/", nil), "sid")
+	roundTrip(t, s, sess)
+	id := sess.ID
+	sess.Values["n"] = 2
+	r := roundTrip(t, s, sess)
+	if sess.ID != id {
+		t.Errorf("id changed on the second save: %q → %q", id, sess.ID)
+	}
+	if got, _ := s.New(r, "sid"); got.Values["n"] != 2 {
+		t.Errorf("Values[n] = %v; want 2", got.Values["n"])
+	}
+}
