@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"time"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -62,17 +64,17 @@ func validatePassword(v *ValidationError, password string) {
 		v.add("password", fmt.Sprintf("Use at least %d characters.", MinPasswordLen))
 	case len(password) > maxPasswordBytes:
 		v.add("password", fmt.Sprintf("Use at most %d characters.", maxPasswordBytes))
+	case weakPassword(password):
+		v.add("password", "This password is too easy to guess: it is a common password, or repeats or runs along characters. Try a few unrelated words.")
 	}
 }
 
-// SignUp creates a tenant named p.BusinessName and its owner, a new user
-// with p.Email and p.Password, in one transaction. It returns a
-// *ValidationError listing every invalid field, or ErrEmailTaken when a user
-// with that email exists; in both cases nothing is created.
-func (s *Store) SignUp(ctx context.Context, p SignUpParams) (Tenant, User, error) {
-	name := strings.TrimSpace(p.BusinessName)
-	email := NormalizeEmail(p.Email)
-	var v ValidationError
+// validateBusinessName checks a trimmed business name and records a problem
+// on v. Control and text-direction characters are refused, not stripped: a
+// right-to-left override would make the name read differently in every
+// list it appears in (the staff console's among them), and silently
+// changing what someone typed is worse than asking.
+func validateBusinessName(v *ValidationError, name string) {
 	switch {
 	case name == "":
 		v.add("business_name", "Enter your business name.")
@@ -80,7 +82,36 @@ func (s *Store) SignUp(ctx context.Context, p SignUpParams) (Tenant, User, error
 		v.add("business_name", fmt.Sprintf("Use at most %d characters.", maxNameLen))
 	case !storable(name):
 		v.add("business_name", "Use letters, numbers and punctuation only.")
+	case strings.ContainsFunc(name, bidiControl):
+		v.add("business_name", "Remove the invisible text-direction characters from the name (they are often pasted in by accident).")
+	case strings.ContainsFunc(name, unicode.IsControl):
+		v.add("business_name", "Use letters, numbers and punctuation only, on one line.")
 	}
+}
+
+// bidiControl reports whether r is one of Unicode's bidirectional
+// formatting characters (marks, embeddings, overrides and isolates).
+func bidiControl(r rune) bool {
+	switch {
+	case r == '\u061C', r == '\u200E', r == '\u200F':
+		return true
+	case '\u202A' <= r && r <= '\u202E', '\u2066' <= r && r <= '\u2069':
+		return true
+	}
+	return false
+}
+
+// SignUp creates a tenant named p.BusinessName and its owner, a new user
+// with p.Email and p.Password, in one transaction. It returns a
+// *ValidationError listing every invalid field, ErrEmailTaken when a user
+// with that email exists, or a *ThrottledError when p.IP has signed up
+// ThrottleLimits.SignUpsPerIP times within the window; in each case nothing
+// is created. An empty p.IP (a command-line caller) is not limited.
+func (s *Store) SignUp(ctx context.Context, p SignUpParams) (Tenant, User, error) {
+	name := strings.TrimSpace(p.BusinessName)
+	email := NormalizeEmail(p.Email)
+	var v ValidationError
+	validateBusinessName(&v, name)
 	validateEmail(&v, email)
 	validatePassword(&v, p.Password)
 	if err := v.err(); err != nil {
@@ -93,6 +124,11 @@ func (s *Store) SignUp(ctx context.Context, p SignUpParams) (Tenant, User, error
 	} else if taken {
 		return Tenant{}, User{}, ErrEmailTaken
 	}
+	// Checked before hashing too, so a refused burst costs no hashing; the
+	// check under the address's lock below is the one that holds.
+	if err := s.signUpAllowed(ctx, s.pool, p.IP); err != nil {
+		return Tenant{}, User{}, err
+	}
 	hash, err := s.hash(ctx, p.Password)
 	if err != nil {
 		return Tenant{}, User{}, fmt.Errorf("tenants: sign up: hash password: %w", err)
@@ -101,6 +137,14 @@ func (s *Store) SignUp(ctx context.Context, p SignUpParams) (Tenant, User, error
 	var t Tenant
 	var u User
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if p.IP != "" {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockSignUpIP, p.IP); err != nil {
+				return fmt.Errorf("lock address: %w", err)
+			}
+			if err := s.signUpAllowed(ctx, tx, p.IP); err != nil {
+				return err
+			}
+		}
 		if err := tx.QueryRow(ctx,
 			`INSERT INTO tenants (name) VALUES ($1) RETURNING id::text, name, created_at`, name,
 		).Scan(&t.ID, &t.Name, &t.CreatedAt); err != nil {
@@ -122,13 +166,45 @@ func (s *Store) SignUp(ctx context.Context, p SignUpParams) (Tenant, User, error
 		}
 		return audit(ctx, tx, Entry{TenantID: t.ID, ActorUserID: u.ID, ActorEmail: u.Email, Action: ActionSignUp, IP: p.IP})
 	})
-	if errors.Is(err, ErrEmailTaken) {
+	var te *ThrottledError
+	switch {
+	case errors.Is(err, ErrEmailTaken):
 		return Tenant{}, User{}, ErrEmailTaken
-	}
-	if err != nil {
+	case errors.As(err, &te):
+		return Tenant{}, User{}, te
+	case err != nil:
 		return Tenant{}, User{}, fmt.Errorf("tenants: sign up: %w", err)
 	}
 	return t, u, nil
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// signUpAllowed returns a *ThrottledError when ip has signed up
+// SignUpsPerIP times within SignUpWindow. Sign-ups are counted in the audit
+// log, which records each with its address, in the database's time.
+func (s *Store) signUpAllowed(ctx context.Context, db querier, ip string) error {
+	l := s.throttle
+	if ip == "" || l.SignUpsPerIP <= 0 {
+		return nil
+	}
+	var secs float64
+	err := db.QueryRow(ctx, `
+		SELECT extract(epoch FROM created_at + make_interval(secs => $2) - now())::float8
+		FROM audit_log
+		WHERE action = $4 AND ip = $1 AND created_at > now() - make_interval(secs => $2)
+		ORDER BY created_at DESC OFFSET $3 - 1 LIMIT 1`,
+		ip, l.SignUpWindow.Seconds(), l.SignUpsPerIP, ActionSignUp).Scan(&secs)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("tenants: sign up: count sign-ups: %w", err)
+	}
+	return &ThrottledError{RetryAfter: max(time.Duration(secs*float64(time.Second)), time.Second)}
 }
 
 func (s *Store) emailTaken(ctx context.Context, email string) (bool, error) {

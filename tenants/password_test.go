@@ -71,3 +71,37 @@ func BenchmarkHashDefault(b *testing.B) {
 		}
 	}
 }
+
+func TestWeakPassword(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		password string
+		weak     bool
+	}{
+		{"aaaaaaaaaa", true},
+		{"password12", true},
+		{"Password2024!", true},
+		{"p@ssw0rd123", true},
+		{"qwertyuiop", true},
+		{"1234567890", true},
+		{"0987654321", true},
+		{"abcdefghijk", true},
+		{"abcabcabcabc", true},
+		{"1212121212", true},
+		{"1qaz2wsx3edc", true},
+		{"letmein!!!!", true},
+		{"iloveyou123", true},
+		{"tandem2026!", true},
+		{"a good password", false},
+		{"correct horse battery", false},
+		{"demo-password", false},
+		{"ten chars!", false},
+		{"8302749152", false},
+		{"Zq8#mT2!vL", false},
+	}
+	for _, tt := range tests {
+		if got := weakPassword(tt.password); got != tt.weak {
+			t.Errorf("weakPassword(%q) = %v; want %v", tt.password, got, tt.weak)
+		}
+	}
+}

@@ -24,23 +24,54 @@ type Store struct {
 	// hashing bounds how many argon2id computations run at once: each takes
 	// Memory KiB, so a burst of log-ins must queue rather than exhaust RAM.
 	hashing chan struct{}
+	// beforeCheck, when set, runs just before each password check: tests
+	// count checks with it and hold them at a barrier.
+	beforeCheck func()
 	// dummyHash is checked against when the email is unknown, so that an
 	// unknown email costs as much time as a wrong password.
 	dummyHash string
 }
 
-// ThrottleLimits say how many failed log-ins within Window stop further
-// attempts for one email, or from one client address.
+// ThrottleLimits say when failed log-ins, and sign-ups, slow down or stop
+// further attempts. Failures count within Window.
+//
+// One address guessing one email is stopped first (PerPair); one address
+// guessing many emails next (PerIP). Failures for one email from all
+// addresses together only slow it down, and only far beyond what a person
+// mistyping produces: a stranger must not be able to lock an owner out.
 type ThrottleLimits struct {
-	PerEmail int
-	PerIP    int
-	Window   time.Duration
+	// PerPair failures of one email from one address stop that address
+	// trying that email until the oldest of them leaves the window.
+	PerPair int
+	// PerIP failures from one address, whatever the emails, stop that
+	// address trying any until the oldest of them leaves the window.
+	PerIP int
+	// PerEmail failures of one email from any addresses start spacing its
+	// attempts: the next must wait EmailDelay after the last failure, and
+	// each further failure doubles the wait, up to MaxEmailDelay.
+	PerEmail      int
+	EmailDelay    time.Duration
+	MaxEmailDelay time.Duration
+	Window        time.Duration
+
+	// SignUpsPerIP sign-ups from one address within SignUpWindow stop
+	// that address signing up until the oldest leaves the window.
+	SignUpsPerIP int
+	SignUpWindow time.Duration
 }
 
 // DefaultThrottleLimits returns the limits a Store uses unless told
-// otherwise: 5 failures per email or 20 per address in 15 minutes.
+// otherwise: in 15 minutes, 5 failures per email and address or 20 per
+// address stop that address; past 50 failures of one email its attempts
+// are spaced from 1 second, doubling, to at most 1 minute. 10 sign-ups per
+// address an hour.
 func DefaultThrottleLimits() ThrottleLimits {
-	return ThrottleLimits{PerEmail: 5, PerIP: 20, Window: 15 * time.Minute}
+	return ThrottleLimits{
+		PerPair: 5, PerIP: 20,
+		PerEmail: 50, EmailDelay: time.Second, MaxEmailDelay: time.Minute,
+		Window:       15 * time.Minute,
+		SignUpsPerIP: 10, SignUpWindow: time.Hour,
+	}
 }
 
 // Option configures a Store.

@@ -154,7 +154,8 @@ func (e *ValidationError) err() error {
 }
 
 // ThrottledError is returned by Authenticate when too many log-ins failed
-// recently for the email or from the address; the attempt was not checked.
+// recently for the email or from the address (the attempt was not
+// checked), and by SignUp when the address signed up too often.
 type ThrottledError struct {
 	RetryAfter time.Duration // how long until an attempt will be checked again
 }

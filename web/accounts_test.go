@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,6 +61,15 @@ func TestSignUpErrors(t *testing.T) {
 		}},
 		{"short password", "Second Shop", "new@shop.example", "123456789", map[string]string{
 			"password": "Use at least 10 characters.",
+		}},
+		{"common password", "Second Shop", "new@shop.example", "password12", map[string]string{
+			"password": "This password is too easy to guess: it is a common password, or repeats or runs along characters. Try a few unrelated words.",
+		}},
+		{"repeated password", "Second Shop", "new@shop.example", "aaaaaaaaaa", map[string]string{
+			"password": "This password is too easy to guess: it is a common password, or repeats or runs along characters. Try a few unrelated words.",
+		}},
+		{"text-direction override in name", "Shop \u202Egnp.exe", "new@shop.example", "a good password", map[string]string{
+			"business_name": "Remove the invisible text-direction characters from the name (they are often pasted in by accident).",
 		}},
 		{"blank fields", "", " ", "", map[string]string{
 			"business_name": "Enter your business name.",
@@ -128,6 +138,32 @@ func TestLogIn(t *testing.T) {
 				t.Errorf("email not refilled")
 			}
 		})
+	}
+}
+
+// TestSignUpRateLimited: one address may create ten accounts an hour.
+func TestSignUpRateLimited(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	b := a.browser()
+	for i := range 10 {
+		if p := b.signUpVia("Shop", fmt.Sprintf("me%d@shop.example", i), "a good password"); p.path() != "/dashboard" {
+			t.Fatalf("sign-up %d: %d at %s", i+1, p.status(), p.path())
+		}
+		b.submit(b.get("/dashboard"), "form[action='/logout']", nil)
+	}
+	p := b.signUpVia("Shop", "me10@shop.example", "a good password")
+	if p.status() != http.StatusTooManyRequests {
+		t.Fatalf("eleventh sign-up: %d; want 429", p.status())
+	}
+	if got := p.text("[data-testid=form-error]"); got != "Too many sign-ups from your network, try again in 60 minutes." {
+		t.Errorf("message = %q", got)
+	}
+	if p.doc.Find("#email").AttrOr("value", "") != "me10@shop.example" {
+		t.Error("email not refilled")
+	}
+	if n := a.count("tenants", "true"); n != 10 {
+		t.Errorf("tenants = %d; want 10", n)
 	}
 }
 

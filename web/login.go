@@ -59,12 +59,8 @@ func (s *Server) logIn(c echo.Context) error {
 		f := s.loginForm(c, email, next, "Incorrect email or password.")
 		return s.render(c, http.StatusUnauthorized, "Log in", ui.LoginBody(f), narrow)
 	case errors.As(err, &throttled):
-		unit := "minutes"
-		if throttled.Minutes() == 1 {
-			unit = "minute"
-		}
 		c.Response().Header().Set("Retry-After", retryAfter(throttled.RetryAfter))
-		f := s.loginForm(c, email, next, fmt.Sprintf("Too many attempts, try again in %d %s.", throttled.Minutes(), unit))
+		f := s.loginForm(c, email, next, fmt.Sprintf("Too many attempts, try again in %s.", minutes(throttled)))
 		return s.render(c, http.StatusTooManyRequests, "Log in", ui.LoginBody(f), narrow)
 	case err != nil:
 		return err
@@ -76,4 +72,12 @@ func (s *Server) logIn(c echo.Context) error {
 		next = s.url(routeDashboard)
 	}
 	return redirect(c, next)
+}
+
+// minutes says how long a throttled person waits, in whole minutes.
+func minutes(e *tenants.ThrottledError) string {
+	if n := e.Minutes(); n != 1 {
+		return fmt.Sprintf("%d minutes", n)
+	}
+	return "1 minute"
 }

@@ -50,6 +50,7 @@ func (s *Server) signUp(c echo.Context) error {
 	}
 	t, u, err := s.tenants.SignUp(c.Request().Context(), p)
 	var verr *tenants.ValidationError
+	var throttled *tenants.ThrottledError
 	switch {
 	case errors.As(err, &verr):
 		return s.render(c, http.StatusUnprocessableEntity, "Sign up", ui.SignUpBody(s.signUpForm(c, p, verr)), narrow)
@@ -58,6 +59,11 @@ func (s *Server) signUp(c echo.Context) error {
 			Field: "email", Message: "An account with this email already exists. Log in instead, or use another email.",
 		}}}
 		return s.render(c, http.StatusUnprocessableEntity, "Sign up", ui.SignUpBody(s.signUpForm(c, p, verr)), narrow)
+	case errors.As(err, &throttled):
+		c.Response().Header().Set("Retry-After", retryAfter(throttled.RetryAfter))
+		f := s.signUpForm(c, p, nil)
+		f.Error = fmt.Sprintf("Too many sign-ups from your network, try again in %s.", minutes(throttled))
+		return s.render(c, http.StatusTooManyRequests, "Sign up", ui.SignUpBody(f), narrow)
 	case err != nil:
 		return err
 	}
