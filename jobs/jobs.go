@@ -14,6 +14,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/sync"
 	"github.com/tandemsync/tandem/tenants"
 )
 
@@ -28,6 +30,26 @@ type Config struct {
 	// LightspeedKeepAlive, when set, refreshes idle Lightspeed connections
 	// before Lightspeed drops their unused refresh tokens (tokens.go).
 	LightspeedKeepAlive *LightspeedKeepAlive
+	// Sync, when set, runs the sync streams and their scheduler.
+	Sync *SyncConfig
+}
+
+// SyncConfig configures the sync streams of a worker process.
+type SyncConfig struct {
+	Engine *sync.Engine
+	// Interval is how often each stream polls (TANDEM_SYNC_INTERVAL); the
+	// scheduler looks for due streams a few times per interval.
+	Interval time.Duration
+	// Workers bounds concurrent sync runs in this process; default 8.
+	Workers int
+	// Reserve, when set, pauses syncing at the Salesforce API reserve.
+	Reserve ReserveCheck
+}
+
+// schedulerTick is how often the scheduler looks for due streams: a third
+// of the interval, between one and five seconds.
+func (c *SyncConfig) schedulerTick() time.Duration {
+	return min(max(c.Interval/3, time.Second), 5*time.Second)
 }
 
 // NewClient returns a River client with every Tandem worker registered and
@@ -51,17 +73,35 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	if err != nil {
 		return nil, err
 	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}}
+	var periodic []*river.PeriodicJob
+	if sc := cfg.Sync; sc != nil {
+		if sc.Workers == 0 {
+			sc.Workers = 8
+		}
+		queues[QueueSync] = river.QueueConfig{MaxWorkers: sc.Workers}
+		if err := river.AddWorkerSafely(workers, &SyncWorker{Engine: sc.Engine, Ledger: ledger.New(pool),
+			Logger: cfg.Logger, Reserve: sc.Reserve}); err != nil {
+			return nil, fmt.Errorf("jobs: register sync worker: %w", err)
+		}
+		if err := river.AddWorkerSafely(workers, &SchedulerWorker{Pool: pool}); err != nil {
+			return nil, fmt.Errorf("jobs: register scheduler: %w", err)
+		}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(sc.schedulerTick()),
+			func() (river.JobArgs, *river.InsertOpts) { return SchedulerArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		// River reports routine activity (job counts every few seconds) at
 		// info; only its warnings and errors belong in Tandem's log.
 		Logger:  slog.New(minLevel{Handler: cfg.Logger.Handler(), min: slog.LevelWarn}),
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
+		Queues:  queues,
 		Workers: workers,
-		PeriodicJobs: append([]*river.PeriodicJob{
+		PeriodicJobs: append(append([]*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.CleanupInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
-		}, keepAlive...),
+		}, keepAlive...), periodic...),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new river client: %w", err)

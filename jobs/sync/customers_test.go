@@ -378,3 +378,40 @@ func TestArchivedAndDeleted(t *testing.T) {
 		t.Errorf("the Lightspeed customer is gone: %v", err)
 	}
 }
+
+// Merging two linked contacts in Salesforce moves the loser's link to the
+// survivor: the loser's Lightspeed customer then shares the survivor.
+func TestMergeMovesLink(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 30})
+	w.runUntilDone(ledger.CustomersToSalesforce)
+	w.run(ledger.CustomersToLightspeed)
+	var linked []ledger.Link
+	for _, c := range w.lsCustomers() {
+		if l, ok := w.link(strconv.FormatInt(c.CustomerID, 10)); ok && l.State == ledger.LinkActive {
+			linked = append(linked, l)
+		}
+	}
+	master, loser := linked[0], linked[1]
+	if _, err := w.sfSrv.Merge("Contact", master.SFID, []string{loser.SFID}); err != nil {
+		t.Fatal(err)
+	}
+	res := w.run(ledger.CustomersToLightspeed)
+	moved, _ := w.link(loser.LSID)
+	if moved.SFID != master.SFID || moved.State != ledger.LinkAlias {
+		t.Errorf("loser's link = %s %s, want an alias of %s", moved.SFID, moved.State, master.SFID)
+	}
+	kept, _ := w.link(master.LSID)
+	if kept.SFID != master.SFID || kept.State != ledger.LinkActive {
+		t.Errorf("survivor's link = %s %s", kept.SFID, kept.State)
+	}
+	var said bool
+	for _, e := range w.events(res.Run.ID) {
+		if e.LSID == loser.LSID && strings.Contains(e.Message, "Merged") {
+			said = true
+		}
+	}
+	if !said {
+		t.Error("no event says the link moved")
+	}
+}

@@ -1,0 +1,211 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/sync"
+)
+
+// SyncArgs runs one stream of one tenant once.
+type SyncArgs struct {
+	TenantID string `json:"tenant_id" river:"unique"`
+	Stream   string `json:"stream" river:"unique"`
+	Location string `json:"location,omitempty" river:"unique"`
+	// Trigger says why it runs (ledger.TriggerSchedule, TriggerSyncNow, ...).
+	Trigger string `json:"trigger"`
+}
+
+// Kind is River's job kind.
+func (SyncArgs) Kind() string { return "sync" }
+
+// InsertOpts make a stream's job unique while it waits or runs, so two
+// workers never run the same stream at once, whoever enqueued it.
+func (SyncArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       QueueSync,
+		MaxAttempts: 10,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+		}},
+	}
+}
+
+// QueueSync is the queue sync runs go through, apart from housekeeping.
+const QueueSync = "sync"
+
+// SyncWorker runs streams through the engine.
+type SyncWorker struct {
+	river.WorkerDefaults[SyncArgs]
+	Engine *sync.Engine
+	Ledger *ledger.Store
+	Logger *slog.Logger
+	// Reserve pauses Salesforce work when the daily allocation left falls
+	// under it; nil never pauses.
+	Reserve ReserveCheck
+}
+
+// ReserveCheck reports, before a run, whether the tenant's Salesforce API
+// reserve is reached, with the reason to show.
+type ReserveCheck func(ctx context.Context, tenantID string) (reached bool, reason string, err error)
+
+// Timeout bounds one run; a run stops at its batch limit long before.
+func (w *SyncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return 10 * time.Minute }
+
+// Work runs the stream once; the outcome of an error is decided by
+// Outcome.
+func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
+	a := job.Args
+	k := ledger.StreamKey{TenantID: a.TenantID, Location: a.Location, Stream: a.Stream}
+	if w.Reserve != nil {
+		reached, reason, err := w.Reserve(ctx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		if reached {
+			if err := w.Ledger.Hold(ctx, k, reason); err != nil {
+				return err
+			}
+			return river.JobSnooze(reserveSnooze)
+		}
+	}
+	trigger := a.Trigger
+	if trigger == "" {
+		trigger = ledger.TriggerSchedule
+	}
+	_, err := w.Engine.Run(ctx, k, trigger)
+	hold := ""
+	if err != nil {
+		hold = HoldReason(err)
+	}
+	if herr := w.Ledger.Hold(context.WithoutCancel(ctx), k, hold); herr != nil && w.Logger != nil {
+		w.Logger.Warn("sync: record hold reason", "stream", k.String(), "err", herr)
+	}
+	return Outcome(err)
+}
+
+// reserveSnooze is how long a stream waits when the Salesforce reserve is
+// reached: the daily allocation is a rolling 24 hours.
+const reserveSnooze = 30 * time.Minute
+
+// SchedulerArgs enqueues the streams that are due.
+type SchedulerArgs struct{}
+
+// Kind is River's job kind.
+func (SchedulerArgs) Kind() string { return "sync_scheduler" }
+
+// InsertOpts keep one scheduler pass at a time across worker processes.
+func (SchedulerArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}}}
+}
+
+// SchedulerWorker claims due streams and enqueues their runs in the same
+// transaction. It reads only the due rows (an index on next_run_at), so its
+// cost follows the work due, not the number of tenants.
+type SchedulerWorker struct {
+	river.WorkerDefaults[SchedulerArgs]
+	Pool *pgxpool.Pool
+	// Lease is how long a claimed stream waits before it is due again if
+	// its job is lost; default 15 minutes.
+	Lease time.Duration
+	// Batch bounds the streams claimed per pass; default 1000.
+	Batch int
+}
+
+// Work enqueues every due stream.
+func (w *SchedulerWorker) Work(ctx context.Context, _ *river.Job[SchedulerArgs]) error {
+	_, err := ScheduleDue(ctx, w.Pool, w.Lease, w.Batch)
+	return err
+}
+
+// ScheduleDue claims due streams and enqueues a run for each, returning how
+// many it enqueued.
+func ScheduleDue(ctx context.Context, pool *pgxpool.Pool, lease time.Duration, batch int) (int, error) {
+	if lease == 0 {
+		lease = 15 * time.Minute
+	}
+	if batch == 0 {
+		batch = 1000
+	}
+	client, ok := clientFrom(ctx)
+	if !ok {
+		return 0, fmt.Errorf("jobs: schedule: no River client in context")
+	}
+	total := 0
+	for {
+		n := 0
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			keys, err := ledger.ClaimDue(ctx, tx, time.Now(), lease, batch)
+			if err != nil {
+				return err
+			}
+			n = len(keys)
+			if n == 0 {
+				return nil
+			}
+			params := make([]river.InsertManyParams, n)
+			for i, k := range keys {
+				params[i] = river.InsertManyParams{Args: SyncArgs{TenantID: k.TenantID, Stream: k.Stream, Location: k.Location,
+					Trigger: ledger.TriggerSchedule}}
+			}
+			_, err = client.InsertManyTx(ctx, tx, params)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("jobs: schedule due streams: %w", err)
+		}
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
+}
+
+// SyncNow enqueues a run of each of the tenant's streams (or of one, when
+// stream is set) now, in the caller's transaction if tx is non-nil.
+func SyncNow(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, l *ledger.Store, tenantID, stream, trigger string) (int, error) {
+	streams, err := l.Streams(ctx, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	var params []river.InsertManyParams
+	for _, st := range streams {
+		if stream != "" && st.Stream != stream {
+			continue
+		}
+		params = append(params, river.InsertManyParams{Args: SyncArgs{TenantID: tenantID, Stream: st.Stream,
+			Location: st.Location, Trigger: trigger}})
+	}
+	if len(params) == 0 {
+		return 0, nil
+	}
+	if err := l.Wake(ctx, tenantID, stream); err != nil {
+		return 0, err
+	}
+	if tx != nil {
+		_, err = client.InsertManyTx(ctx, tx, params)
+	} else {
+		_, err = client.InsertMany(ctx, params)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("jobs: sync now: %w", err)
+	}
+	return len(params), nil
+}
+
+func clientFrom(ctx context.Context) (*river.Client[pgx.Tx], bool) {
+	c, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	return c, err == nil
+}
