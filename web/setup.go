@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/web/onboard"
@@ -363,7 +364,7 @@ func (s *Server) fieldsView(c echo.Context, st *setupState) ui.SetupFields {
 			}
 		}
 	}
-	for _, r := range onboard.RequiredFor(model) {
+	for _, r := range mapping.RequiredFor(model) {
 		it := ui.SetupItem{Key: r.Key(), Object: r.Object, Field: r.Field, TypeLabel: r.TypeLabel(), Flags: r.Flags(),
 			Why: r.Why, Status: "unknown", ManualSteps: r.ManualSteps()}
 		if chk != nil {

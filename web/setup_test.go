@@ -15,6 +15,7 @@ import (
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
@@ -223,7 +224,7 @@ func TestSetupFieldsCreateAndRecheck(t *testing.T) {
 	b := sa.ownerBrowser()
 
 	p := b.get("/setup/salesforce-fields")
-	want := len(onboard.RequiredFor(setup.ModelClassic))
+	want := len(mapping.RequiredFor(setup.ModelClassic))
 	rows := rowStatuses(p)
 	if len(rows) != want || countStatus(rows, "missing") != want {
 		t.Fatalf("first check: %v", rows)
@@ -325,7 +326,7 @@ func TestSetupFieldsPermissionDenied(t *testing.T) {
 	}
 
 	// The admin creates everything by hand; one click re-checks.
-	for _, r := range onboard.RequiredFor(setup.ModelClassic) {
+	for _, r := range mapping.RequiredFor(setup.ModelClassic) {
 		var err error
 		if r.IsObject() {
 			err = sa.sf.AddCustomObject(r.Object, r.Label, r.PluralLabel)
@@ -593,7 +594,7 @@ func TestSetupFieldsCheckFails(t *testing.T) {
 	if p.status() != http.StatusOK || !strings.Contains(got, "Tandem could not read your Salesforce org") || !strings.Contains(got, "API_DISABLED_FOR_ORG") {
 		t.Errorf("check error: %d %q", p.status(), got)
 	}
-	if rows := rowStatuses(p); countStatus(rows, "unknown") != len(onboard.RequiredFor(setup.ModelClassic)) {
+	if rows := rowStatuses(p); countStatus(rows, "unknown") != len(mapping.RequiredFor(setup.ModelClassic)) {
 		t.Errorf("rows after a failed check: %v", rows)
 	}
 	if sa.settings().SalesforceCheck != nil {

@@ -15,6 +15,7 @@ import (
 
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/sql/dbtest"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
@@ -203,7 +204,7 @@ func TestBrowserWizard(t *testing.T) {
 		chromedp.Navigate(d.tandem.URL+"/setup"), // routes to the first step not done
 		chromedp.WaitVisible(css(`[data-testid=setup-items]`)),
 	)
-	classic := len(onboard.RequiredFor(setup.ModelClassic))
+	classic := len(mapping.RequiredFor(setup.ModelClassic))
 	if got := count(`[data-testid=setup-items] tbody tr`); got != classic || count(`tr[data-status=present]`) == classic {
 		t.Errorf("check lists %d rows (want %d), %d present", got, classic, count(`tr[data-status=present]`))
 	}
@@ -227,7 +228,7 @@ func TestBrowserWizard(t *testing.T) {
 	if p := path(); p != "/setup/salesforce-fields" || count(`tr[data-key=Lightspeed_Sale__c][data-status=missing]`) != 1 {
 		t.Errorf("after choosing custom: at %s, sale object missing: %d", p, count(`tr[data-key=Lightspeed_Sale__c][data-status=missing]`))
 	}
-	custom := len(onboard.RequiredFor(setup.ModelCustom))
+	custom := len(mapping.RequiredFor(setup.ModelCustom))
 	step("create the custom objects",
 		chromedp.Click(css(`[data-testid=create-fields]`)),
 		chromedp.WaitVisible(css(`[data-testid=check-complete]`)),

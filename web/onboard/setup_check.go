@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants/setup"
 )
 
@@ -64,66 +65,21 @@ func Check(ctx context.Context, api SalesforceAPI, model setup.DataModel, now ti
 		}
 		res.PersonAccounts = acct.Field("IsPersonAccount") != nil
 	}
-	for _, r := range RequiredFor(model) {
-		item := setup.CheckItem{Key: r.Key(), Status: setup.StatusMissing}
-		switch {
-		case !exists[strings.ToLower(r.Object)]:
-			// The object is missing, and with it all of its fields.
-		case r.IsObject():
-			item.Status = setup.StatusPresent
-		default:
+	for _, r := range mapping.RequiredFor(model) {
+		objectExists := exists[strings.ToLower(r.Object)]
+		var field *mapping.FieldFacts
+		if objectExists && !r.IsObject() {
 			d, err := describe(r.Object)
 			if err != nil {
 				return setup.CheckResult{}, err
 			}
 			if f := d.Field(r.Field); f != nil {
-				item.Status, item.Problem = setup.StatusPresent, mismatch(r, f)
-				if item.Problem != "" {
-					item.Status = setup.StatusMismatch
-				}
+				field = &mapping.FieldFacts{Type: f.Type, Length: f.Length, ExternalID: f.ExternalID, Unique: f.Unique}
 			}
 		}
-		res.Items = append(res.Items, item)
+		res.Items = append(res.Items, r.Judge(objectExists, field))
 	}
 	return res, nil
-}
-
-// mismatch says what is wrong with an existing field f for r, or "".
-func mismatch(r Requirement, f *salesforce.Field) string {
-	var problems []string
-	if want := describeType(r.Type); want != "" && f.Type != want {
-		problems = append(problems, fmt.Sprintf("it is of type %s, Tandem needs %s", f.Type, r.TypeLabel()))
-	}
-	if r.ExternalID && !f.ExternalID {
-		problems = append(problems, "it is not marked External ID")
-	}
-	if r.Unique && !f.Unique {
-		problems = append(problems, "it is not marked Unique")
-	}
-	if r.Type == "Text" && f.Type == "string" && f.Length < r.Length && r.ExternalID {
-		problems = append(problems, fmt.Sprintf("its length is %d, Tandem needs at least %d", f.Length, r.Length))
-	}
-	if len(problems) == 0 {
-		return ""
-	}
-	return "The field exists but " + strings.Join(problems, ", and ") + "."
-}
-
-// describeType maps a Metadata API type to the describe type it shows as.
-func describeType(metadataType string) string {
-	switch metadataType {
-	case "Text":
-		return "string"
-	case "DateTime":
-		return "datetime"
-	case "Currency":
-		return "currency"
-	case "Number":
-		return "double"
-	case "Lookup":
-		return "reference"
-	}
-	return ""
 }
 
 // Create creates the requirements the check found missing through the
@@ -137,8 +93,8 @@ func describeType(metadataType string) string {
 // with a note to try again. Run Check again afterwards.
 func Create(ctx context.Context, api SalesforceAPI, check setup.CheckResult, now time.Time) setup.CreateOutcome {
 	missing := check.Missing()
-	var reqs []Requirement
-	for _, r := range RequiredFor(check.Model) {
+	var reqs []mapping.Requirement
+	for _, r := range mapping.RequiredFor(check.Model) {
 		if slices.Contains(missing, r.Key()) {
 			reqs = append(reqs, r)
 		}
@@ -202,7 +158,7 @@ func Create(ctx context.Context, api SalesforceAPI, check setup.CheckResult, now
 	return setup.CreateOutcome{At: now.UTC(), Results: results, PermissionDenied: denied.Load()}
 }
 
-func createOne(ctx context.Context, api SalesforceAPI, r Requirement) error {
+func createOne(ctx context.Context, api SalesforceAPI, r mapping.Requirement) error {
 	if r.IsObject() {
 		return createObject(ctx, api, r)
 	}
@@ -212,6 +168,9 @@ func createOne(ctx context.Context, api SalesforceAPI, r Requirement) error {
 	}
 	if r.Type == "Number" || r.Type == "Currency" {
 		md.Scale = &r.Scale
+	}
+	if r.Type == "Checkbox" {
+		md.DefaultValue = "false" // Salesforce requires a checkbox's default
 	}
 	if r.Type == "Lookup" {
 		md.ReferenceTo = r.ReferenceTo
@@ -239,7 +198,7 @@ type customObject struct {
 	} `json:"Metadata"`
 }
 
-func createObject(ctx context.Context, api SalesforceAPI, r Requirement) error {
+func createObject(ctx context.Context, api SalesforceAPI, r mapping.Requirement) error {
 	var body customObject
 	body.FullName = r.Object
 	body.Metadata.Label = r.Label

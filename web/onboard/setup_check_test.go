@@ -14,6 +14,7 @@ import (
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/web/onboard"
 )
@@ -62,7 +63,7 @@ func (o *org) calls(prefix string) int {
 
 func keys(model setup.DataModel) []string {
 	var out []string
-	for _, r := range onboard.RequiredFor(model) {
+	for _, r := range mapping.RequiredFor(model) {
 		out = append(out, r.Key())
 	}
 	return out
@@ -305,59 +306,6 @@ func TestIsPermissionDenied(t *testing.T) {
 				t.Errorf("IsPermissionDenied = %v, want %v", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestRequirements(t *testing.T) {
-	t.Parallel()
-	seen := map[string]bool{}
-	objects := map[string]bool{"Contact": true, "Account": true, "Opportunity": true, "OpportunityLineItem": true, "Product2": true}
-	for i, r := range onboard.Requirements() {
-		if seen[r.Key()] {
-			t.Errorf("%s listed twice", r.Key())
-		}
-		seen[r.Key()] = true
-		if r.Why == "" || r.Label == "" || len(r.Models) == 0 {
-			t.Errorf("%s: missing why, label or models", r.Key())
-		}
-		if r.IsObject() {
-			objects[r.Object] = true
-			continue
-		}
-		// Objects come before their fields, and lookup targets before
-		// the lookups.
-		if !objects[r.Object] || (r.ReferenceTo != "" && !objects[r.ReferenceTo]) {
-			t.Errorf("requirement %d (%s) comes before its object", i, r.Key())
-		}
-		if !strings.HasSuffix(r.Field, "__c") {
-			t.Errorf("%s is not a custom field name", r.Key())
-		}
-	}
-	for _, want := range []string{"Contact.Lightspeed_Customer_ID__c", "Contact.Lightspeed_Created_Date__c", "Opportunity.Lightspeed_Sale_ID__c",
-		"Product2.Lightspeed_Item_ID__c", "Lightspeed_Payment__c", "Lightspeed_Sale__c", "Lightspeed_Sale_Line__c"} {
-		if !seen[want] {
-			t.Errorf("%s missing from the list", want)
-		}
-	}
-}
-
-func TestManualSteps(t *testing.T) {
-	t.Parallel()
-	var key onboard.Requirement
-	for _, r := range onboard.Requirements() {
-		if r.Key() == "Contact.Lightspeed_Customer_ID__c" {
-			key = r
-		}
-	}
-	got := strings.Join(key.ManualSteps(), "\n")
-	for _, want := range []string{"Setup → Object Manager → Contact → Fields & Relationships → New", "Data Type: Text",
-		"Lightspeed_Customer_ID__c", "Length: 40", `"Unique"`, `"External ID"`} {
-		if !strings.Contains(got, want) {
-			t.Errorf("steps lack %q:\n%s", want, got)
-		}
-	}
-	if key.TypeLabel() != "Text(40)" || strings.Join(key.Flags(), ",") != "External ID,Unique" {
-		t.Errorf("type %q flags %v", key.TypeLabel(), key.Flags())
 	}
 }
 

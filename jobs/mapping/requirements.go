@@ -1,4 +1,4 @@
-package onboard
+package mapping
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ type Requirement struct {
 	// PluralLabel is an object's plural label; empty for fields.
 	PluralLabel string
 	// Type is the Metadata API field type: Text, DateTime, Currency,
-	// Number or Lookup. Empty for objects.
+	// Number, Checkbox or Lookup. Empty for objects.
 	Type string
 	// Length of a Text field; Precision and Scale of Number and Currency.
 	Length, Precision, Scale int
@@ -68,7 +68,7 @@ func (r Requirement) TypeLabel() string {
 	case "Lookup":
 		return fmt.Sprintf("Lookup(%s)", r.ReferenceTo)
 	}
-	return r.Type
+	return r.Type // Checkbox
 }
 
 // Flags lists the field's options a merchant must tick: "External ID",
@@ -115,6 +115,8 @@ func Requirements() []Requirement {
 			Why: "Links each Salesforce customer to its Lightspeed customer, so a customer is never created twice."}),
 		{Object: "Contact", Field: "Lightspeed_Created_Date__c", Label: "Lightspeed Created Date", Type: "DateTime", Models: both,
 			Why: "When the customer was created in Lightspeed, kept for reporting."},
+		text(Requirement{Object: "Contact", Field: "Lightspeed_Customer_Type__c", Label: "Lightspeed Customer Type", Models: both,
+			Why: "The customer's type in Lightspeed (e.g. Retail, Wholesale)."}, 255),
 		extID(Requirement{Object: "Product2", Field: "Lightspeed_Item_ID__c", Label: "Lightspeed Item ID", Models: both,
 			Why: "Links each product to its Lightspeed item, so products are not duplicated."}),
 
@@ -129,6 +131,12 @@ func Requirements() []Requirement {
 			Why: "The register the sale was rung up at."}, 255),
 		text(Requirement{Object: "Opportunity", Field: "Lightspeed_Employee__c", Label: "Lightspeed Employee", Models: classic,
 			Why: "The employee who rang up the sale."}, 255),
+		text(Requirement{Object: "Opportunity", Field: "Lightspeed_Channel__c", Label: "Lightspeed Channel", Models: classic,
+			Why: "Where the sale was made: In store, or the online shop it came from (e.g. Shopify)."}, 255),
+		money(Requirement{Object: "Opportunity", Field: "Lightspeed_Total__c", Label: "Lightspeed Total", Models: classic,
+			Why: "The sale's total in Lightspeed, tax included."}),
+		money(Requirement{Object: "Opportunity", Field: "Lightspeed_Tax__c", Label: "Lightspeed Tax", Models: classic,
+			Why: "The tax of the sale."}),
 
 		// Custom: the sale objects and their keys.
 		extID(Requirement{Object: "Lightspeed_Sale__c", Field: "Lightspeed_Sale_ID__c", Label: "Lightspeed Sale ID", Models: custom,
@@ -145,6 +153,12 @@ func Requirements() []Requirement {
 			Why: "The register the sale was rung up at."}, 255),
 		text(Requirement{Object: "Lightspeed_Sale__c", Field: "Lightspeed_Employee__c", Label: "Lightspeed Employee", Models: custom,
 			Why: "The employee who rang up the sale."}, 255),
+		text(Requirement{Object: "Lightspeed_Sale__c", Field: "Lightspeed_Channel__c", Label: "Lightspeed Channel", Models: custom,
+			Why: "Where the sale was made: In store, or the online shop it came from (e.g. Shopify)."}, 255),
+		money(Requirement{Object: "Lightspeed_Sale__c", Field: "Lightspeed_Tax__c", Label: "Lightspeed Tax", Models: custom,
+			Why: "The tax of the sale."}),
+		{Object: "Lightspeed_Sale__c", Field: "Voided__c", Label: "Voided", Type: "Checkbox", Models: custom,
+			Why: "Ticked when the sale was voided in Lightspeed after it was sent; Tandem never deletes it."},
 		extID(Requirement{Object: "Lightspeed_Sale_Line__c", Field: "Lightspeed_Sale_Line_ID__c", Label: "Lightspeed Sale Line ID", Models: custom,
 			Why: "Links each line to its Lightspeed sale line."}),
 		{Object: "Lightspeed_Sale_Line__c", Field: "Sale__c", Label: "Sale", Type: "Lookup", ReferenceTo: "Lightspeed_Sale__c", Models: custom,
@@ -154,7 +168,9 @@ func Requirements() []Requirement {
 		{Object: "Lightspeed_Sale_Line__c", Field: "Quantity__c", Label: "Quantity", Type: "Number", Precision: 12, Scale: 2, Models: custom,
 			Why: "How many were sold; negative for a return."},
 		money(Requirement{Object: "Lightspeed_Sale_Line__c", Field: "Unit_Price__c", Label: "Unit Price", Models: custom,
-			Why: "The price of one unit."}),
+			Why: "The price of one unit, after discounts."}),
+		text(Requirement{Object: "Lightspeed_Sale_Line__c", Field: "Employee__c", Label: "Employee", Models: custom,
+			Why: "The employee who sold the line."}, 255),
 
 		// Payments, in both models.
 		extID(Requirement{Object: "Lightspeed_Payment__c", Field: "Lightspeed_Payment_ID__c", Label: "Lightspeed Payment ID", Models: both,
@@ -205,6 +221,8 @@ func (r Requirement) ManualSteps() []string {
 		detail += fmt.Sprintf(" Length: %d. Decimal Places: %d.", r.Precision-r.Scale, r.Scale)
 	case "Lookup":
 		detail += fmt.Sprintf(" Related To: %s.", objectLabel(r.ReferenceTo))
+	case "Checkbox":
+		detail += " Default Value: Unchecked."
 	}
 	steps = append(steps, detail)
 	if r.Unique {
