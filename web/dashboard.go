@@ -69,6 +69,9 @@ func (s *Server) showDashboard(c echo.Context) error {
 		return err
 	}
 	h.Setup = &progress
+	if h.Sync, err = s.syncView(c, cur.TenantID, canEdit(cur.Role)); err != nil {
+		return err
+	}
 	c.Set(ctxTenant, cur.TenantName)
 	return s.render(c, http.StatusOK, "Dashboard", ui.DashboardBody(d, h))
 }
@@ -127,4 +130,17 @@ func (s *Server) connectionStates(ctx context.Context, tenantID string) ([]ui.Co
 		}
 	}
 	return out, nil
+}
+
+// editorTenant is the current tenant of a user who may change it (owner or
+// admin). A viewer gets a 403 page; ok is false when the user has no tenant.
+func (s *Server) editorTenant(c echo.Context) (tenants.Membership, bool, error) {
+	cur, _, ok, err := s.currentTenant(c, currentUser(c))
+	if err != nil || !ok {
+		return cur, false, err
+	}
+	if !canEdit(cur.Role) {
+		return cur, false, echo.NewHTTPError(http.StatusForbidden, "Only an owner or admin of this business can do that.")
+	}
+	return cur, true, nil
 }

@@ -28,6 +28,10 @@ const (
 	routeReadyz       = "readyz"
 	routeMetrics      = "metrics"
 	routeStatic       = "static"
+	routeSyncNow      = "sync.now"
+	// routeHistory is the sync history page, once it exists: the
+	// dashboard links to it only then.
+	routeHistory = "history"
 )
 
 // routes installs the middleware stack and every route. It is the one place
@@ -76,6 +80,7 @@ func (s *Server) routes() {
 	// memberships.
 	e.GET("/dashboard", s.showDashboard, s.requireUser).Name = routeDashboard
 	e.POST("/tenant", s.switchTenant, s.requireUser).Name = routeSwitchTenant
+	e.POST("/sync/now", s.syncNow, s.requireUser).Name = routeSyncNow
 	s.connectRoutes(e)
 	s.setupRoutes(e)
 

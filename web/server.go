@@ -19,10 +19,14 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/static"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/vault"
@@ -65,6 +69,9 @@ type Config struct {
 	ProviderClient *http.Client
 	// Now is the clock of OAuth state expiry; nil means time.Now.
 	Now func() time.Time
+	// Jobs enqueues background work (Sync now, retries); nil means an
+	// insert-only River client over Pool.
+	Jobs *river.Client[pgx.Tx]
 }
 
 // Server is the web application. Create it with New and serve Handler.
@@ -81,6 +88,9 @@ type Server struct {
 	registry *prometheus.Registry
 	onboard  *onboard.Service
 	now      func() time.Time
+	pool     *pgxpool.Pool
+	jobs     *river.Client[pgx.Tx]
+	ledger   *ledger.Store
 	// csp is the Content-Security-Policy of every response: form-action
 	// names the providers' consent pages, where Connect forms lead.
 	csp string
@@ -116,6 +126,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	s.pool, s.jobs, s.ledger = cfg.Pool, cfg.Jobs, ledger.New(cfg.Pool)
+	if s.jobs == nil {
+		// Insert-only: the web app never works jobs.
+		if s.jobs, err = river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{}); err != nil {
+			return nil, fmt.Errorf("web: river client: %w", err)
+		}
 	}
 	if s.tenants == nil {
 		s.tenants = tenants.NewStore(cfg.Pool)

@@ -7,6 +7,11 @@
 // chrome (header, navigation, flash messages) from a Page.
 package ui
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Page is what the layout needs around every screen.
 type Page struct {
 	Title         string // the screen's name; the layout appends " · Tandem"
@@ -195,4 +200,22 @@ type ErrorPage struct {
 	Message   string
 	RequestID string // quoted so support can find the log line
 	HomeURL   string
+}
+
+// Thousands formats n with commas: 1234 → "1,234".
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
