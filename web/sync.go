@@ -169,4 +169,3 @@ func countUnit(n int, unit string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }
-
