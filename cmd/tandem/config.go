@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // config is everything Tandem reads from its environment. Flags override a
@@ -29,6 +30,9 @@ type config struct {
 
 	LightspeedClientID, LightspeedClientSecret string
 	SalesforceClientID, SalesforceClientSecret string
+
+	// SyncInterval is how often each stream polls (TANDEM_SYNC_INTERVAL).
+	SyncInterval time.Duration
 }
 
 // configError is a misconfiguration: the process stops with its one line.
@@ -55,6 +59,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LightspeedClientSecret: getenv("LIGHTSPEED_CLIENT_SECRET"),
 		SalesforceClientID:     getenv("SALESFORCE_CLIENT_ID"),
 		SalesforceClientSecret: getenv("SALESFORCE_CLIENT_SECRET"),
+	}
+	c.SyncInterval = 30 * time.Second
+	if v := getenv("TANDEM_SYNC_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			return c, configErrorf("TANDEM_SYNC_INTERVAL: want a duration between 1s and 24h such as 30s or 5m, got %q", v)
+		}
+		c.SyncInterval = d
 	}
 	if c.DatabaseURL != "" {
 		if _, err := url.Parse(c.DatabaseURL); err != nil || !strings.HasPrefix(c.DatabaseURL, "postgres") {

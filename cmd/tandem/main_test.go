@@ -86,6 +86,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"good key", map[string]string{"TANDEM_SECRET_KEY": key}, ""},
 		{"bad old key", map[string]string{"TANDEM_SECRET_KEY": key, "TANDEM_SECRET_KEYS": key + ",nope"}, "TANDEM_SECRET_KEYS: key 2"},
 		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, `LOG_LEVEL: want debug, info, warn or error, got "loud"`},
+		{"bad sync interval", map[string]string{"TANDEM_SYNC_INTERVAL": "often"}, `TANDEM_SYNC_INTERVAL: want a duration between 1s and 24h such as 30s or 5m, got "often"`},
+		{"sync interval too short", map[string]string{"TANDEM_SYNC_INTERVAL": "10ms"}, "TANDEM_SYNC_INTERVAL: want a duration between 1s and 24h"},
 		{"bad format", map[string]string{"LOG_FORMAT": "xml"}, `LOG_FORMAT: want text or json, got "xml"`},
 		{"bad database url", map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL: want a PostgreSQL URL"},
 	}
