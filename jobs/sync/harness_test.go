@@ -23,7 +23,7 @@ import (
 
 // world is one tenant with both sandboxes in process, and the engine.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	pool   *pgxpool.Pool
 	tenant string
@@ -49,7 +49,7 @@ type worldOptions struct {
 	engine     sync.Options
 }
 
-func newWorld(t *testing.T, o worldOptions) *world {
+func newWorld(t testing.TB, o worldOptions) *world {
 	t.Helper()
 	ctx := t.Context()
 	w := &world{t: t, ctx: ctx, pool: dbtest.New(t)}
