@@ -172,6 +172,22 @@ type PollOptions struct {
 // a growing interval, and returns its final state. It returns early with
 // ctx's error if ctx is done.
 func (c *Client) WaitIngestJob(ctx context.Context, jobID string, opts *PollOptions) (*IngestJob, error) {
+	var job *IngestJob
+	err := poll(ctx, opts, func() (bool, error) {
+		var err error
+		job, err = c.GetIngestJob(ctx, jobID)
+		return err == nil && job.Terminal(), err
+	})
+	if err != nil && job != nil && !job.Terminal() {
+		err = fmt.Errorf("salesforce: wait for ingest job %s: %w", jobID, err)
+	}
+	return job, err
+}
+
+// poll calls check until it reports done or fails, sleeping between calls
+// with the growing interval opts describes. It returns check's error, or
+// ctx's error if ctx ends during a sleep.
+func poll(ctx context.Context, opts *PollOptions, check func() (bool, error)) error {
 	wait, maxWait := time.Second, 30*time.Second
 	if opts != nil && opts.Initial > 0 {
 		wait = opts.Initial
@@ -180,15 +196,12 @@ func (c *Client) WaitIngestJob(ctx context.Context, jobID string, opts *PollOpti
 		maxWait = opts.Max
 	}
 	for {
-		job, err := c.GetIngestJob(ctx, jobID)
-		if err != nil {
-			return nil, err
-		}
-		if job.Terminal() {
-			return job, nil
+		done, err := check()
+		if err != nil || done {
+			return err
 		}
 		if err := sleepCtx(ctx, jitter(wait)); err != nil {
-			return job, fmt.Errorf("salesforce: wait for ingest job %s: %w", jobID, err)
+			return err
 		}
 		wait = min(wait*2, maxWait)
 	}
@@ -281,23 +294,29 @@ func (c *Client) resultCSV(ctx context.Context, jobID, which string) ([]map[stri
 }
 
 func parseCSV(b []byte) ([]map[string]string, error) {
+	_, rows, err := parseCSVTable(b)
+	return rows, err
+}
+
+// parseCSVTable reads a result CSV into its header and one map per row.
+func parseCSVTable(b []byte) ([]string, []map[string]string, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, nil // an empty result may come back as 204
+		return nil, nil, nil // an empty result may come back as 204
 	}
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return nil, fmt.Errorf("read CSV header: %w", err)
+		return nil, nil, fmt.Errorf("read CSV header: %w", err)
 	}
 	var out []map[string]string
 	for {
 		row, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return header, out, nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("read CSV: %w", err)
+			return header, out, fmt.Errorf("read CSV: %w", err)
 		}
 		m := make(map[string]string, len(header))
 		for i, h := range header {

@@ -1,8 +1,9 @@
 // Package salesforce is a typed client for the Salesforce REST API as Tandem
 // uses it: OAuth 2.0 web server flow with PKCE, describe, single-record and
 // sObject Collections writes, Composite and Composite Graph, SOQL query
-// iterators, getUpdated/getDeleted, Bulk API 2.0 ingest and the Tooling API
-// calls that create custom fields.
+// iterators, getUpdated/getDeleted, Bulk API 2.0 ingest and query jobs
+// ([Client.Ingest], and [Client.BulkQuery] yielding CSV result pages) and the
+// Tooling API calls that create custom fields.
 //
 // The shape follows go-github: a [Client] built by [NewClient] around an
 // injected *http.Client, one request choke point ([Client.NewRequest] and

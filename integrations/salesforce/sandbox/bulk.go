@@ -53,18 +53,24 @@ type jobInfo struct {
 }
 
 type jobStore struct {
-	mu      sync.Mutex
-	seq     uint64
-	jobs    map[string]*ingestJob
-	order   []string
-	batches int
+	mu         sync.Mutex
+	seq        uint64
+	jobs       map[string]*ingestJob
+	order      []string
+	batches    int
+	queries    map[string]*queryJob
+	queryOrder []string
+	queryJobs  int // query jobs created, for DailyBulkV2QueryJobs
 }
 
-func newJobStore() *jobStore { return &jobStore{jobs: map[string]*ingestJob{}} }
+func newJobStore() *jobStore {
+	return &jobStore{jobs: map[string]*ingestJob{}, queries: map[string]*queryJob{}}
+}
 
 func (js *jobStore) reset() {
 	js.mu.Lock()
 	js.jobs, js.order, js.batches = map[string]*ingestJob{}, nil, 0
+	js.queries, js.queryOrder, js.queryJobs = map[string]*queryJob{}, nil, 0
 	js.mu.Unlock()
 }
 
@@ -72,6 +78,9 @@ var delimiters = map[string]rune{"COMMA": ',', "TAB": '\t', "PIPE": '|', "SEMICO
 
 func (s *Server) routeJobs(c *call) result {
 	segs := c.segs
+	if len(segs) >= 2 && segs[1] == "query" {
+		return s.routeQueryJobs(c)
+	}
 	if len(segs) < 2 || segs[1] != "ingest" {
 		return notFound()
 	}
@@ -189,23 +198,8 @@ func (s *Server) createJob(c *call) result {
 		}
 		ext = f.Name
 	}
-	if body.ContentType == "" {
-		body.ContentType = "CSV"
-	}
-	if body.ContentType != "CSV" {
-		return bad("InvalidJob : Content type %s is not supported; use CSV", body.ContentType)
-	}
-	if body.LineEnding == "" {
-		body.LineEnding = "LF"
-	}
-	if body.LineEnding != "LF" && body.LineEnding != "CRLF" {
-		return bad("InvalidJob : Invalid lineEnding: %s", body.LineEnding)
-	}
-	if body.ColumnDelimiter == "" {
-		body.ColumnDelimiter = "COMMA"
-	}
-	if _, ok := delimiters[body.ColumnDelimiter]; !ok {
-		return bad("InvalidJob : Invalid columnDelimiter: %s", body.ColumnDelimiter)
+	if msg := csvFormat(&body.ContentType, &body.LineEnding, &body.ColumnDelimiter); msg != "" {
+		return bad("%s", msg)
 	}
 	now := s.clk.Now()
 	ver, _ := strconv.ParseFloat(c.version, 64)
@@ -221,6 +215,29 @@ func (s *Server) createJob(c *call) result {
 	s.jobs.order = append(s.jobs.order, id)
 	info := j.snapshot()
 	return jsonResult(http.StatusOK, info)
+}
+
+// csvFormat fills in the defaults of a job's CSV format (CSV, LF, COMMA)
+// and returns the error message for a value the API does not take.
+func csvFormat(contentType, lineEnding, delimiter *string) string {
+	if *contentType == "" {
+		*contentType = "CSV"
+	}
+	if *lineEnding == "" {
+		*lineEnding = "LF"
+	}
+	if *delimiter == "" {
+		*delimiter = "COMMA"
+	}
+	switch _, ok := delimiters[*delimiter]; {
+	case *contentType != "CSV":
+		return fmt.Sprintf("InvalidJob : Content type %s is not supported; use CSV", *contentType)
+	case *lineEnding != "LF" && *lineEnding != "CRLF":
+		return "InvalidJob : Invalid lineEnding: " + *lineEnding
+	case !ok:
+		return "InvalidJob : Invalid columnDelimiter: " + *delimiter
+	}
+	return ""
 }
 
 func (s *Server) uploadJob(c *call, j *ingestJob) result {

@@ -1,6 +1,6 @@
 // Package sandbox is an in-memory emulator of the Salesforce APIs Tandem
-// uses, close enough that a real third-party client (the jsforce npm
-// package) works against it unchanged. A [Server] is an http.Handler; build
+// uses, close enough that real third-party clients (the jsforce npm package
+// and Salesforce's own sf CLI) work against it unchanged. A [Server] is an http.Handler; build
 // one with [New] and serve it (tests use httptest, `tandem sandbox
 // salesforce` serves it on a port).
 //
@@ -21,9 +21,12 @@
 //     sObject Collections (create, update, upsert, retrieve, delete; 200
 //     records; allOrNone), Composite (25 subrequests, @{ref} references),
 //     Composite Graph, query/queryAll through package soql with
-//     nextRecordsUrl paging and Sforce-Query-Options batchSize,
-//     sobjects/{T}/updated and /deleted, limits, Bulk API 2.0 ingest, and the
-//     Tooling API's CustomField/CustomObject create and tooling query.
+//     nextRecordsUrl paging and Sforce-Query-Options batchSize (and
+//     columns=true for the column metadata), sobjects/{T}/updated and
+//     /deleted, limits, Bulk API 2.0 ingest jobs and query jobs (query and
+//     queryAll, CSV results paged by Sforce-Locator and maxRecords), and the
+//     Tooling API's CustomField/CustomObject create and tooling query. Runs
+//     of slashes in a path read as one, as in the real service.
 //   - An org with Account, Contact, Opportunity, OpportunityLineItem,
 //     Product2, Pricebook2 (with the standard price book), PricebookEntry,
 //     User, RecordType and Organization (one read-only row: the org's own
@@ -32,7 +35,8 @@
 //     fields usable as soon as they are created. Ids are 18 characters with
 //     the real key prefixes and checksum. Writes maintain CreatedDate,
 //     LastModifiedDate, LastModifiedById and SystemModstamp; deletes go to a
-//     recycle bin (IsDeleted, queryAll, getDeleted).
+//     recycle bin (IsDeleted, queryAll, getDeleted), and so do the losers of
+//     a merge (POST /_sandbox/merge), with MasterRecordId set.
 //   - Validation as a real org reports it: REQUIRED_FIELD_MISSING,
 //     STRING_TOO_LONG, INVALID_TYPE_ON_FIELD_IN_RECORD,
 //     INVALID_EMAIL_ADDRESS, INVALID_FIELD, INVALID_FIELD_FOR_INSERT_UPDATE,
@@ -79,8 +83,13 @@
 //     also carries IsDeleted, which a real Organization does not.
 //   - Recycle-bin records are never purged and cannot be undeleted;
 //     hardDelete in Bulk behaves like delete.
-//   - Bulk API 2.0 covers ingest only (no query jobs, no multipart upload);
-//     result CSVs always use commas and LF.
+//   - Merges (POST /_sandbox/merge) keep the master's fields as they are
+//     (the UI and SOAP merge() can also copy chosen values onto it) and
+//     refuse person accounts.
+//   - Bulk API 2.0 has no multipart upload and no parallel result pages
+//     (resultPages); ingest result CSVs always use commas and LF. A query job
+//     runs at once in the background, so it is rarely seen InProgress, and
+//     it only fails (Failed) when the schema changes under it.
 //   - Version-specific behaviour is limited to upsert-update answering 204
 //     before v46.0; every other resource answers on every version.
 //   - Composite Batch, SOSL search, Apex REST, the Metadata and SOAP APIs

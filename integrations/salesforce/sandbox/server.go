@@ -103,6 +103,10 @@ type Server struct {
 	// refreshHook, when set by a test, runs while a refresh token is marked
 	// in flight, so a concurrent refresh can be made to overlap it.
 	refreshHook func()
+	// queryJobHook, when set by a test, runs at the start of every Bulk
+	// query job's background run, so a test can hold a job before it
+	// completes.
+	queryJobHook func(jobID string)
 }
 
 // New builds a sandbox org from opts.
@@ -835,7 +839,7 @@ func (s *Server) limits() map[string]map[string]int {
 	max := s.opts.DailyAPILimit
 	l := func(m, rem int) map[string]int { return map[string]int{"Max": m, "Remaining": rem} }
 	s.jobs.mu.Lock()
-	batches := s.jobs.batches
+	batches, queryJobs := s.jobs.batches, s.jobs.queryJobs
 	s.jobs.mu.Unlock()
 	return map[string]map[string]int{
 		"ConcurrentAsyncGetReportInstances": l(200, 200),
@@ -844,7 +848,7 @@ func (s *Server) limits() map[string]map[string]int {
 		"DailyAsyncApexExecutions":          l(250000, 250000),
 		"DailyBulkApiBatches":               l(15000, 15000-batches),
 		"DailyBulkV2QueryFileStorageMB":     l(976562, 976562),
-		"DailyBulkV2QueryJobs":              l(10000, 10000),
+		"DailyBulkV2QueryJobs":              l(10000, 10000-queryJobs),
 		"DailyStreamingApiEvents":           l(10000, 10000),
 		"DataStorageMB":                     l(5, 5),
 		"FileStorageMB":                     l(20, 20),

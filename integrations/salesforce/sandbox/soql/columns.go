@@ -23,17 +23,14 @@ type Column struct {
 // one relationship column (Account.Name and Account.Phone sit under one
 // Account). A COUNT() query selects no columns.
 func Columns(q *Query, schema Schema) ([]Column, error) {
-	if q == nil {
-		return nil, &Error{Code: CodeMalformedQuery, Message: "no query"}
-	}
-	obj, err := fromObject(q, schema)
+	r, err := newResolver(q, schema)
 	if err != nil {
 		return nil, err
 	}
 	if q.count {
 		return []Column{}, nil
 	}
-	lay, err := newLayout(&resolver{q: q, schema: schema, object: obj}, q.fields, "")
+	lay, err := newLayout(r, q.fields, "")
 	if err != nil {
 		return nil, err
 	}
@@ -50,4 +47,32 @@ func columnsOf(n *node) []Column {
 		out = append(out, Column{Name: c.key, Object: n.object, Relationship: true, Field: c.field, Target: c.object, Children: columnsOf(c)})
 	}
 	return out
+}
+
+// Selected is one field of a query's SELECT list, resolved.
+type Selected struct {
+	// Path is the canonical dotted path (Name, Account.Owner.Name), what
+	// Row.Get takes and what a CSV header names the column.
+	Path string
+	// Type is the leaf field's describe type.
+	Type string
+}
+
+// SelectedFields resolves q's SELECT list against schema, with the same
+// errors as Execute, and returns its fields in SELECT order. A COUNT()
+// query selects none.
+func SelectedFields(q *Query, schema Schema) ([]Selected, error) {
+	r, err := newResolver(q, schema)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Selected, 0, len(q.fields))
+	for _, p := range q.fields {
+		ref, err := r.resolve(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Selected{Path: ref.key, Type: ref.typ})
+	}
+	return out, nil
 }

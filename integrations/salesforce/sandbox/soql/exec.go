@@ -11,14 +11,10 @@ import (
 // and INVALID_FIELD for operators and values that do not fit the field)
 // and runs it over store. Errors are *Error.
 func Execute(q *Query, schema Schema, store Store, opts ExecOptions) (*Result, error) {
-	if q == nil {
-		return nil, &Error{Code: CodeMalformedQuery, Message: "no query"}
-	}
-	obj, err := fromObject(q, schema)
+	r, err := newResolver(q, schema)
 	if err != nil {
 		return nil, err
 	}
-	r := &resolver{q: q, schema: schema, object: obj}
 
 	var lay *layout
 	if !q.count {
@@ -48,7 +44,7 @@ func Execute(q *Query, schema Schema, store Store, opts ExecOptions) (*Result, e
 		orders[i] = orderKey{get: ref.getter(store), cat: ref.cat, desc: item.desc, nullsLast: item.nullsLast}
 	}
 
-	all := store.Records(obj)
+	all := store.Records(r.object)
 	matched := make([]Record, 0, len(all))
 	for _, rec := range all {
 		if !opts.IncludeDeleted {
@@ -85,14 +81,18 @@ func Execute(q *Query, schema Schema, store Store, opts ExecOptions) (*Result, e
 	return &Result{TotalSize: n, Rows: rows}, nil
 }
 
-// fromObject resolves the FROM object to its canonical name.
-func fromObject(q *Query, schema Schema) (string, error) {
+// newResolver checks q's FROM object against schema and returns a
+// resolver for its field paths.
+func newResolver(q *Query, schema Schema) (*resolver, error) {
+	if q == nil {
+		return nil, &Error{Code: CodeMalformedQuery, Message: "no query"}
+	}
 	obj, ok := schema.Object(q.object)
 	if !ok {
-		return "", positioned(CodeInvalidType, q.text, q.objPos,
+		return nil, positioned(CodeInvalidType, q.text, q.objPos,
 			"sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.object)
 	}
-	return obj, nil
+	return &resolver{q: q, schema: schema, object: obj}, nil
 }
 
 // window is how many of n rows remain after offset and limit (-1 = none).
