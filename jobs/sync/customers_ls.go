@@ -42,37 +42,49 @@ func (rc *runContext) customersToSalesforce(ctx context.Context) (more bool, err
 	if since, err := time.Parse(time.RFC3339Nano, pos); err == nil {
 		q.Where("timeStamp", lightspeed.GreaterEq, since.Add(-rc.opts.Overlap))
 	}
-	var batch []lightspeed.Customer
-	batches := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	// Pages are read ahead while the previous batch is written: the two
+	// APIs are far apart, and neither waits for the other.
+	pages := readAhead(ctx, func(ctx context.Context, next string) ([]lightspeed.Customer, string, error) {
+		var cs []lightspeed.Customer
+		var resp *lightspeed.Response
+		var err error
+		if next == "" {
+			cs, resp, err = ls.Customers.List(ctx, q)
+		} else {
+			cs, resp, err = ls.Customers.ListNext(ctx, next)
 		}
-		if err := w.writeBatch(ctx, batch); err != nil {
-			return err
-		}
-		batch = batch[:0]
-		batches++
-		return nil
-	}
-	customers, resp, err := ls.Customers.List(ctx, q)
-	for {
 		if err != nil {
-			return false, fmt.Errorf("read Lightspeed customers: %w", err)
+			return nil, "", fmt.Errorf("read Lightspeed customers: %w", err)
 		}
-		batch = append(batch, customers...)
-		if len(batch) >= rc.opts.BatchSize || resp.Next == "" {
-			if err := flush(); err != nil {
-				return false, err
-			}
-		}
-		if resp.Next == "" {
+		return cs, resp.Next, nil
+	})
+	defer pages.stop()
+	var batch []lightspeed.Customer
+	for batches := 0; ; {
+		p, ok := pages.next()
+		if !ok {
 			return false, nil
 		}
-		if batches >= rc.opts.MaxBatches {
+		if p.err != nil {
+			return false, p.err
+		}
+		batch = append(batch, p.items...)
+		last := p.nextURL == ""
+		if len(batch) >= rc.opts.BatchSize || last {
+			if len(batch) > 0 {
+				if err := w.writeBatch(ctx, batch); err != nil {
+					return false, err
+				}
+				batches++
+			}
+			batch = batch[:0]
+		}
+		if last {
+			return false, nil
+		}
+		if batches >= rc.opts.MaxBatches && len(batch) == 0 {
 			return true, nil
 		}
-		customers, resp, err = ls.Customers.ListNext(ctx, resp.Next)
 	}
 }
 
