@@ -9,6 +9,7 @@ import (
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/sync"
 	"github.com/tandemsync/tandem/tenants/vault"
 )
 
@@ -29,6 +30,10 @@ func Outcome(err error) error {
 	if d, ok := rateLimited(err); ok {
 		return river.JobSnooze(d)
 	}
+	var reserve *sync.ReserveError
+	if errors.As(err, &reserve) {
+		return river.JobSnooze(reserveSnooze)
+	}
 	if permanent(err) {
 		return river.JobCancel(err)
 	}
@@ -39,11 +44,14 @@ func Outcome(err error) error {
 // words for the merchant; "" for errors that retry on their own.
 func HoldReason(err error) string {
 	var re *vault.ReauthError
+	var reserve *sync.ReserveError
 	switch {
 	case err == nil:
 		return ""
 	case errors.As(err, &re):
 		return "Waiting for " + providerName(re.Provider) + " to be reconnected: " + re.Reason
+	case errors.As(err, &reserve):
+		return "Paused: " + reserve.Error() + "."
 	case salesforce.IsRateLimit(err):
 		return "Paused: the Salesforce org's daily API allocation is used up; syncing resumes when it frees."
 	}

@@ -68,6 +68,9 @@ func (rc *runContext) customersToSalesforce(ctx context.Context) (more bool, err
 		if p.err != nil {
 			return false, p.err
 		}
+		if err := rc.checkReserve(sf); err != nil {
+			return false, err
+		}
 		batch = append(batch, p.items...)
 		last := p.nextURL == ""
 		if len(batch) >= rc.opts.BatchSize || last {

@@ -83,6 +83,9 @@ func (rc *runContext) customersToLightspeed(ctx context.Context) (more bool, err
 		}
 		batch = append(batch, rec)
 		if len(batch) >= rc.opts.BatchSize {
+			if err := rc.checkReserve(sf); err != nil {
+				return false, err
+			}
 			if err := flush(); err != nil {
 				return false, err
 			}

@@ -83,6 +83,10 @@ type Options struct {
 	// nothing; default 10 × Interval.
 	Interval time.Duration
 	MaxIdle  time.Duration
+	// Reserve is the share of the org's daily Salesforce API allocation
+	// left for the merchant's other tools: a run stops between batches
+	// once fewer calls than that remain. Default 0.10; negative disables.
+	Reserve float64
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -119,6 +123,9 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Reserve == 0 {
+		opts.Reserve = 0.10
 	}
 	return &Engine{ledger: l, mappings: m, clients: clients, config: config, log: log, opts: opts}
 }
@@ -185,6 +192,29 @@ type runContext struct {
 	run     *ledger.Run
 	cfg     TenantConfig
 	mapping mapping.Mapping
+}
+
+// ReserveError stops a run whose Salesforce org has reached the API reserve:
+// the calls left are kept for the merchant's other tools.
+type ReserveError struct {
+	Used, Max int
+}
+
+func (e *ReserveError) Error() string {
+	return fmt.Sprintf("Salesforce API reserve reached: %d of the org's %d daily calls used; syncing resumes when usage falls below the reserve", e.Used, e.Max)
+}
+
+// checkReserve returns a *ReserveError once the org's usage, as the last
+// response said, leaves less than the reserve.
+func (rc *runContext) checkReserve(sf *salesforce.Client) error {
+	if rc.opts.Reserve < 0 {
+		return nil
+	}
+	li := sf.LastLimitInfo()
+	if li.Max > 0 && float64(li.Remaining()) < rc.opts.Reserve*float64(li.Max) {
+		return &ReserveError{Used: li.Used, Max: li.Max}
+	}
+	return nil
 }
 
 // salesToSalesforce is replaced by the sales stream.

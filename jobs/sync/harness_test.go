@@ -46,6 +46,7 @@ type worldOptions struct {
 	shops      int
 	personAcct bool
 	sfSeed     bool
+	sfLimit    int // the org's daily API allocation; 0 is the sandbox's default
 	engine     sync.Options
 }
 
@@ -73,7 +74,7 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	lsHTTP := httptest.NewServer(w.lsSrv)
 	t.Cleanup(lsHTTP.Close)
 	w.lsURL = lsHTTP.URL
-	sfOpts := sfsandbox.Options{PersonAccounts: o.personAcct}
+	sfOpts := sfsandbox.Options{PersonAccounts: o.personAcct, DailyAPILimit: o.sfLimit}
 	if o.sfSeed {
 		seed := int64(42)
 		sfOpts.Seed = &seed

@@ -8,9 +8,13 @@ import (
 	stdsync "sync"
 	"testing"
 
+	"errors"
+
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs"
 	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/sync"
 )
 
 // assertEachOnce checks that every live, non-alias Lightspeed customer is
@@ -86,4 +90,28 @@ func TestFaultsLoseNothing(t *testing.T) {
 	w.sfSrv.SetFaults(sfsandbox.Faults{})
 	w.runUntilDone(ledger.CustomersToSalesforce)
 	w.assertEachOnce()
+}
+
+// A run stops between batches once the org's daily API usage leaves less
+// than the reserve, and says so.
+func TestReserveStopsRun(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 450, sfLimit: 40})
+	// Use the allocation up to just above the 10% reserve.
+	for range 34 {
+		if _, err := w.sf.Limits(w.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := w.engine.Run(w.ctx, ledger.StreamKey{TenantID: w.tenant, Stream: ledger.CustomersToSalesforce}, ledger.TriggerSchedule)
+	var reserve *sync.ReserveError
+	if !errors.As(err, &reserve) {
+		t.Fatalf("err = %v, want a *sync.ReserveError", err)
+	}
+	if used := w.sfSrv.Stats().APIUsage; used > 40 {
+		t.Errorf("usage went to %d of 40", used)
+	}
+	if got := jobs.HoldReason(err); !strings.Contains(got, "reserve") {
+		t.Errorf("hold reason = %q", got)
+	}
 }
