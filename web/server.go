@@ -26,6 +26,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/static"
 	"github.com/tandemsync/tandem/tenants"
@@ -72,6 +73,9 @@ type Config struct {
 	// Jobs enqueues background work (Sync now, retries); nil means an
 	// insert-only River client over Pool.
 	Jobs *river.Client[pgx.Tx]
+	// LightspeedLimits is the Lightspeed rate-limit registry the web app's
+	// calls (discovery) share with the worker; nil means a private one.
+	LightspeedLimits *lightspeed.Limits
 }
 
 // Server is the web application. Create it with New and serve Handler.
@@ -159,7 +163,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.onboard, err = onboard.New(onboard.Config{
 		Pool: cfg.Pool, Vault: v, Providers: cfg.Providers, BaseURL: cfg.BaseURL,
-		HTTPClient: cfg.ProviderClient, Logger: s.log, Now: s.now,
+		HTTPClient: cfg.ProviderClient, Logger: s.log, Now: s.now, LightspeedLimits: cfg.LightspeedLimits,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)

@@ -131,7 +131,7 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	})
 
 	providers := devProviders(lsURL, sfURL)
-	handler, err := newWebHandler(pool, logger, c, providers)
+	handler, err := newWebHandler(pool, logger, c, providers, newLightspeedLimits(pool))
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/sql/migrate"
 	"github.com/tandemsync/tandem/tenants/vault"
 	"github.com/tandemsync/tandem/web"
@@ -43,7 +45,7 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 		return err
 	}
 	defer pool.Close()
-	handler, err := newWebHandler(pool, logger, c, productionProviders(c))
+	handler, err := newWebHandler(pool, logger, c, productionProviders(c), newLightspeedLimits(pool))
 	if err != nil {
 		return err
 	}
@@ -55,7 +57,7 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 	return serveHTTP(ctx, logger, ln, handler)
 }
 
-func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers onboard.Providers) (http.Handler, error) {
+func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers onboard.Providers, limits *lightspeed.Limits) (http.Handler, error) {
 	v, err := newVault(pool, c)
 	if err != nil {
 		return nil, err
@@ -81,8 +83,9 @@ func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers 
 			}
 			return nil
 		},
-		Vault:     v,
-		Providers: providers,
+		Vault:            v,
+		Providers:        providers,
+		LightspeedLimits: limits,
 	})
 	if err != nil {
 		return nil, err
@@ -99,6 +102,13 @@ func newVault(pool *pgxpool.Pool, c config) (*vault.Vault, error) {
 		return nil, err
 	}
 	return vault.New(pool, keys), nil
+}
+
+// newLightspeedLimits is the process's one Lightspeed rate-limit registry:
+// its buckets live in Postgres, so this process and every other web and
+// worker process share each account's bucket.
+func newLightspeedLimits(pool *pgxpool.Pool) *lightspeed.Limits {
+	return lightspeed.NewLimits(lightspeed.LimitsOptions{Store: connect.NewBuckets(pool)})
 }
 
 // productionProviders are the real Lightspeed and Salesforce services with

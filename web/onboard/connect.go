@@ -69,6 +69,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of state expiry; nil means time.Now.
 	Now func() time.Time
+	// LightspeedLimits is the process's one Lightspeed rate-limit registry,
+	// shared with the worker's clients; nil means a private one.
+	LightspeedLimits *lightspeed.Limits
 }
 
 // Service connects tenants to the providers. It is safe for concurrent use.
@@ -100,8 +103,11 @@ func New(cfg Config) (*Service, error) {
 		hc:     cfg.HTTPClient,
 		log:    cmp.Or(cfg.Logger, slog.Default()),
 		now:    cfg.Now,
-		limits: lightspeed.NewLimits(lightspeed.LimitsOptions{}),
+		limits: cfg.LightspeedLimits,
 		setup:  setup.NewStore(cfg.Pool),
+	}
+	if s.limits == nil {
+		s.limits = lightspeed.NewLimits(lightspeed.LimitsOptions{})
 	}
 	if err := s.prov.validate(); err != nil {
 		return nil, err
