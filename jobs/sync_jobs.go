@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/sync"
+	"github.com/tandemsync/tandem/tenants/vault"
 )
 
 // SyncArgs runs one stream of one tenant once.
@@ -87,7 +89,16 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	if err != nil {
 		hold = HoldReason(err)
 	}
-	if herr := w.Ledger.Hold(context.WithoutCancel(ctx), k, hold); herr != nil && w.Logger != nil {
+	bg := context.WithoutCancel(ctx)
+	var herr error
+	if errors.As(err, new(*vault.ReauthError)) {
+		// Polling cannot help until the merchant reconnects, which wakes
+		// the tenant's streams again.
+		herr = w.Ledger.Park(bg, a.TenantID, hold)
+	} else {
+		herr = w.Ledger.Hold(bg, k, hold)
+	}
+	if herr != nil && w.Logger != nil {
 		w.Logger.Warn("sync: record hold reason", "stream", k.String(), "err", herr)
 	}
 	return Outcome(err)

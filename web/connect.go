@@ -185,6 +185,10 @@ func (s *Server) connectCallback(p string) echo.HandlerFunc {
 		s.log.InfoContext(ctx, "connected", slog.String("request_id", requestID(c)), slog.String("tenant_id", cur.TenantID),
 			slog.String("provider", p), slog.String("account", res.AccountID), slog.Bool("reconnect", res.Reconnected),
 			slog.Int("api_calls", res.Discovery.APICalls), slog.Duration("elapsed", res.Elapsed))
+		// A reconnect ends the wait of streams parked on this connection.
+		if err := s.ledger.Wake(ctx, cur.TenantID, ""); err != nil {
+			return err
+		}
 		addFlash(c, ui.FlashSuccess, connectedMessage(res))
 		if err := s.saveSession(c); err != nil {
 			return err

@@ -130,19 +130,31 @@ func (s *Store) Hold(ctx context.Context, k StreamKey, reason string) error {
 	return nil
 }
 
+// Park holds every stream of the tenant until Wake, with the reason shown:
+// a connection needs reconnecting, and polling cannot help.
+func (s *Store) Park(ctx context.Context, tenantID, reason string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE sync_streams SET next_run_at = 'infinity', hold_reason = $2 WHERE tenant_id = $1`,
+		tenantID, reason); err != nil {
+		return fmt.Errorf("ledger: park streams: %w", err)
+	}
+	return nil
+}
+
 // Wake makes a tenant's streams due now (Sync now, a change announced, a
 // reconnect) and clears their idle backoff. An empty stream wakes them all.
 func (s *Store) Wake(ctx context.Context, tenantID, stream string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE sync_streams SET next_run_at = now(), idle_runs = 0
+	if _, err := s.pool.Exec(ctx, `UPDATE sync_streams SET next_run_at = now(), idle_runs = 0,
+		hold_reason = CASE WHEN next_run_at = 'infinity' THEN '' ELSE hold_reason END
 		WHERE tenant_id = $1 AND ($2 = '' OR stream = $2)`, tenantID, stream); err != nil {
 		return fmt.Errorf("ledger: wake streams: %w", err)
 	}
 	return nil
 }
 
-// ClaimDue takes up to limit due, unpaused streams whose tenant has both
-// connections usable, moves each one's next run to now+lease (so a lost job
-// is retried after the lease), and returns them. It runs in the caller's
+// ClaimDue takes up to limit due, unpaused streams, moves each one's next
+// run to now+lease (so a lost job is retried after the lease), and returns
+// them. A tenant whose connection needs reconnecting is not claimed: its
+// streams wait (Park) until the reconnect wakes them. It runs in the caller's
 // transaction so the jobs it enqueues commit with the claim. Only due rows
 // are read, through the partial index on next_run_at.
 func ClaimDue(ctx context.Context, tx pgx.Tx, now time.Time, lease time.Duration, limit int) ([]StreamKey, error) {
@@ -150,7 +162,6 @@ func ClaimDue(ctx context.Context, tx pgx.Tx, now time.Time, lease time.Duration
 		WITH due AS (
 			SELECT st.tenant_id, st.location, st.stream FROM sync_streams st
 			WHERE st.next_run_at <= $1 AND NOT st.paused
-			  AND (SELECT count(*) FROM connections c WHERE c.tenant_id = st.tenant_id AND c.status = 'connected') = 2
 			ORDER BY st.next_run_at
 			LIMIT $3
 			FOR UPDATE OF st SKIP LOCKED)
