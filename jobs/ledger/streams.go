@@ -158,15 +158,16 @@ func (s *Store) Wake(ctx context.Context, tenantID, stream string) error {
 // transaction so the jobs it enqueues commit with the claim. Only due rows
 // are read, through the partial index on next_run_at.
 func ClaimDue(ctx context.Context, tx pgx.Tx, now time.Time, lease time.Duration, limit int) ([]StreamKey, error) {
+	// The claimed rows are updated by ctid through an array, which plans as
+	// a TID scan: a join on the key would hash the whole table each pass.
 	rows, err := tx.Query(ctx, `
-		WITH due AS (
-			SELECT st.tenant_id, st.location, st.stream FROM sync_streams st
+		UPDATE sync_streams s SET next_run_at = $1 + $2::interval
+		WHERE s.ctid = ANY(ARRAY(
+			SELECT st.ctid FROM sync_streams st
 			WHERE st.next_run_at <= $1 AND NOT st.paused
 			ORDER BY st.next_run_at
 			LIMIT $3
-			FOR UPDATE OF st SKIP LOCKED)
-		UPDATE sync_streams s SET next_run_at = $1 + $2::interval
-		FROM due WHERE s.tenant_id = due.tenant_id AND s.location = due.location AND s.stream = due.stream
+			FOR UPDATE OF st SKIP LOCKED))
 		RETURNING s.tenant_id, s.location, s.stream`, now, lease, limit)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: claim due streams: %w", err)
