@@ -318,11 +318,21 @@ func (w *customerWriter) plan(todo []*pendingWrite, found map[string]*sfCandidat
 	for i, pw := range todo {
 		if pw.link.SFID != "" { // linked: an update
 			cand := found[pw.link.SFID]
+			if cand == nil {
+				// Deleted or merged in Salesforce since the last sync: an
+				// upsert would re-create it. The other stream reads the
+				// delete (or merge) and marks or moves the link.
+				page.Events = append(page.Events, ledger.Event{Action: ledger.ActionSkipped, Kind: ledger.KindCustomer,
+					LSID: pw.lsID, SFID: pw.link.SFID, Label: pw.label,
+					Message: "Not sent: the linked Salesforce record was not found (deleted or merged in Salesforce). Tandem does not re-create it."})
+				todo[i] = nil
+				continue
+			}
 			pw.action = ledger.ActionUpdated
 			skip := w.conflicts(pw, cand, byID[pw.lsID])
 			pw.fields = w.mapping.ToSalesforce(mapping.StreamCustomers, w.object, pw.rec, skip)
 			pw.fields[w.idField] = pw.lsID
-			if cand != nil && cand.lsID != pw.lsID {
+			if cand.lsID != pw.lsID {
 				// The record lost its key (edited, or a merge survivor):
 				// update it by Id, which also writes the key back.
 				pw.byID = true
@@ -395,9 +405,6 @@ func (w *customerWriter) conflicts(pw *pendingWrite, cand *sfCandidate, c *light
 		if pw.rec[k] != agreed[k] {
 			pw.changed = append(pw.changed, k)
 		}
-	}
-	if cand == nil {
-		return nil
 	}
 	for _, k := range w.twoWay {
 		lsVal, sfVal, was := pw.rec[k], cand.values[k], agreed[k]

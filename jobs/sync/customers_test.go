@@ -415,3 +415,25 @@ func TestMergeMovesLink(t *testing.T) {
 		t.Error("no event says the link moved")
 	}
 }
+
+// A contact deleted in Salesforce is not re-created by a Lightspeed change
+// that arrives before Tandem has read the delete.
+func TestDeletedNotRecreatedBeforeReported(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 20})
+	w.runUntilDone(ledger.CustomersToSalesforce)
+	c, link := w.firstLinked()
+	if _, err := w.sf.DeleteRecords(w.ctx, []string{link.SFID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	tick()
+	if _, _, err := w.ls.Customers.Update(w.ctx, c.CustomerID, lightspeed.CustomerWrite{FirstName: lightspeed.Ptr("Changed")}); err != nil {
+		t.Fatal(err)
+	}
+	w.run(ledger.CustomersToSalesforce)
+	for _, rec := range w.contacts("Id, Lightspeed_Customer_ID__c") {
+		if rec.String("Lightspeed_Customer_ID__c") == strconv.FormatInt(c.CustomerID, 10) {
+			t.Errorf("the deleted contact was re-created as %s", rec.ID())
+		}
+	}
+}
