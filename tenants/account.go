@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"time"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 

@@ -116,7 +116,7 @@ func TestConnectSalesforceMyDomain(t *testing.T) {
 	// A valid My Domain leads to the login host it names (not followed:
 	// the real host is outside this machine).
 	form := b.get("/connect/salesforce").doc.Find("form[data-testid=salesforce-environment]")
-	v := url.Values{"csrf": {form.Find("input[name=csrf]").AttrOr("value", "")}, "environment": {onboard.EnvMyDomain}, "my_domain": {"https://acme--uat.sandbox.my.salesforce.com/"}}
+	v := url.Values{"csrf": {form.Find("input[name=csrf]").AttrOr("value", "")}, "form_tenant": {form.Find("input[name=form_tenant]").AttrOr("value", "")}, "environment": {onboard.EnvMyDomain}, "my_domain": {"https://acme--uat.sandbox.my.salesforce.com/"}}
 	nc := &http.Client{Jar: b.c.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := nc.PostForm(a.srv.URL+"/connect/salesforce", v)
 	if err != nil {
@@ -372,7 +372,10 @@ func TestViewerCannotConnect(t *testing.T) {
 	if d.has("[data-testid=connection-card] form") {
 		t.Error("viewer sees connection buttons")
 	}
-	p := b.post("/connect/lightspeed", url.Values{"csrf": {d.doc.Find("input[name=csrf]").First().AttrOr("value", "")}})
+	p := b.post("/connect/lightspeed", url.Values{
+		"csrf":        {d.doc.Find("input[name=csrf]").First().AttrOr("value", "")},
+		"form_tenant": {d.doc.Find("input[name=form_tenant]").First().AttrOr("value", "")},
+	})
 	if p.status() != http.StatusForbidden {
 		t.Errorf("viewer start: %d", p.status())
 	}

@@ -21,18 +21,30 @@ func (s *Server) showHome(c echo.Context) error {
 // currentTenant returns the membership the user is working in (the one the
 // session names, else the first) and all of the user's memberships. ok is
 // false when the user belongs to no tenant.
+//
+// Every form shown after this call carries the tenant's id (see
+// ui.WithFormTenant), and a state-changing request is refused with
+// errWrongTenant unless its form names the same tenant: with two tabs on
+// two businesses, a form from the first must not act on the second.
 func (s *Server) currentTenant(c echo.Context, u *tenants.User) (cur tenants.Membership, all []tenants.Membership, ok bool, err error) {
 	all, err = s.tenants.Memberships(c.Request().Context(), u.ID)
-	if err != nil || len(all) == 0 {
+	if err != nil {
 		return tenants.Membership{}, all, false, err
+	}
+	if ok = len(all) > 0; ok {
+		cur = all[0]
 	}
 	want, _ := session(c).Values[sessionTenantID].(string)
 	for _, m := range all {
 		if m.TenantID == want {
-			return m, all, true, nil
+			cur = m
 		}
 	}
-	return all[0], all, true, nil
+	if unsafeMethod(c) && c.Request().PostFormValue(formTenantField) != cur.TenantID {
+		return cur, all, ok, &echo.HTTPError{Code: http.StatusConflict, Message: "wrong tenant", Internal: errWrongTenant}
+	}
+	c.Set(ctxFormTenant, cur.TenantID)
+	return cur, all, ok, nil
 }
 
 func (s *Server) showDashboard(c echo.Context) error {

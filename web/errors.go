@@ -53,6 +53,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case status == http.StatusForbidden && errors.Is(err, errCSRF):
 		e.Heading = "This form has expired"
 		e.Message = "The form was not sent from this page of Tandem, or it is too old. Go back, reload the page and try again."
+	case errors.Is(err, errWrongTenant):
+		e.Heading = "This form was for another business"
+		e.Message = "Since this page was opened you switched to another business, perhaps in another tab. Nothing was changed: reload the page and try again."
 	case status == http.StatusForbidden:
 		e.Heading = "Not allowed"
 		e.Message = "You do not have access to this page."

@@ -19,6 +19,9 @@ const (
 	ctxUser    = "tandem.user"
 	ctxCSRF    = "tandem.csrf"
 	ctxTenant  = "tandem.tenant" // name of the tenant being viewed, for the header
+	// ctxFormTenant is the id of the tenant being worked on, which forms
+	// shown in this response carry.
+	ctxFormTenant = "tandem.form_tenant"
 )
 
 // requestID returns the id the RequestID middleware gave this request.

@@ -33,7 +33,11 @@ func (s *Server) render(c echo.Context, status int, title string, body templ.Com
 func (s *Server) write(c echo.Context, status int, p ui.Page, body templ.Component) error {
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)
-	if err := ui.Layout(p, body).Render(c.Request().Context(), buf); err != nil {
+	ctx := c.Request().Context()
+	if id, _ := c.Get(ctxFormTenant).(string); id != "" {
+		ctx = ui.WithFormTenant(ctx, id)
+	}
+	if err := ui.Layout(p, body).Render(ctx, buf); err != nil {
 		return fmt.Errorf("web: render %q: %w", p.Title, err)
 	}
 	// Pages show account data: keep them out of shared caches and off the

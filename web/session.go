@@ -62,8 +62,11 @@ func (s *Server) takeFlashes(c echo.Context) ([]ui.Flash, error) {
 			}
 		}
 	}
-	if len(out) == 0 {
-		return nil, nil
+	if len(out) == 0 || sess.IsNew {
+		// A session with no stored row got its flashes during this
+		// request: there is nothing stored to remove them from, and saving
+		// now would give it an id after this page's forms were signed.
+		return out, nil
 	}
 	return out, s.saveSession(c)
 }

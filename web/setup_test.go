@@ -365,7 +365,9 @@ func TestSetupViewerSeesButCannotChange(t *testing.T) {
 			t.Errorf("%s offers a submit button to a viewer", path)
 		}
 	}
-	csrf := b.get("/setup/history").doc.Find("input[name=csrf]").First().AttrOr("value", "")
+	hist := b.get("/setup/history")
+	csrf := hist.doc.Find("input[name=csrf]").First().AttrOr("value", "")
+	formTenant := hist.doc.Find("input[name=form_tenant]").First().AttrOr("value", "")
 	for path, form := range map[string]url.Values{
 		"/setup/salesforce-fields/create": {},
 		"/setup/salesforce-fields/check":  {},
@@ -374,6 +376,7 @@ func TestSetupViewerSeesButCannotChange(t *testing.T) {
 		"/setup/history":                  {"history": {"all"}},
 	} {
 		form.Set("csrf", csrf)
+		form.Set("form_tenant", formTenant)
 		if p := b.post(path, form); p.status() != http.StatusForbidden {
 			t.Errorf("viewer POST %s: %d", path, p.status())
 		}

@@ -8,6 +8,7 @@
 package ui
 
 import (
+	"context"
 	"strconv"
 	"strings"
 )
@@ -218,4 +219,18 @@ func Thousands(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// formTenantKey is the context key of the tenant id forms carry.
+type formTenantKey struct{}
+
+// WithFormTenant returns ctx for rendering a page shown while working on
+// tenantID: every form's CSRF field then also names the tenant.
+func WithFormTenant(ctx context.Context, tenantID string) context.Context {
+	return context.WithValue(ctx, formTenantKey{}, tenantID)
+}
+
+func formTenant(ctx context.Context) string {
+	id, _ := ctx.Value(formTenantKey{}).(string)
+	return id
 }
