@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,8 +37,31 @@ func Transforms() []Transform {
 	return []Transform{TransformCopy, TransformLastName, TransformStreetLines, TransformDate, TransformDateTime}
 }
 
-// Valid reports whether t is one of the transforms.
-func (t Transform) Valid() bool { return slices.Contains(Transforms(), t) }
+// Valid reports whether t is one of the transforms, or a truncation.
+func (t Transform) Valid() bool {
+	if _, ok := t.TruncateTo(); ok {
+		return true
+	}
+	return slices.Contains(Transforms(), t)
+}
+
+// truncatePrefix starts a truncation: "truncate:80" cuts text to 80
+// characters, the length of the Salesforce field it goes to.
+const truncatePrefix = "truncate:"
+
+// Truncate is the transform that cuts text to n characters.
+func Truncate(n int) Transform { return Transform(truncatePrefix + strconv.Itoa(n)) }
+
+// TruncateTo returns the length a truncation cuts to, and false for other
+// transforms.
+func (t Transform) TruncateTo() (int, bool) {
+	rest, ok := strings.CutPrefix(string(t), truncatePrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil && n > 0 && strconv.Itoa(n) == rest
+}
 
 // NoName is the last name sent for a customer with no name at all.
 const NoName = "(no name)"
@@ -90,10 +114,20 @@ func (t Transform) apply(source string, rec Record) string {
 	case TransformDate:
 		if tm, err := time.Parse(time.DateOnly, v); err == nil {
 			v = tm.Format(time.DateOnly)
+		} else if tm, err := time.Parse(time.RFC3339, v); err == nil {
+			v = tm.UTC().Format(time.DateOnly)
 		}
 	case TransformDateTime:
 		if tm, err := time.Parse(time.RFC3339, v); err == nil {
 			v = tm.UTC().Format("2006-01-02T15:04:05.000Z")
+		} else if tm, err := time.Parse(time.DateOnly, v); err == nil {
+			v = tm.Format("2006-01-02T15:04:05.000Z")
+		}
+	default:
+		if n, ok := t.TruncateTo(); ok {
+			if r := []rune(v); len(r) > n {
+				v = string(r[:n])
+			}
 		}
 	}
 	return v

@@ -71,6 +71,9 @@ type Field struct {
 	// email): their direction can be chosen.
 	TwoWay bool
 	Stream string
+	// Choices are the values a choice field can hold, when known (checked
+	// against a target picklist's values).
+	Choices []string
 }
 
 // Canonical customer keys.
@@ -116,6 +119,8 @@ type CustomField struct {
 	ID   int64
 	Name string
 	Type string // Lightspeed's type: string, boolean, date, single_choice, ...
+	// Choices are a choice field's values, when known.
+	Choices []string
 }
 
 // CustomerFields is the customer catalog in the order the mapping screen
@@ -143,7 +148,9 @@ func CustomerFields(custom []CustomField) []Field {
 		c(CustBirth, "Birth date", TypeDate, false),
 	}
 	for _, f := range custom {
-		out = append(out, c(CustomKey(f.ID), f.Name, customFieldType(f.Type), false))
+		cf := c(CustomKey(f.ID), f.Name, customFieldType(f.Type), false)
+		cf.Choices = f.Choices
+		out = append(out, cf)
 	}
 	return append(out,
 		c(CustID, "Lightspeed Customer ID", TypeID, false),
