@@ -190,7 +190,9 @@ func TestDrift(t *testing.T) {
 			o := d.Object("Contact")
 			o.Fields = slicesDelete(o.Fields, "Loyalty_Tier__c")
 		}, "Contact.Loyalty_Tier__c", "deleted or renamed"},
-		{"renamed", func(d *setup.SalesforceDiscovery) { d.Object("Opportunity").Field("Stylist__c").Name = "Stylist_Name__c" },
+		{"renamed", func(d *setup.SalesforceDiscovery) {
+			d.Object("Opportunity").Field("Stylist__c").Name = "Stylist_Name__c"
+		},
 			"Opportunity.Stylist__c", "deleted or renamed"},
 		{"retyped", func(d *setup.SalesforceDiscovery) { d.Object("Contact").Field("Birthdate").Type = "boolean" },
 			"Contact.Birthdate", "cannot hold it"},
