@@ -70,6 +70,16 @@ func (s SetupConfig) Config(ctx context.Context, tenantID string) (sync.TenantCo
 		for _, r := range d.Lightspeed.Registers {
 			cfg.Registers[r.ID] = r.Name
 		}
+		for _, f := range d.Lightspeed.CustomerFields {
+			cfg.CustomFields = append(cfg.CustomFields, mapping.CustomField{ID: f.ID, Name: f.Name, Type: f.Type})
+		}
+	}
+	sfd, err := s.Setup.Discovery(ctx, tenantID, vault.Salesforce)
+	if err != nil && !errors.Is(err, setup.ErrNoDiscovery) {
+		return sync.TenantConfig{}, err
+	}
+	if sfd != nil {
+		cfg.Salesforce = sfd.Salesforce
 	}
 	return cfg, nil
 }

@@ -101,6 +101,9 @@ type customerWriter struct {
 	toSF     []string // canonical keys sent to Salesforce
 	twoWay   []string // canonical keys that also come back
 	personRT string   // the person-account record type, for creates
+	// force sends linked customers whose values did not change (a resync
+	// after the mapping changed) and leaves the cursor where it is.
+	force bool
 }
 
 func (rc *runContext) newCustomerWriter(ctx context.Context, sf *salesforce.Client) (*customerWriter, error) {
@@ -210,7 +213,7 @@ func (w *customerWriter) writeBatch(ctx context.Context, customers []lightspeed.
 				unchanged++
 			}
 			continue
-		case linked && link.LSHash == h:
+		case linked && link.LSHash == h && !w.force:
 			unchanged++
 			continue
 		case !linked && c.Archived:
@@ -241,11 +244,11 @@ func (w *customerWriter) writeBatch(ctx context.Context, customers []lightspeed.
 		}
 	}
 	page.Unchanged = unchanged
-	if !lastStamp.IsZero() {
+	if !lastStamp.IsZero() && !w.force {
 		pos := lastStamp.UTC().Format(time.RFC3339Nano)
 		page.Cursor = &pos
 	}
-	return w.ledger.CommitPage(ctx, w.run, page)
+	return w.commit(ctx, page)
 }
 
 // lookup finds, in one query, the Salesforce records the batch may match:
@@ -452,7 +455,11 @@ func (w *customerWriter) write(ctx context.Context, todo []*pendingWrite, page *
 			upserts = append(upserts, pw)
 		}
 	}
-	send := func(batch []*pendingWrite, byID bool) error {
+	// A write refused because the describe was stale (a mapped field was
+	// deleted or renamed in Salesforce) is sent again, once, without the
+	// fields that drifted.
+	var stale []*pendingWrite
+	send := func(batch []*pendingWrite, byID, retry bool) error {
 		if len(batch) == 0 {
 			return nil
 		}
@@ -479,16 +486,25 @@ func (w *customerWriter) write(ctx context.Context, todo []*pendingWrite, page *
 			if i >= len(results) {
 				break
 			}
+			if !retry && !results[i].Success && unknownField(results[i]) {
+				stale = append(stale, pw)
+				continue
+			}
 			pw.result = &results[i]
 			w.record(pw, results[i], page)
 		}
 		return nil
 	}
-	if err := send(upserts, false); err != nil {
+	if err := send(upserts, false, false); err != nil {
 		return err
 	}
-	if err := send(updates, true); err != nil {
+	if err := send(updates, true, false); err != nil {
 		return err
+	}
+	if len(stale) > 0 {
+		if err := w.resendStale(ctx, stale, send); err != nil {
+			return err
+		}
 	}
 	for _, pw := range aliases {
 		first := pw.aliasOf
@@ -507,6 +523,33 @@ func (w *customerWriter) write(ctx context.Context, todo []*pendingWrite, page *
 			LSID: pw.lsID, SFID: pw.link.SFID, Label: pw.label, Message: pw.message})
 	}
 	return nil
+}
+
+// resendStale refreshes the describe after writes named a field Salesforce
+// no longer has, and sends those records again without the drifted fields.
+// When the describe shows nothing new, the records fail as Salesforce said.
+func (w *customerWriter) resendStale(ctx context.Context, stale []*pendingWrite, send func([]*pendingWrite, bool, bool) error) error {
+	drifted, err := w.refreshDrift(ctx, w.sf, w.object)
+	if err != nil {
+		return fmt.Errorf("refresh the %s describe: %w", w.object, err)
+	}
+	var upserts, updates []*pendingWrite
+	for _, pw := range stale {
+		for _, d := range drifted {
+			if d.Rule.Object == w.object {
+				delete(pw.fields, d.Rule.Target)
+			}
+		}
+		if pw.byID {
+			updates = append(updates, pw)
+		} else {
+			upserts = append(upserts, pw)
+		}
+	}
+	if err := send(upserts, false, true); err != nil {
+		return err
+	}
+	return send(updates, true, true)
 }
 
 // record turns one write result into an event and a link.

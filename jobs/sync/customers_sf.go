@@ -223,7 +223,7 @@ func (r *sfReader) batch(ctx context.Context, records []salesforce.Record, cur s
 	}
 	p := string(pos)
 	page.Cursor = &p
-	return r.ledger.CommitPage(ctx, r.run, page)
+	return r.commit(ctx, page)
 }
 
 // deleted follows a Salesforce delete: a merge moves the link to the

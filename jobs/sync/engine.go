@@ -22,6 +22,7 @@ import (
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/mapping"
+	"github.com/tandemsync/tandem/tenants/setup"
 )
 
 // Clients builds a tenant's API clients. Both must refresh their tokens
@@ -45,6 +46,13 @@ type TenantConfig struct {
 	// Employees and Registers are Lightspeed's names by id, from discovery.
 	Employees map[int64]string
 	Registers map[int64]string
+	// Salesforce is the org's cached describes (from discovery), against
+	// which the mapping's targets are checked before each run: a target
+	// deleted, renamed or retyped stops only its own field. Nil checks
+	// nothing.
+	Salesforce *setup.SalesforceDiscovery
+	// CustomFields are Lightspeed's customer custom fields, from discovery.
+	CustomFields []mapping.CustomField
 }
 
 // Shop is a Lightspeed shop as the sales stream needs it.
@@ -89,6 +97,10 @@ type Options struct {
 	Reserve float64
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Describes, when set, keeps a describe the engine refreshed (after a
+	// write named a field Salesforce no longer has) in the tenant's
+	// cached discovery, so the mapping screen and dashboard see the drift.
+	Describes DescribeCache
 }
 
 // Engine runs streams.
@@ -154,23 +166,31 @@ func (e *Engine) Run(ctx context.Context, k ledger.StreamKey, trigger string) (R
 	if err != nil {
 		return Result{}, fmt.Errorf("sync: %s: %w", k, err)
 	}
+	return e.runWith(ctx, k, trigger, cfg, m, func(ctx context.Context, rc *runContext) (bool, error) {
+		switch k.Stream {
+		case ledger.CustomersToSalesforce:
+			return rc.customersToSalesforce(ctx)
+		case ledger.CustomersToLightspeed:
+			return rc.customersToLightspeed(ctx)
+		case ledger.SalesToSalesforce:
+			return rc.salesToSalesforce(ctx)
+		}
+		return false, fmt.Errorf("%w %q", ErrUnknownStream, k.Stream)
+	})
+}
+
+// runWith records a run of k around body: started, its API calls counted,
+// finished with body's outcome.
+func (e *Engine) runWith(ctx context.Context, k ledger.StreamKey, trigger string, cfg TenantConfig, m mapping.Mapping,
+	body func(context.Context, *runContext) (bool, error)) (Result, error) {
 	run, err := e.ledger.StartRun(ctx, k, trigger, m.Version)
 	if err != nil {
 		return Result{}, err
 	}
 	ctx, calls := withCallCount(ctx)
 	rc := &runContext{Engine: e, key: k, run: run, cfg: cfg, mapping: m}
-	var more bool
-	switch k.Stream {
-	case ledger.CustomersToSalesforce:
-		more, err = rc.customersToSalesforce(ctx)
-	case ledger.CustomersToLightspeed:
-		more, err = rc.customersToLightspeed(ctx)
-	case ledger.SalesToSalesforce:
-		more, err = rc.salesToSalesforce(ctx)
-	default:
-		err = fmt.Errorf("%w %q", ErrUnknownStream, k.Stream)
-	}
+	rc.applyDrift()
+	more, err := body(ctx, rc)
 	res := Result{Run: run, More: more, Idle: err == nil && !more && run.Records() == 0}
 	if err != nil {
 		err = fmt.Errorf("sync: %s: %w", k, err)
@@ -192,6 +212,11 @@ type runContext struct {
 	run     *ledger.Run
 	cfg     TenantConfig
 	mapping mapping.Mapping
+	// drift are the rules left out of this run because their Salesforce
+	// field changed; the events of the records written say so.
+	drift []mapping.DriftItem
+	// full is the mapping before drift was left out.
+	full mapping.Mapping
 }
 
 // ReserveError stops a run whose Salesforce org has reached the API reserve:

@@ -19,6 +19,7 @@ import (
 	"github.com/tandemsync/tandem/jobs/sync"
 	"github.com/tandemsync/tandem/sql/dbtest"
 	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
 )
 
 // world is one tenant with both sandboxes in process, and the engine.
@@ -108,6 +109,9 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	}
 	w.cfg = sync.TenantConfig{Preset: preset}
 	w.ledger = ledger.New(w.pool)
+	if o.engine.Describes == nil {
+		o.engine.Describes = setup.NewStore(w.pool)
+	}
 	w.engine = sync.New(w.ledger, mapping.NewStore(w.pool), w, sync.ConfigFunc(func(context.Context, string) (sync.TenantConfig, error) {
 		return w.cfg, nil
 	}), nil, o.engine)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants/setup"
 )
 
@@ -102,24 +103,7 @@ func discoverOrg(ctx context.Context, c *salesforce.Client) (*setup.SalesforceDi
 		if err != nil {
 			return nil, fmt.Errorf("onboard: salesforce: describe %s: %w", name, err)
 		}
-		o := setup.SObject{Name: desc.Name, Label: desc.Label, Custom: desc.Custom, Createable: desc.Createable, Updateable: desc.Updateable}
-		for i := range desc.Fields {
-			f := &desc.Fields[i]
-			if f.DeprecatedAndHidden {
-				continue
-			}
-			sf := setup.SField{
-				Name: f.Name, Label: f.Label, Type: f.Type, Length: f.Length, Custom: f.Custom,
-				Createable: f.Createable, Updateable: f.Updateable, Required: f.RequiredOnCreate(),
-				ExternalID: f.ExternalID, Unique: f.Unique, References: f.ReferenceTo,
-			}
-			for _, p := range f.PicklistValues {
-				if p.Active {
-					sf.Picklist = append(sf.Picklist, p.Value)
-				}
-			}
-			o.Fields = append(o.Fields, sf)
-		}
+		o := mapping.SObjectOf(desc)
 		if name == "Account" && o.Field("IsPersonAccount") != nil {
 			d.PersonAccounts = true
 		}

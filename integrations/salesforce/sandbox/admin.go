@@ -100,6 +100,20 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusCreated, map[string]string{"id": id, "object": body.Object, "name": body.Name})
+	case "DELETE fields":
+		var body struct {
+			Object string `json:"object"`
+			Name   string `json:"name"`
+		}
+		if err := decodeAdmin(r, &body); err != nil {
+			adminError(w, http.StatusBadRequest, "fields: "+err.Error())
+			return
+		}
+		if err := s.DeleteCustomField(body.Object, body.Name); err != nil {
+			adminError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "object": body.Object, "name": body.Name})
 	case "POST objects":
 		var body struct {
 			Name        string `json:"name"`

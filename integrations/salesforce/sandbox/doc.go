@@ -60,6 +60,7 @@
 //	GET  /_sandbox/stats    calls by resource and method, API usage, live records per object
 //	GET/POST /_sandbox/faults  see [Faults]; {} clears
 //	POST /_sandbox/fields   {"object":"Opportunity","name":"Stylist__c","type":"Text","length":80,...}
+//	DELETE /_sandbox/fields {"object":"Contact","name":"Loyalty_Tier__c"}: the custom field is deleted
 //	POST /_sandbox/objects  {"name":"Lightspeed_Sale__c","label":"Lightspeed Sale"}
 //	GET/POST /_sandbox/clock   {"advance":"3h"} moves the sandbox clock forward
 //	POST /_sandbox/merge   {"object":"Contact","master":ID,"duplicates":[ID,...]}: see [Server.Merge]

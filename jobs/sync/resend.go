@@ -1,0 +1,79 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/jobs/ledger"
+)
+
+// Resend writes the given Lightspeed customers to Salesforce again with the
+// tenant's current mapping, even those whose values have not changed since
+// they were last sent: what a resync does after the mapping changed what is
+// written. It is a run of the customers Lightspeed → Salesforce stream with
+// trigger "resync"; the stream's cursor does not move.
+//
+// Customers are read by id, up to 100 a call, with the relations the
+// mapping reads; those no longer in Lightspeed are skipped.
+func (e *Engine) Resend(ctx context.Context, tenantID string, lsIDs []string) (Result, error) {
+	k := ledger.StreamKey{TenantID: tenantID, Stream: ledger.CustomersToSalesforce}
+	cfg, err := e.config.Config(ctx, tenantID)
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: resend: read configuration: %w", err)
+	}
+	m, err := e.mappings.Current(ctx, tenantID, cfg.Preset)
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: resend: %w", err)
+	}
+	return e.runWith(ctx, k, ledger.TriggerResync, cfg, m, func(ctx context.Context, rc *runContext) (bool, error) {
+		return false, rc.resend(ctx, lsIDs)
+	})
+}
+
+func (rc *runContext) resend(ctx context.Context, lsIDs []string) error {
+	ls, err := rc.clients.Lightspeed(ctx, rc.key.TenantID)
+	if err != nil {
+		return err
+	}
+	sf, err := rc.clients.Salesforce(ctx, rc.key.TenantID)
+	if err != nil {
+		return err
+	}
+	w, err := rc.newCustomerWriter(ctx, sf)
+	if err != nil {
+		return err
+	}
+	w.force = true
+	var batch []lightspeed.Customer
+	for start := 0; start < len(lsIDs); start += lightspeed.MaxInValues {
+		var ids []any
+		for _, id := range lsIDs[start:min(start+lightspeed.MaxInValues, len(lsIDs))] {
+			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+				ids = append(ids, n) // a pending placeholder is not a Lightspeed id yet
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		q := lightspeed.NewQuery().Archived(lightspeed.ArchivedInclude).Where("customerID", lightspeed.In, ids...).
+			LoadRelations(customerRelations...).Limit(lightspeed.MaxLimit)
+		for c, err := range ls.Customers.ListIter(ctx, q) {
+			if err != nil {
+				return fmt.Errorf("read Lightspeed customers: %w", err)
+			}
+			batch = append(batch, c)
+		}
+		if len(batch) >= rc.opts.BatchSize {
+			if err := w.writeBatch(ctx, batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	return w.writeBatch(ctx, batch)
+}
