@@ -60,7 +60,7 @@ func newUsageEnv(t *testing.T) *usageEnv {
 	e.tenant = newTenant(t, e.pool, "Usage Boutique")
 	e.ls = lssandbox.New(lssandbox.Options{})
 	e.lsSrv = httptest.NewServer(e.ls)
-	e.sf = sfsandbox.New(sfsandbox.Options{DailyAPILimit: 1000})
+	e.sf = sfsandbox.New(sfsandbox.Options{DailyAPILimit: 100})
 	e.sfSrv = httptest.NewServer(e.sf)
 	t.Cleanup(func() {
 		e.lsSrv.Close()
@@ -137,8 +137,8 @@ func TestUsageCountsCallsAndReadings(t *testing.T) {
 	lsStats, sfStats := e.ls.Stats(), e.sf.Stats()
 	want := []connect.DayUsage{
 		{Day: day1, Provider: "lightspeed", Calls: int64(lsStats.Requests), Used: 3, Capacity: 90, MeasuredAt: day1.Add(23*time.Hour + 59*time.Minute)},
-		{Day: day1, Provider: "salesforce", Calls: 1, Used: 1, Capacity: 1000, MeasuredAt: day1.Add(23*time.Hour + 59*time.Minute)},
-		{Day: day2, Provider: "salesforce", Calls: 2, Used: float64(sfStats.APIUsage), Capacity: 1000, MeasuredAt: day2.Add(time.Minute)},
+		{Day: day1, Provider: "salesforce", Calls: 1, Used: 1, Capacity: 100, MeasuredAt: day1.Add(23*time.Hour + 59*time.Minute)},
+		{Day: day2, Provider: "salesforce", Calls: 2, Used: float64(sfStats.APIUsage), Capacity: 100, MeasuredAt: day2.Add(time.Minute)},
 	}
 	got, err := u.Usage(ctx, e.tenant, time.Time{})
 	if err != nil {
@@ -217,8 +217,8 @@ func TestSalesforceReserve(t *testing.T) {
 		t.Fatalf("no reading yet: ok = %v, err = %v", ok, err)
 	}
 	sf := e.salesforce(t, u, e.tenant)
-	// 1000 a day with a 10% reserve: the 901st call leaves 99, under 100.
-	for range 901 {
+	// 100 a day with a 10% reserve: the 91st call leaves 9, under 10.
+	for range 91 {
 		if _, err := sf.Limits(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -227,15 +227,15 @@ func TestSalesforceReserve(t *testing.T) {
 		t.Fatal(err)
 	}
 	used, max, ok, err := u.SalesforceReserve(ctx, e.tenant)
-	if err != nil || !ok || used != 901 || max != 1000 {
-		t.Fatalf("reserve = %d/%d ok %v err %v, want 901/1000", used, max, ok, err)
+	if err != nil || !ok || used != 91 || max != 100 {
+		t.Fatalf("reserve = %d/%d ok %v err %v, want 91/100", used, max, ok, err)
 	}
 	reached, reason, err := check(ctx, e.tenant)
 	if err != nil || !reached || reason == "" {
 		t.Errorf("check = %v %q %v, want reached with a reason", reached, reason, err)
 	}
 	if reached, _, _ := u.ReserveCheck(5)(ctx, e.tenant); reached {
-		t.Error("a 5% reserve is reached at 99 of 1000 left")
+		t.Error("a 5% reserve is reached at 9 of 100 left")
 	}
 	// A reading older than the rolling day says nothing.
 	clock.set(clock.Now().Add(25 * time.Hour))
