@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/tenants/vault"
 )
 
@@ -109,16 +110,7 @@ func (w *LightspeedKeepAliveWorker) Sweep(ctx context.Context) (KeepAliveResult,
 		_, err := k.Vault.Refresh(ctx, id, vault.Lightspeed,
 			// Another process may have refreshed since the list was read.
 			func(c vault.Connection) bool { return c.UpdatedAt.Before(cutoff) },
-			func(ctx context.Context, cur vault.Tokens) (vault.Tokens, error) {
-				next, err := k.OAuth.Refresh(ctx, cur.RefreshToken)
-				if errors.Is(err, lightspeed.ErrInvalidGrant) {
-					return vault.Tokens{}, fmt.Errorf("%w: %w", vault.ErrInvalidGrant, err)
-				}
-				if err != nil {
-					return vault.Tokens{}, err
-				}
-				return vault.Tokens{AccessToken: next.AccessToken, RefreshToken: next.RefreshToken, Expiry: next.Expiry}, nil
-			})
+			connect.LightspeedRefresh(k.OAuth))
 		var re *vault.ReauthError
 		switch {
 		case err == nil:

@@ -12,6 +12,7 @@ import (
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	"github.com/tandemsync/tandem/jobs"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/sql/dbtest"
 	"github.com/tandemsync/tandem/tenants/vault"
 )
@@ -85,7 +86,7 @@ func connectTenant(t *testing.T, pool *pgxpool.Pool, v *vault.Vault, sb *lssandb
 	}
 	pair := sb.MintToken()
 	tok := lightspeed.Token{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, Expiry: time.Now().Add(time.Duration(pair.ExpiresIn) * time.Second)}
-	if err := v.Save(ctx, id, vault.Lightspeed, vault.LightspeedConnection(tok, int64(pair.AccountID), name)); err != nil {
+	if err := v.Save(ctx, id, vault.Lightspeed, connect.LightspeedConnection(tok, int64(pair.AccountID), name)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `UPDATE connections SET updated_at = now() - $2::interval WHERE tenant_id = $1`, id, idle.String()); err != nil {

@@ -20,6 +20,7 @@ import (
 
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/web"
 	"github.com/tandemsync/tandem/web/onboard"
 )
@@ -88,10 +89,10 @@ func newProviders(t testing.TB) *providers {
 }
 
 // config is the providers configuration pointing Tandem at the sandboxes.
-func (p *providers) config() onboard.Providers {
-	return onboard.Providers{
-		Lightspeed: onboard.LightspeedProvider{ClientID: "tandem-dev", ClientSecret: "tandem-dev-secret", AuthURL: p.lsSrv.URL, APIURL: p.lsSrv.URL},
-		Salesforce: onboard.SalesforceProvider{
+func (p *providers) config() connect.Providers {
+	return connect.Providers{
+		Lightspeed: connect.LightspeedProvider{ClientID: "tandem-dev", ClientSecret: "tandem-dev-secret", AuthURL: p.lsSrv.URL, APIURL: p.lsSrv.URL},
+		Salesforce: connect.SalesforceProvider{
 			ClientID: sfsandbox.DefaultClientID, ClientSecret: sfsandbox.DefaultClientSecret,
 			ProductionLoginURL: p.sfSrv.URL, SandboxLoginURL: p.sfSrv.URL,
 		},

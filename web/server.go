@@ -27,6 +27,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/static"
 	"github.com/tandemsync/tandem/tenants"
@@ -64,7 +65,7 @@ type Config struct {
 	// Providers are the Lightspeed and Salesforce OAuth clients and URLs;
 	// the zero value means the real services with no client ids (the
 	// Connect pages then say the operator must configure them).
-	Providers onboard.Providers
+	Providers connect.Providers
 	// ProviderClient sends every call to the providers; nil means a client
 	// with a 30 s timeout.
 	ProviderClient *http.Client

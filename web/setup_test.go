@@ -15,12 +15,12 @@ import (
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
 	"github.com/tandemsync/tandem/web"
-	"github.com/tandemsync/tandem/web/onboard"
 )
 
 // setupApp is a Tandem web app whose Salesforce is an in-process sandbox,
@@ -62,10 +62,10 @@ func newSetupApp(t *testing.T, opts sfsandbox.Options) *setupApp {
 	sa.app = newApp(t, func(c *web.Config) {
 		sa.vault = vault.New(c.Pool, keys)
 		c.Vault = sa.vault
-		c.Providers = onboard.Providers{
-			Lightspeed: onboard.LightspeedProvider{ClientID: "ls-client", ClientSecret: "ls-secret",
+		c.Providers = connect.Providers{
+			Lightspeed: connect.LightspeedProvider{ClientID: "ls-client", ClientSecret: "ls-secret",
 				AuthURL: "http://127.0.0.1:1", APIURL: "http://127.0.0.1:1"},
-			Salesforce: onboard.SalesforceProvider{ClientID: sfsandbox.DefaultClientID, ClientSecret: sfsandbox.DefaultClientSecret,
+			Salesforce: connect.SalesforceProvider{ClientID: sfsandbox.DefaultClientID, ClientSecret: sfsandbox.DefaultClientSecret,
 				ProductionLoginURL: front.URL, SandboxLoginURL: front.URL},
 		}
 	})
@@ -78,7 +78,7 @@ func (sa *setupApp) connectSalesforce() {
 	sa.t.Helper()
 	tr := sa.sf.MintToken(sa.sfURL)
 	tok := salesforce.Token{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, InstanceURL: tr.InstanceURL, ID: tr.ID}
-	if err := sa.vault.Save(context.Background(), sa.tenant.ID, vault.Salesforce, vault.SalesforceConnection(tok, sa.sfURL, sfsandbox.DefaultOrgName)); err != nil {
+	if err := sa.vault.Save(context.Background(), sa.tenant.ID, vault.Salesforce, connect.SalesforceConnection(tok, sa.sfURL, sfsandbox.DefaultOrgName)); err != nil {
 		sa.t.Fatal(err)
 	}
 }
@@ -88,7 +88,7 @@ func (sa *setupApp) connectSalesforce() {
 func (sa *setupApp) connectLightspeed() {
 	sa.t.Helper()
 	tok := lightspeed.Token{AccessToken: "ls-access", RefreshToken: "ls-refresh", Expiry: time.Now().Add(time.Hour)}
-	if err := sa.vault.Save(context.Background(), sa.tenant.ID, vault.Lightspeed, vault.LightspeedConnection(tok, 41, "Harbour Bikes")); err != nil {
+	if err := sa.vault.Save(context.Background(), sa.tenant.ID, vault.Lightspeed, connect.LightspeedConnection(tok, 41, "Harbour Bikes")); err != nil {
 		sa.t.Fatal(err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/sql/dbtest"
 	"github.com/tandemsync/tandem/tenants"
@@ -63,10 +64,10 @@ func newDevStack(t *testing.T) *devStack {
 		BaseURL:   base,
 		SecretKey: secretKey,
 		Registry:  prometheus.NewRegistry(),
-		Providers: onboard.Providers{
-			Lightspeed: onboard.LightspeedProvider{ClientID: clientID, ClientSecret: clientSecret,
+		Providers: connect.Providers{
+			Lightspeed: connect.LightspeedProvider{ClientID: clientID, ClientSecret: clientSecret,
 				AuthURL: lsSrv.URL, APIURL: lsSrv.URL},
-			Salesforce: onboard.SalesforceProvider{ClientID: clientID, ClientSecret: clientSecret,
+			Salesforce: connect.SalesforceProvider{ClientID: clientID, ClientSecret: clientSecret,
 				ProductionLoginURL: sfSrv.URL, SandboxLoginURL: sfSrv.URL},
 		},
 	})

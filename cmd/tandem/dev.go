@@ -17,10 +17,10 @@ import (
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/jobs"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/sql/devpg"
 	"github.com/tandemsync/tandem/sql/migrate"
 	"github.com/tandemsync/tandem/tenants"
-	"github.com/tandemsync/tandem/web/onboard"
 )
 
 // The demo logins `tandem dev` creates and prints. They exist only in a
@@ -195,13 +195,13 @@ const (
 // devProviders points Tandem at the sandboxes: Lightspeed's OAuth server and
 // API are both lsURL; every Salesforce login host (production, sandbox and
 // any My Domain, which is still validated as on the real service) is sfURL.
-func devProviders(lsURL, sfURL string) onboard.Providers {
-	return onboard.Providers{
-		Lightspeed: onboard.LightspeedProvider{
+func devProviders(lsURL, sfURL string) connect.Providers {
+	return connect.Providers{
+		Lightspeed: connect.LightspeedProvider{
 			ClientID: devClientID, ClientSecret: devClientSecret,
 			AuthURL: lsURL, APIURL: lsURL,
 		},
-		Salesforce: onboard.SalesforceProvider{
+		Salesforce: connect.SalesforceProvider{
 			ClientID: devClientID, ClientSecret: devClientSecret,
 			ProductionLoginURL: sfURL, SandboxLoginURL: sfURL,
 			MyDomainLoginURL: func(input string) (string, error) {

@@ -17,7 +17,6 @@ import (
 	"github.com/tandemsync/tandem/sql/migrate"
 	"github.com/tandemsync/tandem/tenants/vault"
 	"github.com/tandemsync/tandem/web"
-	"github.com/tandemsync/tandem/web/onboard"
 )
 
 func runServe(ctx context.Context, args []string, io *stdio, getenv func(string) string) error {
@@ -57,7 +56,7 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 	return serveHTTP(ctx, logger, ln, handler)
 }
 
-func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers onboard.Providers, limits *lightspeed.Limits) (http.Handler, error) {
+func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers connect.Providers, limits *lightspeed.Limits) (http.Handler, error) {
 	v, err := newVault(pool, c)
 	if err != nil {
 		return nil, err
@@ -115,10 +114,10 @@ func newLightspeedLimits(pool *pgxpool.Pool) *lightspeed.Limits {
 // the client registrations from the environment. A missing client id is
 // not an error: the Connect page tells the merchant the operator has not
 // configured that provider.
-func productionProviders(c config) onboard.Providers {
-	return onboard.Providers{
-		Lightspeed: onboard.LightspeedProvider{ClientID: c.LightspeedClientID, ClientSecret: c.LightspeedClientSecret},
-		Salesforce: onboard.SalesforceProvider{ClientID: c.SalesforceClientID, ClientSecret: c.SalesforceClientSecret},
+func productionProviders(c config) connect.Providers {
+	return connect.Providers{
+		Lightspeed: connect.LightspeedProvider{ClientID: c.LightspeedClientID, ClientSecret: c.LightspeedClientSecret},
+		Salesforce: connect.SalesforceProvider{ClientID: c.SalesforceClientID, ClientSecret: c.SalesforceClientSecret},
 	}
 }
 

@@ -90,6 +90,17 @@ func (l *locked) markReauth(ctx context.Context, reason string) error {
 	return l.tx.Commit(ctx)
 }
 
+// refusedGrant marks the locked row needs_reauth after the provider
+// refused its refresh token with err (redacted), commits, and returns the
+// *ReauthError for the caller.
+func (l *locked) refusedGrant(ctx context.Context, err error) error {
+	reason := "the provider refused the stored authorization (" + err.Error() + "): connect again"
+	if merr := l.markReauth(ctx, reason); merr != nil {
+		return fmt.Errorf("mark needs reauth after %w: %v", err, merr)
+	}
+	return &ReauthError{TenantID: l.tenantID, Provider: l.provider, Reason: truncate(reason, 500), Err: err}
+}
+
 func (l *locked) rollback(ctx context.Context) {
 	// Rolling back a committed transaction is a no-op; a failed rollback
 	// closes the connection, which releases the lock all the same.
@@ -169,11 +180,7 @@ func (v *Vault) refresh(ctx context.Context, tenantID, provider string,
 	if err != nil {
 		err = redact(err, cur.AccessToken, cur.RefreshToken, next.AccessToken, next.RefreshToken)
 		if errors.Is(err, ErrInvalidGrant) {
-			reason := "the provider refused the stored authorization (" + err.Error() + "): connect again"
-			if merr := l.markReauth(ctx, reason); merr != nil {
-				return Tokens{}, fmt.Errorf("mark needs reauth after %w: %v", err, merr)
-			}
-			return Tokens{}, &ReauthError{TenantID: tenantID, Provider: provider, Reason: truncate(reason, 500), Err: err}
+			return Tokens{}, l.refusedGrant(ctx, err)
 		}
 		return Tokens{}, err
 	}

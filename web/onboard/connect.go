@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
@@ -58,7 +60,7 @@ type Config struct {
 	Vault *vault.Vault
 	// Providers: the zero value means the real services (with no client
 	// ids, so Connect explains that the operator must configure them).
-	Providers Providers
+	Providers connect.Providers
 	// BaseURL is where merchants reach Tandem; the redirect URIs are
 	// BaseURL + "/connect/{provider}/callback".
 	BaseURL string
@@ -76,15 +78,15 @@ type Config struct {
 
 // Service connects tenants to the providers. It is safe for concurrent use.
 type Service struct {
-	pool   *pgxpool.Pool
-	vault  *vault.Vault
-	prov   Providers
-	base   string
-	hc     *http.Client
-	log    *slog.Logger
-	now    func() time.Time
-	limits *lightspeed.Limits
-	setup  *setup.Store
+	pool    *pgxpool.Pool
+	vault   *vault.Vault
+	prov    connect.Providers
+	clients *connect.Clients
+	base    string
+	hc      *http.Client
+	log     *slog.Logger
+	now     func() time.Time
+	setup   *setup.Store
 }
 
 // New returns a Service for cfg.
@@ -92,24 +94,20 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Pool == nil || cfg.Vault == nil {
 		return nil, errors.New("onboard: Config.Pool and Config.Vault are required")
 	}
-	if origin(cfg.BaseURL) == "" {
+	if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("onboard: Config.BaseURL %q must be an absolute http(s) URL", cfg.BaseURL)
 	}
 	s := &Service{
-		pool:   cfg.Pool,
-		vault:  cfg.Vault,
-		prov:   cfg.Providers.withDefaults(),
-		base:   strings.TrimRight(cfg.BaseURL, "/"),
-		hc:     cfg.HTTPClient,
-		log:    cmp.Or(cfg.Logger, slog.Default()),
-		now:    cfg.Now,
-		limits: cfg.LightspeedLimits,
-		setup:  setup.NewStore(cfg.Pool),
+		pool:  cfg.Pool,
+		vault: cfg.Vault,
+		prov:  cfg.Providers.WithDefaults(),
+		base:  strings.TrimRight(cfg.BaseURL, "/"),
+		hc:    cfg.HTTPClient,
+		log:   cmp.Or(cfg.Logger, slog.Default()),
+		now:   cfg.Now,
+		setup: setup.NewStore(cfg.Pool),
 	}
-	if s.limits == nil {
-		s.limits = lightspeed.NewLimits(lightspeed.LimitsOptions{})
-	}
-	if err := s.prov.validate(); err != nil {
+	if err := s.prov.Validate(); err != nil {
 		return nil, err
 	}
 	if s.hc == nil {
@@ -118,11 +116,34 @@ func New(cfg Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	limits := cfg.LightspeedLimits
+	if limits == nil {
+		limits = lightspeed.NewLimits(lightspeed.LimitsOptions{})
+	}
+	var err error
+	s.clients, err = connect.New(connect.Config{
+		Vault: s.vault, Providers: s.prov, Limits: limits, HTTPClient: s.hc, UserAgent: userAgent, Now: s.now,
+		// The merchant is waiting on a page: fail in seconds, not minutes.
+		Lightspeed: connect.LightspeedTuning{MaxWait: 5 * time.Second, MaxRetries: 2, RetryBase: 250 * time.Millisecond, RetryCap: 2 * time.Second},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("onboard: %w", err)
+	}
 	return s, nil
 }
 
 // Providers returns the provider configuration in force (defaults filled).
-func (s *Service) Providers() Providers { return s.prov }
+func (s *Service) Providers() connect.Providers { return s.prov }
+
+// lightspeedConfig is the Lightspeed OAuth client of the callback.
+func (s *Service) lightspeedConfig() *lightspeed.Config {
+	return s.prov.LightspeedConfig(s.redirectURL(Lightspeed), s.hc, s.now)
+}
+
+// salesforceConfig is the connected app on loginURL, for the callback.
+func (s *Service) salesforceConfig(loginURL string) *salesforce.OAuthConfig {
+	return s.prov.SalesforceConfig(loginURL, s.redirectURL(Salesforce), s.hc)
+}
 
 func (s *Service) redirectURL(provider string) string {
 	return s.base + "/connect/" + provider + "/callback"
@@ -216,7 +237,11 @@ func (s *Service) ReconnectChoice(loginHost string) (env, myDomain string) {
 	case strings.TrimRight(s.prov.Salesforce.SandboxLoginURL, "/"):
 		return EnvSandbox, ""
 	}
-	return EnvMyDomain, hostOf(loginHost)
+	u, err := url.Parse(loginHost)
+	if err != nil {
+		return EnvMyDomain, ""
+	}
+	return EnvMyDomain, u.Hostname()
 }
 
 // Result is a successful connection (or discovery refresh).
@@ -292,7 +317,7 @@ func (s *Service) callbackLightspeed(ctx context.Context, tenantID string, p Pen
 		revoke()
 		return nil, classify(Lightspeed, ReasonDiscoveryFailed, err)
 	}
-	conn := vault.LightspeedConnection(tok, d.Lightspeed.AccountID, d.Lightspeed.AccountName)
+	conn := connect.LightspeedConnection(tok, d.Lightspeed.AccountID, d.Lightspeed.AccountName)
 	res, err := s.save(ctx, tenantID, p, conn, d, actor)
 	if err != nil {
 		revoke()
@@ -317,7 +342,7 @@ func (s *Service) callbackSalesforce(ctx context.Context, tenantID string, p Pen
 		revoke()
 		return nil, classify(Salesforce, ReasonDiscoveryFailed, err)
 	}
-	conn := vault.SalesforceConnection(tok, p.LoginURL, d.Salesforce.OrgName)
+	conn := connect.SalesforceConnection(tok, p.LoginURL, d.Salesforce.OrgName)
 	res, err := s.save(ctx, tenantID, p, conn, d, actor)
 	if err != nil {
 		revoke()

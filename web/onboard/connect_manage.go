@@ -69,34 +69,30 @@ func actorName(a tenants.Actor) string {
 // committed before use, and a refusal marking the connection needs_reauth
 // (the client's calls then fail with a *vault.ReauthError).
 func (s *Service) LightspeedClient(ctx context.Context, tenantID string) (*lightspeed.Client, error) {
-	conn, err := s.usable(ctx, tenantID, Lightspeed)
-	if err != nil {
-		return nil, err
-	}
-	acct, err := strconv.ParseInt(conn.ExternalAccount, 10, 64)
-	if err != nil {
-		return nil, fmt.Errorf("onboard: lightspeed account id %q: %w", conn.ExternalAccount, err)
-	}
-	tokens, err := s.lightspeedTokens(tenantID)
-	if err != nil {
-		return nil, err
-	}
-	return s.lightspeedClient(s.hc, acct, tokens)
-}
-
-func (s *Service) lightspeedTokens(tenantID string) (*vault.LightspeedTokens, error) {
-	return vault.NewLightspeedTokens(s.vault, tenantID, s.lightspeedConfig(), 0)
+	c, err := s.clients.Lightspeed(ctx, tenantID)
+	return c, connFailure(Lightspeed, err)
 }
 
 // SalesforceClient returns an API client for the tenant's Salesforce
 // connection that refreshes on INVALID_SESSION_ID through the vault. When
 // a call still fails with a session error, pass it to CheckReauth.
 func (s *Service) SalesforceClient(ctx context.Context, tenantID string) (*salesforce.Client, error) {
-	conn, err := s.usable(ctx, tenantID, Salesforce)
-	if err != nil {
-		return nil, err
+	c, err := s.clients.Salesforce(ctx, tenantID)
+	return c, connFailure(Salesforce, err)
+}
+
+// connFailure turns a connection that cannot be used into the *Failure
+// the merchant sees (not connected, needs reconnecting); other errors are
+// returned as they are.
+func connFailure(provider string, err error) error {
+	var re *vault.ReauthError
+	switch {
+	case errors.Is(err, vault.ErrNotConnected):
+		return failure(provider, ReasonNotConnected, err)
+	case errors.As(err, &re):
+		return failure(provider, ReasonNeedsReauth, err)
 	}
-	return vault.NewSalesforceClient(ctx, s.vault, tenantID, s.hc, s.salesforceConfig(conn.LoginHost), s.salesforceOptions()...)
+	return err
 }
 
 // CheckReauth marks the tenant's Salesforce connection needs_reauth when
@@ -158,7 +154,7 @@ func (s *Service) RefreshDiscovery(ctx context.Context, tenantID, provider strin
 		if perr != nil {
 			return nil, fmt.Errorf("onboard: lightspeed account id %q: %w", conn.ExternalAccount, perr)
 		}
-		tokens, terr := s.lightspeedTokens(tenantID)
+		tokens, terr := s.clients.LightspeedTokens(tenantID)
 		if terr != nil {
 			return nil, terr
 		}
@@ -203,7 +199,7 @@ func (s *Service) RefreshDiscovery(ctx context.Context, tenantID, provider strin
 func (s *Service) refreshSalesforce(ctx context.Context, tenantID string, conn vault.Connection) (*setup.Discovery, error) {
 	start := time.Now()
 	hc, counter := countingClient(s.hc)
-	c, err := vault.NewSalesforceClient(ctx, s.vault, tenantID, hc, s.salesforceConfig(conn.LoginHost), s.salesforceOptions()...)
+	c, err := s.clients.SalesforceClient(ctx, hc, tenantID)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/sql/dbtest"
 	"github.com/tandemsync/tandem/tenants/vault"
 	"github.com/tandemsync/tandem/web/onboard"
@@ -93,7 +94,7 @@ func TestFlowsUsedIsBounded(t *testing.T) {
 	}
 }
 
-func newService(t *testing.T, p onboard.Providers) *onboard.Service {
+func newService(t *testing.T, p connect.Providers) *onboard.Service {
 	t.Helper()
 	pool := dbtest.New(t)
 	keys, err := vault.NewKeyRing([]byte("0123456789abcdef0123456789abcdef"))
@@ -109,9 +110,9 @@ func newService(t *testing.T, p onboard.Providers) *onboard.Service {
 
 func TestStartAndEnvironments(t *testing.T) {
 	t.Parallel()
-	s := newService(t, onboard.Providers{
-		Lightspeed: onboard.LightspeedProvider{ClientID: "ls-id"},
-		Salesforce: onboard.SalesforceProvider{ClientID: "sf-id"},
+	s := newService(t, connect.Providers{
+		Lightspeed: connect.LightspeedProvider{ClientID: "ls-id"},
+		Salesforce: connect.SalesforceProvider{ClientID: "sf-id"},
 	})
 	u, p, err := s.Start(onboard.StartRequest{TenantID: "t1", Provider: onboard.Lightspeed})
 	if err != nil {
@@ -154,7 +155,7 @@ func TestStartAndEnvironments(t *testing.T) {
 
 func TestNotConfigured(t *testing.T) {
 	t.Parallel()
-	s := newService(t, onboard.Providers{})
+	s := newService(t, connect.Providers{})
 	for _, p := range []string{onboard.Lightspeed, onboard.Salesforce} {
 		_, _, err := s.Start(onboard.StartRequest{TenantID: "t1", Provider: p, Environment: onboard.EnvProduction})
 		if f, ok := onboard.AsFailure(err); !ok || f.Reason != onboard.ReasonNotConfigured || !strings.Contains(f.Message, "_CLIENT_ID") {
@@ -165,14 +166,14 @@ func TestNotConfigured(t *testing.T) {
 
 func TestFormActionOrigins(t *testing.T) {
 	t.Parallel()
-	got := onboard.Providers{}.FormActionOrigins()
+	got := connect.Providers{}.FormActionOrigins()
 	want := []string{"https://cloud.lightspeedapp.com", "https://login.salesforce.com", "https://test.salesforce.com", "https://*.my.salesforce.com"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("real services (-want +got):\n%s", diff)
 	}
-	dev := onboard.Providers{
-		Lightspeed: onboard.LightspeedProvider{AuthURL: "http://127.0.0.1:8081"},
-		Salesforce: onboard.SalesforceProvider{ProductionLoginURL: "http://127.0.0.1:8082", SandboxLoginURL: "http://127.0.0.1:8082/"},
+	dev := connect.Providers{
+		Lightspeed: connect.LightspeedProvider{AuthURL: "http://127.0.0.1:8081"},
+		Salesforce: connect.SalesforceProvider{ProductionLoginURL: "http://127.0.0.1:8082", SandboxLoginURL: "http://127.0.0.1:8082/"},
 	}
 	if diff := cmp.Diff([]string{"http://127.0.0.1:8081", "http://127.0.0.1:8082"}, dev.FormActionOrigins()); diff != "" {
 		t.Errorf("dev (-want +got):\n%s", diff)
@@ -187,7 +188,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	for name, cfg := range map[string]onboard.Config{
 		"no pool":     {Vault: v, BaseURL: "https://x"},
 		"no base":     {Pool: pool, Vault: v},
-		"bad API URL": {Pool: pool, Vault: v, BaseURL: "https://x", Providers: onboard.Providers{Lightspeed: onboard.LightspeedProvider{APIURL: "ftp://x"}}},
+		"bad API URL": {Pool: pool, Vault: v, BaseURL: "https://x", Providers: connect.Providers{Lightspeed: connect.LightspeedProvider{APIURL: "ftp://x"}}},
 	} {
 		if _, err := onboard.New(cfg); err == nil {
 			t.Errorf("%s: no error", name)

@@ -3,7 +3,6 @@ package onboard
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -11,24 +10,6 @@ import (
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/tenants/setup"
 )
-
-// lightspeedClient builds an API client over hc for account with tokens.
-func (s *Service) lightspeedClient(hc *http.Client, account int64, tokens lightspeed.TokenProvider) (*lightspeed.Client, error) {
-	return lightspeed.NewClient(hc, lightspeed.Options{
-		BaseURL:   s.prov.Lightspeed.APIURL,
-		AccountID: account,
-		Tokens:    tokens,
-		ClientID:  s.prov.Lightspeed.ClientID,
-		Limits:    s.limits,
-		// The merchant is waiting on a page: fail in seconds, not minutes.
-		MaxWait:    5 * time.Second,
-		MaxRetries: 2,
-		RetryBase:  250 * time.Millisecond,
-		RetryCap:   2 * time.Second,
-		UserAgent:  userAgent,
-		Now:        s.now,
-	})
-}
 
 // discoverLightspeed reads the account tok reaches (want, when non-zero,
 // must be among them) and its shops, registers, employees, payment types
@@ -47,9 +28,9 @@ func (s *Service) discoverLightspeed(ctx context.Context, tokens lightspeed.Toke
 			acct = 1
 		}
 	}
-	c, err := s.lightspeedClient(hc, acct, tokens)
+	c, err := s.clients.LightspeedClient(hc, acct, tokens)
 	if err != nil {
-		return nil, fmt.Errorf("onboard: lightspeed client: %w", err)
+		return nil, fmt.Errorf("onboard: %w", err)
 	}
 	accounts, _, err := c.Accounts.List(ctx)
 	if err != nil {
@@ -65,8 +46,8 @@ func (s *Service) discoverLightspeed(ctx context.Context, tokens lightspeed.Toke
 		return nil, failure(Lightspeed, ReasonMissingAccount, fmt.Errorf("onboard: lightspeed: token reaches %d accounts, none is %d", len(accounts), acct))
 	}
 	if account.AccountID != acct {
-		if c, err = s.lightspeedClient(hc, account.AccountID, tokens); err != nil {
-			return nil, fmt.Errorf("onboard: lightspeed client: %w", err)
+		if c, err = s.clients.LightspeedClient(hc, account.AccountID, tokens); err != nil {
+			return nil, fmt.Errorf("onboard: %w", err)
 		}
 	}
 

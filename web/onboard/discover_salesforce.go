@@ -12,11 +12,6 @@ import (
 	"github.com/tandemsync/tandem/tenants/setup"
 )
 
-// salesforceOptions are the options of every client Tandem builds.
-func (s *Service) salesforceOptions() []salesforce.Option {
-	return []salesforce.Option{salesforce.WithAPIVersion(s.prov.Salesforce.APIVersion)}
-}
-
 // discoverSalesforce reads the org tok belongs to: global describe (1 call),
 // identity (1), the Organization row when the org exposes it (1),
 // and one describe per writable object present (6 standard, plus any
@@ -25,7 +20,7 @@ func (s *Service) salesforceOptions() []salesforce.Option {
 func (s *Service) discoverSalesforce(ctx context.Context, tok salesforce.Token, loginURL string) (*setup.Discovery, error) {
 	start := time.Now()
 	hc, counter := countingClient(s.hc)
-	c, err := salesforce.NewClient(hc, tok, s.salesforceOptions()...)
+	c, err := salesforce.NewClient(hc, tok, s.prov.SalesforceOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("onboard: salesforce client: %w", err)
 	}

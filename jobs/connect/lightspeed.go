@@ -1,4 +1,4 @@
-package vault
+package connect
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/tenants/vault"
 )
 
 // DefaultRefreshAhead is how long before expiry LightspeedTokens refreshes
@@ -18,19 +19,19 @@ const DefaultRefreshAhead = 5 * time.Minute
 // LightspeedConnection is the Connection to save after a Lightspeed code
 // exchange: accountID and accountName come from discovery
 // (AccountsService.List).
-func LightspeedConnection(tok lightspeed.Token, accountID int64, accountName string) Connection {
-	return Connection{
-		Status:          StatusConnected,
+func LightspeedConnection(tok lightspeed.Token, accountID int64, accountName string) vault.Connection {
+	return vault.Connection{
+		Status:          vault.StatusConnected,
 		ExternalAccount: strconv.FormatInt(accountID, 10),
 		ExternalName:    accountName,
-		Tokens:          Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry},
+		Tokens:          vault.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry},
 		Scopes:          tok.Scope,
 	}
 }
 
 // LightspeedTokens is a lightspeed.TokenProvider (pass it as
 // lightspeed.Options.Tokens) whose every refresh goes through
-// Vault.Refresh: ahead of expiry from Token, and after a 401 from Refresh
+// vault.Vault.Refresh: ahead of expiry from Token, and after a 401 from Refresh
 // (the client calls it when the provider has that method). So a rotated
 // refresh token is committed before the new access token is used, one
 // refresh per connection runs at a time across all processes, and a refused
@@ -41,7 +42,7 @@ func LightspeedConnection(tok lightspeed.Token, accountID int64, accountName str
 // instead of queueing on the row lock. It is safe for concurrent use; build
 // one per client.
 type LightspeedTokens struct {
-	v        *Vault
+	v        *vault.Vault
 	tenantID string
 	cfg      *lightspeed.Config
 	ahead    time.Duration
@@ -67,7 +68,7 @@ func (s *LightspeedTokens) aheadFor(expiry, got time.Time) time.Duration {
 }
 
 // storedValid reports whether a stored access token will do.
-func (s *LightspeedTokens) storedValid(c Connection) bool {
+func (s *LightspeedTokens) storedValid(c vault.Connection) bool {
 	t := lightspeed.Token{AccessToken: c.Tokens.AccessToken, Expiry: c.Tokens.Expiry}
 	return t.Valid(s.now(), s.aheadFor(c.Tokens.Expiry, c.UpdatedAt))
 }
@@ -76,13 +77,13 @@ func (s *LightspeedTokens) storedValid(c Connection) bool {
 // is the OAuth client (its Refresh is what runs under the lock and its Now
 // is the clock); refreshAhead zero means DefaultRefreshAhead. The stored
 // token is read on first use.
-func NewLightspeedTokens(v *Vault, tenantID string, cfg *lightspeed.Config, refreshAhead time.Duration) (*LightspeedTokens, error) {
+func NewLightspeedTokens(v *vault.Vault, tenantID string, cfg *lightspeed.Config, refreshAhead time.Duration) (*LightspeedTokens, error) {
 	if v == nil || cfg == nil {
-		return nil, errors.New("vault: lightspeed tokens: vault and config are required")
+		return nil, errors.New("connect: lightspeed tokens: vault and config are required")
 	}
-	id, err := checkIDs(tenantID, Lightspeed)
+	id, err := vault.CheckTenantID(tenantID)
 	if err != nil {
-		return nil, fmt.Errorf("vault: lightspeed tokens: %w", err)
+		return nil, fmt.Errorf("connect: lightspeed tokens: %w", err)
 	}
 	if refreshAhead <= 0 {
 		refreshAhead = DefaultRefreshAhead
@@ -123,7 +124,7 @@ func (s *LightspeedTokens) Token(ctx context.Context) (lightspeed.Token, error) 
 	}
 	return s.load(ctx,
 		func(lightspeed.Token) bool { return s.heldValid() },
-		func(c Connection) bool { return !s.storedValid(c) })
+		func(c vault.Connection) bool { return !s.storedValid(c) })
 }
 
 // Refresh replaces rejected, an access token the API answered 401 to,
@@ -132,7 +133,7 @@ func (s *LightspeedTokens) Token(ctx context.Context) (lightspeed.Token, error) 
 func (s *LightspeedTokens) Refresh(ctx context.Context, rejected lightspeed.Token) (lightspeed.Token, error) {
 	return s.load(ctx,
 		func(t lightspeed.Token) bool { return t.AccessToken != "" && t.AccessToken != rejected.AccessToken },
-		func(c Connection) bool {
+		func(c vault.Connection) bool {
 			// A token another process stored is adopted only if it is not
 			// also expiring: the client replays once, and a second 401
 			// would fail the call.
@@ -144,7 +145,7 @@ func (s *LightspeedTokens) Refresh(ctx context.Context, rejected lightspeed.Toke
 // has the in-process lock, else the stored token unless stale says it will
 // not do, else refreshes through Vault.Refresh (which asks stale again
 // under the row lock).
-func (s *LightspeedTokens) load(ctx context.Context, fresh func(lightspeed.Token) bool, stale func(Connection) bool) (lightspeed.Token, error) {
+func (s *LightspeedTokens) load(ctx context.Context, fresh func(lightspeed.Token) bool, stale func(vault.Connection) bool) (lightspeed.Token, error) {
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -156,36 +157,44 @@ func (s *LightspeedTokens) load(ctx context.Context, fresh func(lightspeed.Token
 	}
 	// Most of the time the stored token will do (a new client, or another
 	// process refreshed): read it without taking the row lock.
-	if c, err := s.v.Get(ctx, s.tenantID, Lightspeed); err == nil && c.Status == StatusConnected && !stale(c) {
+	if c, err := s.v.Get(ctx, s.tenantID, vault.Lightspeed); err == nil && c.Status == vault.StatusConnected && !stale(c) {
 		account, _ := strconv.ParseInt(c.ExternalAccount, 10, 64)
 		return s.set(c.Tokens, account), nil
 	}
 	var account int64
-	t, err := s.v.Refresh(ctx, s.tenantID, Lightspeed,
-		func(c Connection) bool {
+	t, err := s.v.Refresh(ctx, s.tenantID, vault.Lightspeed,
+		func(c vault.Connection) bool {
 			account, _ = strconv.ParseInt(c.ExternalAccount, 10, 64)
 			return stale(c)
 		},
-		func(ctx context.Context, cur Tokens) (Tokens, error) {
-			next, err := s.cfg.Refresh(ctx, cur.RefreshToken)
-			if errors.Is(err, lightspeed.ErrInvalidGrant) {
-				return Tokens{}, fmt.Errorf("%w: %w", ErrInvalidGrant, err)
-			}
-			if err != nil {
-				return Tokens{}, err
-			}
-			return Tokens{AccessToken: next.AccessToken, RefreshToken: next.RefreshToken, Expiry: next.Expiry}, nil
-		})
+		LightspeedRefresh(s.cfg))
 	if err != nil {
 		return lightspeed.Token{}, err
 	}
 	return s.set(t, account), nil
 }
 
-func (s *LightspeedTokens) set(t Tokens, account int64) lightspeed.Token {
+func (s *LightspeedTokens) set(t vault.Tokens, account int64) lightspeed.Token {
 	lt := lightspeed.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry, AccountID: account}
 	s.mu.Lock()
 	s.cur, s.curAt = lt, s.now()
 	s.mu.Unlock()
 	return lt
+}
+
+// LightspeedRefresh is the refresh callback of vault.Vault.Refresh for
+// Lightspeed: it spends the stored refresh token with cfg, and marks
+// Lightspeed's refusal (invalid_grant) as vault.ErrInvalidGrant so the vault
+// sets the connection needs_reauth.
+func LightspeedRefresh(cfg *lightspeed.Config) func(ctx context.Context, cur vault.Tokens) (vault.Tokens, error) {
+	return func(ctx context.Context, cur vault.Tokens) (vault.Tokens, error) {
+		next, err := cfg.Refresh(ctx, cur.RefreshToken)
+		if errors.Is(err, lightspeed.ErrInvalidGrant) {
+			return vault.Tokens{}, fmt.Errorf("%w: %w", vault.ErrInvalidGrant, err)
+		}
+		if err != nil {
+			return vault.Tokens{}, err
+		}
+		return vault.Tokens{AccessToken: next.AccessToken, RefreshToken: next.RefreshToken, Expiry: next.Expiry}, nil
+	}
 }

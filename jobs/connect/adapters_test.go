@@ -1,4 +1,4 @@
-package vault
+package connect_test
 
 import (
 	"context"
@@ -16,12 +16,14 @@ import (
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/sql/dbtest"
+	"github.com/tandemsync/tandem/tenants/vault"
 )
 
 // twoVaults returns two vaults over two independent pools of one fresh
 // database, as two processes would have, and a tenant.
-func twoVaults(t *testing.T) (v1, v2 *Vault, pool *pgxpool.Pool, tenant string) {
+func twoVaults(t *testing.T) (v1, v2 *vault.Vault, pool *pgxpool.Pool, tenant string) {
 	t.Helper()
 	pool1, url := dbtest.NewWithURL(t)
 	pool2, err := pgxpool.New(t.Context(), url)
@@ -30,7 +32,7 @@ func twoVaults(t *testing.T) (v1, v2 *Vault, pool *pgxpool.Pool, tenant string) 
 	}
 	t.Cleanup(pool2.Close)
 	ring := mustRing(t, randomKey(t))
-	return New(pool1, ring), New(pool2, ring), pool1, newTenant(t, pool1)
+	return vault.New(pool1, ring), vault.New(pool2, ring), pool1, newTenant(t, pool1)
 }
 
 // lsSigningKey is generated once: RSA key generation is slow under -race.
@@ -58,9 +60,9 @@ func newLightspeedSandbox(t *testing.T) *lsEnv {
 	return &lsEnv{sb: sb, srv: srv, cfg: cfg}
 }
 
-func (e *lsEnv) client(t *testing.T, v *Vault, tenant string, account int64) *lightspeed.Client {
+func (e *lsEnv) client(t *testing.T, v *vault.Vault, tenant string, account int64) *lightspeed.Client {
 	t.Helper()
-	ts, err := NewLightspeedTokens(v, tenant, e.cfg, 0)
+	ts, err := connect.NewLightspeedTokens(v, tenant, e.cfg, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,15 +97,15 @@ func TestLightspeedThroughVault(t *testing.T) {
 	pair := env.sb.MintToken()
 	minted := lightspeed.Token{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken,
 		Expiry: env.sb.Now().Add(time.Duration(pair.ExpiresIn) * time.Second)}
-	if err := v1.Save(ctx, tenant, Lightspeed, LightspeedConnection(minted, int64(pair.AccountID), "Tandem Demo Boutique")); err != nil {
+	if err := v1.Save(ctx, tenant, vault.Lightspeed, connect.LightspeedConnection(minted, int64(pair.AccountID), "Tandem Demo Boutique")); err != nil {
 		t.Fatal(err)
 	}
 	c1 := env.client(t, v1, tenant, int64(pair.AccountID))
 	c2 := env.client(t, v2, tenant, int64(pair.AccountID))
 
-	stored := func() Tokens {
+	stored := func() vault.Tokens {
 		t.Helper()
-		c, err := v1.Get(ctx, tenant, Lightspeed)
+		c, err := v1.Get(ctx, tenant, vault.Lightspeed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,16 +183,16 @@ func TestLightspeedThroughVault(t *testing.T) {
 	}
 	env.sb.Advance(2 * time.Hour)
 	_, _, err := c2.Accounts.Get(ctx)
-	var re *ReauthError
+	var re *vault.ReauthError
 	if !errors.As(err, &re) || !errors.Is(err, lightspeed.ErrInvalidGrant) {
-		t.Fatalf("call after revocation = %v, want *ReauthError wrapping lightspeed.ErrInvalidGrant", err)
+		t.Fatalf("call after revocation = %v, want *vault.ReauthError wrapping lightspeed.ErrInvalidGrant", err)
 	}
-	c, err := v1.Get(ctx, tenant, Lightspeed)
-	if err != nil || c.Status != StatusNeedsReauth {
+	c, err := v1.Get(ctx, tenant, vault.Lightspeed)
+	if err != nil || c.Status != vault.StatusNeedsReauth {
 		t.Fatalf("status after refusal = %q, %v; want needs_reauth", c.Status, err)
 	}
 	if _, _, err := c1.Accounts.Get(ctx); !errors.As(err, &re) {
-		t.Errorf("another client after refusal = %v, want *ReauthError", err)
+		t.Errorf("another client after refusal = %v, want *vault.ReauthError", err)
 	}
 }
 
@@ -233,21 +235,21 @@ func TestSalesforceThroughVault(t *testing.T) {
 	env := newSalesforceSandbox(t)
 	tr := env.sb.MintToken(env.srv.URL)
 	tok := salesforce.Token{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, InstanceURL: tr.InstanceURL, ID: tr.ID, Scope: tr.Scope}
-	if err := v1.Save(ctx, tenant, Salesforce, SalesforceConnection(tok, env.srv.URL, "Tandem Demo Org")); err != nil {
+	if err := v1.Save(ctx, tenant, vault.Salesforce, connect.SalesforceConnection(tok, env.srv.URL, "Tandem Demo Org")); err != nil {
 		t.Fatal(err)
 	}
-	newClient := func(v *Vault) *salesforce.Client {
+	newClient := func(v *vault.Vault) *salesforce.Client {
 		t.Helper()
-		c, err := NewSalesforceClient(ctx, v, tenant, env.srv.Client(), env.cfg)
+		c, err := connect.NewSalesforceClient(ctx, v, tenant, env.srv.Client(), env.cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
 	c1, c2 := newClient(v1), newClient(v2)
-	stored := func() Connection {
+	stored := func() vault.Connection {
 		t.Helper()
-		c, err := v1.Get(ctx, tenant, Salesforce)
+		c, err := v1.Get(ctx, tenant, vault.Salesforce)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,34 +326,34 @@ func TestSalesforceThroughVault(t *testing.T) {
 	// refused before any call.
 	other := *env.cfg
 	other.LoginURL = salesforce.SandboxLoginURL
-	if _, err := NewSalesforceClient(ctx, v1, tenant, nil, &other); err == nil {
+	if _, err := connect.NewSalesforceClient(ctx, v1, tenant, nil, &other); err == nil {
 		t.Error("a client for another login host was built")
 	}
-	if err := v1.MarkNeedsReauth(ctx, tenant, Salesforce, "session refused"); err != nil {
+	if err := v1.MarkNeedsReauth(ctx, tenant, vault.Salesforce, "session refused"); err != nil {
 		t.Fatal(err)
 	}
-	var re *ReauthError
-	if _, err := NewSalesforceClient(ctx, v1, tenant, nil, env.cfg); !errors.As(err, &re) {
-		t.Errorf("client for a needs_reauth connection: %v, want *ReauthError", err)
+	var re *vault.ReauthError
+	if _, err := connect.NewSalesforceClient(ctx, v1, tenant, nil, env.cfg); !errors.As(err, &re) {
+		t.Errorf("client for a needs_reauth connection: %v, want *vault.ReauthError", err)
 	}
 	// A client built before that sees it at its next refresh.
 	env.sb.SetFaults(sfsandbox.Faults{ExpireTokens: true})
 	if _, err := c2.Count(ctx, "SELECT COUNT() FROM Account"); !errors.As(err, &re) {
-		t.Errorf("refresh of a needs_reauth connection: %v, want *ReauthError", err)
+		t.Errorf("refresh of a needs_reauth connection: %v, want *vault.ReauthError", err)
 	}
 }
 
 func TestAdapterConstructorsRejectBadInput(t *testing.T) {
 	t.Parallel()
 	v, _ := setup(t)
-	if _, err := NewLightspeedTokens(nil, "00000000-0000-4000-8000-000000000000", &lightspeed.Config{}, 0); err == nil {
-		t.Error("NewLightspeedTokens accepted a nil vault")
+	if _, err := connect.NewLightspeedTokens(nil, "00000000-0000-4000-8000-000000000000", &lightspeed.Config{}, 0); err == nil {
+		t.Error("connect.NewLightspeedTokens accepted a nil vault")
 	}
-	if _, err := NewLightspeedTokens(v, "nope", &lightspeed.Config{}, 0); err == nil {
-		t.Error("NewLightspeedTokens accepted a bad tenant id")
+	if _, err := connect.NewLightspeedTokens(v, "nope", &lightspeed.Config{}, 0); err == nil {
+		t.Error("connect.NewLightspeedTokens accepted a bad tenant id")
 	}
-	if _, err := NewSalesforceClient(context.Background(), v, "00000000-0000-4000-8000-000000000000", nil, &salesforce.OAuthConfig{}); !errors.Is(err, ErrNotConnected) {
-		t.Errorf("NewSalesforceClient without a connection = %v, want ErrNotConnected", err)
+	if _, err := connect.NewSalesforceClient(context.Background(), v, "00000000-0000-4000-8000-000000000000", nil, &salesforce.OAuthConfig{}); !errors.Is(err, vault.ErrNotConnected) {
+		t.Errorf("connect.NewSalesforceClient without a connection = %v, want vault.ErrNotConnected", err)
 	}
 }
 
@@ -361,7 +363,7 @@ func TestAdapterConstructorsRejectBadInput(t *testing.T) {
 func TestLightspeedShortLivedTokenNotRefreshedEveryCall(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	v := New(pool, mustRing(t, randomKey(t)))
+	v := vault.New(pool, mustRing(t, randomKey(t)))
 	tenant := newTenant(t, pool)
 	ctx := t.Context()
 	sb := lssandbox.New(lssandbox.Options{SigningKey: lsSigningKey(), TokenTTL: 2 * time.Minute})
@@ -373,10 +375,10 @@ func TestLightspeedShortLivedTokenNotRefreshedEveryCall(t *testing.T) {
 	pair := sb.MintToken()
 	minted := lightspeed.Token{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken,
 		Expiry: time.Now().Add(time.Duration(pair.ExpiresIn) * time.Second)}
-	if err := v.Save(ctx, tenant, Lightspeed, LightspeedConnection(minted, int64(pair.AccountID), "Boutique")); err != nil {
+	if err := v.Save(ctx, tenant, vault.Lightspeed, connect.LightspeedConnection(minted, int64(pair.AccountID), "Boutique")); err != nil {
 		t.Fatal(err)
 	}
-	ts, err := NewLightspeedTokens(v, tenant, cfg, 0) // default window: 5 minutes > 2-minute tokens
+	ts, err := connect.NewLightspeedTokens(v, tenant, cfg, 0) // default window: 5 minutes > 2-minute tokens
 	if err != nil {
 		t.Fatal(err)
 	}

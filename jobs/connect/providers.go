@@ -1,10 +1,12 @@
-package onboard
+package connect
 
 import (
 	"cmp"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
@@ -55,8 +57,8 @@ type SalesforceProvider struct {
 	APIVersion string
 }
 
-// withDefaults fills the empty fields with the real services' values.
-func (p Providers) withDefaults() Providers {
+// WithDefaults fills the empty fields with the real services' values.
+func (p Providers) WithDefaults() Providers {
 	p.Lightspeed.AuthURL = cmp.Or(p.Lightspeed.AuthURL, lightspeed.DefaultAuthURL)
 	p.Lightspeed.APIURL = cmp.Or(p.Lightspeed.APIURL, lightspeed.DefaultBaseURL)
 	if len(p.Lightspeed.Scopes) == 0 {
@@ -71,8 +73,8 @@ func (p Providers) withDefaults() Providers {
 	return p
 }
 
-// validate reports configuration that cannot work, naming the setting.
-func (p Providers) validate() error {
+// Validate reports configuration that cannot work, naming the setting.
+func (p Providers) Validate() error {
 	for name, u := range map[string]string{
 		"Lightspeed auth URL":         p.Lightspeed.AuthURL,
 		"Lightspeed API URL":          p.Lightspeed.APIURL,
@@ -80,7 +82,7 @@ func (p Providers) validate() error {
 		"Salesforce sandbox login":    p.Salesforce.SandboxLoginURL,
 	} {
 		if origin(u) == "" {
-			return fmt.Errorf("onboard: %s %q is not an absolute http(s) URL", name, u)
+			return fmt.Errorf("connect: %s %q is not an absolute http(s) URL", name, u)
 		}
 	}
 	return nil
@@ -98,7 +100,7 @@ func (p SalesforceProvider) Configured() bool { return p.ClientID != "" }
 // Content-Security-Policy form-action directive. My Domain login hosts are
 // covered by a wildcard on the real service.
 func (p Providers) FormActionOrigins() []string {
-	p = p.withDefaults()
+	p = p.WithDefaults()
 	var out []string
 	seen := map[string]bool{}
 	add := func(o string) {
@@ -123,39 +125,43 @@ func (p Providers) LightspeedOAuth() *lightspeed.Config {
 	if !p.Lightspeed.Configured() {
 		return nil
 	}
-	p = p.withDefaults()
+	return p.LightspeedConfig("", nil, nil)
+}
+
+// LightspeedConfig is Tandem's Lightspeed OAuth client: redirectURL is the
+// callback of an authorization (empty to refresh or revoke only), hc sends
+// its calls (nil: http.DefaultClient) and now is its clock (nil: time.Now).
+func (p Providers) LightspeedConfig(redirectURL string, hc *http.Client, now func() time.Time) *lightspeed.Config {
+	lp := p.WithDefaults().Lightspeed
 	return &lightspeed.Config{
-		ClientID:     p.Lightspeed.ClientID,
-		ClientSecret: p.Lightspeed.ClientSecret,
-		Endpoint:     lightspeed.CurrentEndpoint(p.Lightspeed.AuthURL),
-		Scopes:       p.Lightspeed.Scopes,
+		ClientID:     lp.ClientID,
+		ClientSecret: lp.ClientSecret,
+		Endpoint:     lightspeed.CurrentEndpoint(lp.AuthURL),
+		Scopes:       lp.Scopes,
+		RedirectURL:  redirectURL,
+		HTTPClient:   hc,
+		Now:          now,
 	}
 }
 
-// lightspeedConfig is the OAuth client for a callback at redirect.
-func (s *Service) lightspeedConfig() *lightspeed.Config {
-	p := s.prov.Lightspeed
-	return &lightspeed.Config{
-		ClientID:     p.ClientID,
-		ClientSecret: p.ClientSecret,
-		Endpoint:     lightspeed.CurrentEndpoint(p.AuthURL),
-		Scopes:       p.Scopes,
-		RedirectURL:  s.redirectURL(Lightspeed),
-		HTTPClient:   s.hc,
-		Now:          s.now,
-	}
-}
-
-// salesforceConfig is the connected app on loginURL.
-func (s *Service) salesforceConfig(loginURL string) *salesforce.OAuthConfig {
-	p := s.prov.Salesforce
+// SalesforceConfig is Tandem's connected app on loginURL (the production
+// login when empty): redirectURL is the callback of an authorization (empty
+// to refresh or revoke only), hc sends its calls.
+func (p Providers) SalesforceConfig(loginURL, redirectURL string, hc *http.Client) *salesforce.OAuthConfig {
+	sp := p.WithDefaults().Salesforce
 	return &salesforce.OAuthConfig{
-		ClientID:     p.ClientID,
-		ClientSecret: p.ClientSecret,
-		RedirectURL:  s.redirectURL(Salesforce),
-		LoginURL:     loginURL,
-		HTTPClient:   s.hc,
+		ClientID:     sp.ClientID,
+		ClientSecret: sp.ClientSecret,
+		RedirectURL:  redirectURL,
+		LoginURL:     cmp.Or(loginURL, sp.ProductionLoginURL),
+		HTTPClient:   hc,
 	}
+}
+
+// SalesforceOptions are the options of every Salesforce client Tandem
+// builds: the pinned API version.
+func (p Providers) SalesforceOptions() []salesforce.Option {
+	return []salesforce.Option{salesforce.WithAPIVersion(p.WithDefaults().Salesforce.APIVersion)}
 }
 
 // origin returns scheme://host of an absolute http(s) URL, or "".

@@ -1,4 +1,4 @@
-package vault
+package connect_test
 
 import (
 	"errors"
@@ -6,42 +6,47 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs/connect"
+	"github.com/tandemsync/tandem/tenants/vault"
 )
 
 // sfConnection is a Salesforce connection saved in the vault from a token
 // the sandbox minted, with a client per vault (two processes).
 type sfConnection struct {
 	env    *sfEnv
-	v1     *Vault
+	v1     *vault.Vault
+	pool   *pgxpool.Pool
 	tenant string
 	c1, c2 *salesforce.Client
 }
 
 func newSFConnection(t *testing.T) *sfConnection {
 	t.Helper()
-	v1, v2, _, tenant := twoVaults(t)
+	v1, v2, pool, tenant := twoVaults(t)
 	env := newSalesforceSandbox(t)
 	tr := env.sb.MintToken(env.srv.URL)
 	tok := salesforce.Token{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, InstanceURL: tr.InstanceURL, ID: tr.ID, Scope: tr.Scope}
-	if err := v1.Save(t.Context(), tenant, Salesforce, SalesforceConnection(tok, env.srv.URL, "Tandem Demo Org")); err != nil {
+	if err := v1.Save(t.Context(), tenant, vault.Salesforce, connect.SalesforceConnection(tok, env.srv.URL, "Tandem Demo Org")); err != nil {
 		t.Fatal(err)
 	}
-	newClient := func(v *Vault) *salesforce.Client {
+	newClient := func(v *vault.Vault) *salesforce.Client {
 		t.Helper()
-		c, err := NewSalesforceClient(t.Context(), v, tenant, env.srv.Client(), env.cfg)
+		c, err := connect.NewSalesforceClient(t.Context(), v, tenant, env.srv.Client(), env.cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	return &sfConnection{env: env, v1: v1, tenant: tenant, c1: newClient(v1), c2: newClient(v2)}
+	return &sfConnection{env: env, v1: v1, pool: pool, tenant: tenant, c1: newClient(v1), c2: newClient(v2)}
 }
 
-func (s *sfConnection) stored(t *testing.T) Connection {
+func (s *sfConnection) stored(t *testing.T) vault.Connection {
 	t.Helper()
-	c, err := s.v1.Get(t.Context(), s.tenant, Salesforce)
+	c, err := s.v1.Get(t.Context(), s.tenant, vault.Salesforce)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +61,7 @@ func count(t *testing.T, c *salesforce.Client) error {
 // TestSalesforceRefusedRefreshMarksReauth: the merchant revokes Tandem's
 // access, so the refresh the next call needs is refused. The adapter marks
 // the connection needs_reauth under the row lock and the call fails with a
-// *ReauthError wrapping Salesforce's refusal; the other process's client
+// *vault.ReauthError wrapping Salesforce's refusal; the other process's client
 // then fails the same way without asking Salesforce again.
 func TestSalesforceRefusedRefreshMarksReauth(t *testing.T) {
 	t.Parallel()
@@ -68,19 +73,19 @@ func TestSalesforceRefusedRefreshMarksReauth(t *testing.T) {
 	issued := len(s.env.refreshTokens())
 
 	err := count(t, s.c2)
-	var re *ReauthError
+	var re *vault.ReauthError
 	if !errors.As(err, &re) {
-		t.Fatalf("call after revocation = %v, want a *ReauthError", err)
+		t.Fatalf("call after revocation = %v, want a *vault.ReauthError", err)
 	}
 	var oe *salesforce.OAuthError
 	if !errors.As(err, &oe) || !oe.Terminal() || oe.Code != "invalid_grant" {
 		t.Errorf("call after revocation = %v, want it to wrap the invalid_grant refusal", err)
 	}
-	if re.TenantID != s.tenant || re.Provider != Salesforce || re.Reason == "" {
+	if re.TenantID != s.tenant || re.Provider != vault.Salesforce || re.Reason == "" {
 		t.Errorf("ReauthError = %+v, want tenant %s, provider salesforce and a reason", re, s.tenant)
 	}
 	got := s.stored(t)
-	if got.Status != StatusNeedsReauth || got.StatusReason != re.Reason {
+	if got.Status != vault.StatusNeedsReauth || got.StatusReason != re.Reason {
 		t.Errorf("connection status %q reason %q, want needs_reauth with %q", got.Status, got.StatusReason, re.Reason)
 	}
 	for _, tok := range s.env.sb.Tokens() {
@@ -93,7 +98,7 @@ func TestSalesforceRefusedRefreshMarksReauth(t *testing.T) {
 	// connection needs reauthorization and refreshes nothing.
 	s.env.sb.SetFaults(sfsandbox.Faults{ExpireTokens: true})
 	if err := count(t, s.c1); !errors.As(err, &re) {
-		t.Errorf("other process after the refusal = %v, want a *ReauthError", err)
+		t.Errorf("other process after the refusal = %v, want a *vault.ReauthError", err)
 	}
 	if n := len(s.env.refreshTokens()); n != issued {
 		t.Errorf("%d refresh tokens issued after the refusal, want none", n-issued)
@@ -116,7 +121,7 @@ func TestSalesforceStaleTakeover(t *testing.T) {
 			t.Fatalf("%s: the sandbox issued %d refresh tokens, want %d", step, len(rts)-issued, want)
 		}
 		issued = len(rts)
-		if got := s.stored(t); got.Status != StatusConnected || got.Tokens.RefreshToken != rts[len(rts)-1] {
+		if got := s.stored(t); got.Status != vault.StatusConnected || got.Tokens.RefreshToken != rts[len(rts)-1] {
 			t.Fatalf("%s: connection %q, latest refresh token stored %v; want connected with the latest", step,
 				got.Status, got.Tokens.RefreshToken == rts[len(rts)-1])
 		}
@@ -160,7 +165,7 @@ func TestSalesforceFailedCommit(t *testing.T) {
 		`CREATE CONSTRAINT TRIGGER refuse_commit AFTER UPDATE OF access_token_enc ON connections
 		 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit()`,
 	} {
-		if _, err := s.v1.pool.Exec(ctx, q); err != nil {
+		if _, err := s.pool.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -170,7 +175,7 @@ func TestSalesforceFailedCommit(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "commit refreshed salesforce token") || !strings.Contains(err.Error(), "test: commit refused") {
 		t.Fatalf("call whose refreshed token was not committed = %v, want the commit error", err)
 	}
-	var re *ReauthError
+	var re *vault.ReauthError
 	if errors.As(err, &re) || salesforce.IsSessionError(err) {
 		t.Errorf("a failed commit reads as a refusal: %v", err)
 	}
@@ -178,7 +183,7 @@ func TestSalesforceFailedCommit(t *testing.T) {
 		t.Error("the client uses a token that was not committed")
 	}
 	after := s.stored(t)
-	if after.Status != StatusConnected || after.Tokens != before.Tokens {
+	if after.Status != vault.StatusConnected || after.Tokens != before.Tokens {
 		t.Errorf("connection %q, tokens changed %v; want connected with the old tokens", after.Status, after.Tokens != before.Tokens)
 	}
 }

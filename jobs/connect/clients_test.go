@@ -1,0 +1,116 @@
+package connect_test
+
+import (
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/connect"
+	"github.com/tandemsync/tandem/tenants/vault"
+)
+
+// countRT counts the requests of one provider.
+type countRT struct {
+	base http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (c countRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+// TestClients builds both clients of a tenant from the vault alone, sends
+// their calls through Config.Transport per provider, and refuses
+// connections that cannot be used with the vault's errors.
+func TestClients(t *testing.T) {
+	t.Parallel()
+	v, pool := setup(t)
+	tenant := newTenant(t, pool)
+	ctx := t.Context()
+	ls, sf := newLightspeedSandbox(t), newSalesforceSandbox(t)
+
+	pair := ls.sb.MintToken()
+	minted := lightspeed.Token{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken,
+		Expiry: ls.sb.Now().Add(time.Duration(pair.ExpiresIn) * time.Second)}
+	if err := v.Save(ctx, tenant, vault.Lightspeed, connect.LightspeedConnection(minted, int64(pair.AccountID), "Boutique")); err != nil {
+		t.Fatal(err)
+	}
+	tr := sf.sb.MintToken(sf.srv.URL)
+	tok := salesforce.Token{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, InstanceURL: tr.InstanceURL, ID: tr.ID, Scope: tr.Scope}
+	if err := v.Save(ctx, tenant, vault.Salesforce, connect.SalesforceConnection(tok, sf.srv.URL, "Org")); err != nil {
+		t.Fatal(err)
+	}
+
+	calls := map[string]*atomic.Int64{vault.Lightspeed: new(atomic.Int64), vault.Salesforce: new(atomic.Int64)}
+	clients, err := connect.New(connect.Config{
+		Vault: v,
+		Providers: connect.Providers{
+			Lightspeed: connect.LightspeedProvider{ClientID: ls.cfg.ClientID, ClientSecret: ls.cfg.ClientSecret, AuthURL: ls.srv.URL, APIURL: ls.srv.URL},
+			Salesforce: connect.SalesforceProvider{ClientID: sf.cfg.ClientID, ClientSecret: sf.cfg.ClientSecret, ProductionLoginURL: sf.srv.URL},
+		},
+		Limits: lightspeed.NewLimits(lightspeed.LimitsOptions{}),
+		Transport: func(provider string, base http.RoundTripper) http.RoundTripper {
+			if base == nil {
+				base = http.DefaultTransport
+			}
+			return countRT{base: base, n: calls[provider]}
+		},
+		Now: ls.sb.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	lc, err := clients.Lightspeed(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct, _, err := lc.Accounts.Get(ctx); err != nil || acct.AccountID != int64(pair.AccountID) {
+		t.Fatalf("lightspeed account = %+v, %v", acct, err)
+	}
+	sc, err := clients.Salesforce(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Count(ctx, "SELECT COUNT() FROM Account"); err != nil {
+		t.Fatalf("salesforce count: %v", err)
+	}
+	if calls[vault.Lightspeed].Load() != 1 || calls[vault.Salesforce].Load() != 1 {
+		t.Errorf("counted %d Lightspeed and %d Salesforce calls, want 1 and 1", calls[vault.Lightspeed].Load(), calls[vault.Salesforce].Load())
+	}
+
+	// A tenant with no connection, and one that must reconnect.
+	other := newTenant(t, pool)
+	if _, err := clients.Lightspeed(ctx, other); !errors.Is(err, vault.ErrNotConnected) {
+		t.Errorf("Lightspeed without a connection = %v, want vault.ErrNotConnected", err)
+	}
+	if err := v.MarkNeedsReauth(ctx, tenant, vault.Salesforce, "refused"); err != nil {
+		t.Fatal(err)
+	}
+	var re *vault.ReauthError
+	if _, err := clients.Salesforce(ctx, tenant); !errors.As(err, &re) || re.Reason != "refused" {
+		t.Errorf("Salesforce needing reauth = %v, want *vault.ReauthError", err)
+	}
+	if err := v.Disconnect(ctx, tenant, vault.Lightspeed, "by test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clients.Lightspeed(ctx, tenant); !errors.Is(err, vault.ErrNotConnected) {
+		t.Errorf("Lightspeed after disconnect = %v, want vault.ErrNotConnected", err)
+	}
+}
+
+func TestNewRequiresVaultAndLimits(t *testing.T) {
+	t.Parallel()
+	v, _ := setup(t)
+	if _, err := connect.New(connect.Config{Vault: v}); err == nil {
+		t.Error("New accepted a config without Limits")
+	}
+	if _, err := connect.New(connect.Config{Limits: lightspeed.NewLimits(lightspeed.LimitsOptions{})}); err == nil {
+		t.Error("New accepted a config without a vault")
+	}
+}
