@@ -32,7 +32,7 @@ func twoVaults(t *testing.T) (v1, v2 *vault.Vault, pool *pgxpool.Pool, tenant st
 	}
 	t.Cleanup(pool2.Close)
 	ring := mustRing(t, randomKey(t))
-	return vault.New(pool1, ring), vault.New(pool2, ring), pool1, newTenant(t, pool1)
+	return vault.New(pool1, ring), vault.New(pool2, ring), pool1, newTenant(t, pool1, "Test shop")
 }
 
 // lsSigningKey is generated once: RSA key generation is slow under -race.
@@ -364,7 +364,7 @@ func TestLightspeedShortLivedTokenNotRefreshedEveryCall(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	v := vault.New(pool, mustRing(t, randomKey(t)))
-	tenant := newTenant(t, pool)
+	tenant := newTenant(t, pool, "Test shop")
 	ctx := t.Context()
 	sb := lssandbox.New(lssandbox.Options{SigningKey: lsSigningKey(), TokenTTL: 2 * time.Minute})
 	srv := httptest.NewServer(sb)

@@ -30,7 +30,7 @@ func (c countRT) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestClients(t *testing.T) {
 	t.Parallel()
 	v, pool := setup(t)
-	tenant := newTenant(t, pool)
+	tenant := newTenant(t, pool, "Test shop")
 	ctx := t.Context()
 	ls, sf := newLightspeedSandbox(t), newSalesforceSandbox(t)
 
@@ -85,7 +85,7 @@ func TestClients(t *testing.T) {
 	}
 
 	// A tenant with no connection, and one that must reconnect.
-	other := newTenant(t, pool)
+	other := newTenant(t, pool, "Test shop")
 	if _, err := clients.Lightspeed(ctx, other); !errors.Is(err, vault.ErrNotConnected) {
 		t.Errorf("Lightspeed without a connection = %v, want vault.ErrNotConnected", err)
 	}

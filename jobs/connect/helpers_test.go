@@ -30,15 +30,6 @@ func mustRing(t testing.TB, current []byte) *vault.KeyRing {
 	return r
 }
 
-func newTenant(t testing.TB, pool *pgxpool.Pool) string {
-	t.Helper()
-	var id string
-	if err := pool.QueryRow(t.Context(), "INSERT INTO tenants (name) VALUES ('Test shop') RETURNING id::text").Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // setup returns a vault over a fresh database with a random current key.
 func setup(t testing.TB) (*vault.Vault, *pgxpool.Pool) {
 	t.Helper()
