@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 JSFORCE_DIR := integrations/salesforce/jsforcecheck
+SFCLI_DIR := integrations/salesforce/sfclicheck
 
 .PHONY: dev test build fmt-check vet generate generate-check npm-deps postgres-server bench
 
@@ -38,10 +39,12 @@ generate-check:
 	@changed=$$(git status --porcelain -- '*_templ.go'); \
 	if [ -n "$$changed" ]; then echo "generated templ code is out of date; run 'make generate' and commit:"; echo "$$changed"; exit 1; fi
 
-# The jsforce compatibility check needs its npm packages (from the lock file).
+# The jsforce and sf CLI compatibility checks need their npm packages (from
+# the lock files).
 npm-deps:
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install nodejs npm"; exit 1; }
 	npm ci --prefix $(JSFORCE_DIR) --no-audit --no-fund --loglevel=error
+	npm ci --prefix $(SFCLI_DIR) --no-audit --no-fund --loglevel=error
 
 # `make dev` needs the PostgreSQL server binaries when DATABASE_URL is unset.
 postgres-server:
