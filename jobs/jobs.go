@@ -44,6 +44,8 @@ type SyncConfig struct {
 	Workers int
 	// Reserve, when set, pauses syncing at the Salesforce API reserve.
 	Reserve ReserveCheck
+	// Flush, when set, writes a tenant's counted API usage after each run.
+	Flush func(ctx context.Context, tenantID string) error
 }
 
 // schedulerTick is how often the scheduler looks for due streams: a third
@@ -81,7 +83,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 		}
 		queues[QueueSync] = river.QueueConfig{MaxWorkers: sc.Workers}
 		if err := river.AddWorkerSafely(workers, &SyncWorker{Engine: sc.Engine, Ledger: ledger.New(pool),
-			Logger: cfg.Logger, Reserve: sc.Reserve}); err != nil {
+			Logger: cfg.Logger, Reserve: sc.Reserve, Flush: sc.Flush}); err != nil {
 			return nil, fmt.Errorf("jobs: register sync worker: %w", err)
 		}
 		if err := river.AddWorkerSafely(workers, &SchedulerWorker{Pool: pool}); err != nil {

@@ -54,6 +54,9 @@ type SyncWorker struct {
 	// Reserve pauses Salesforce work when the daily allocation left falls
 	// under it; nil never pauses.
 	Reserve ReserveCheck
+	// Flush, when set, writes the tenant's API usage counted during the
+	// run (jobs/connect Usage.FlushTenant).
+	Flush func(ctx context.Context, tenantID string) error
 }
 
 // ReserveCheck reports, before a run, whether the tenant's Salesforce API
@@ -100,6 +103,11 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 	if herr != nil && w.Logger != nil {
 		w.Logger.Warn("sync: record hold reason", "stream", k.String(), "err", herr)
+	}
+	if w.Flush != nil {
+		if ferr := w.Flush(bg, a.TenantID); ferr != nil && w.Logger != nil {
+			w.Logger.Warn("sync: record API usage", "tenant_id", a.TenantID, "err", ferr)
+		}
 	}
 	return Outcome(err)
 }

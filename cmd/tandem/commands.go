@@ -102,7 +102,8 @@ func runMigrate(ctx context.Context, args []string, io *stdio, getenv func(strin
 
 func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string) string) error {
 	fs := flag.NewFlagSet("tandem worker", flag.ContinueOnError)
-	maxWorkers := fs.Int("max-workers", 10, "jobs worked at once by this process")
+	maxWorkers := fs.Int("max-workers", 10, "housekeeping jobs worked at once by this process")
+	syncWorkers := fs.Int("sync-workers", 8, "sync runs worked at once by this process")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tandem worker [flags]\n\nRuns background jobs (sync streams and housekeeping) until SIGINT/SIGTERM.\nRun as many as you like against one database.\n\nFlags:")
 		fs.PrintDefaults()
@@ -123,13 +124,19 @@ func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string
 	if err := migrate.Check(ctx, pool); err != nil {
 		return fmt.Errorf("%w (run `tandem migrate`)", err)
 	}
-	jcfg := jobs.Config{Logger: logger, MaxWorkers: *maxWorkers}
+	v, err := newVault(pool, c)
+	if err != nil {
+		return err
+	}
+	providers := productionProviders(c)
+	syncCfg, err := newSyncConfig(pool, v, providers, newLightspeedLimits(pool), c.SyncInterval, logger)
+	if err != nil {
+		return err
+	}
+	syncCfg.Workers = *syncWorkers
+	jcfg := jobs.Config{Logger: logger, MaxWorkers: *maxWorkers, Sync: syncCfg}
 	if c.LightspeedClientID != "" {
-		v, err := newVault(pool, c)
-		if err != nil {
-			return err
-		}
-		jcfg.LightspeedKeepAlive = &jobs.LightspeedKeepAlive{Vault: v, OAuth: productionProviders(c).LightspeedOAuth()}
+		jcfg.LightspeedKeepAlive = &jobs.LightspeedKeepAlive{Vault: v, OAuth: providers.LightspeedOAuth()}
 	}
 	client, err := jobs.NewClient(pool, jcfg)
 	if err != nil {
@@ -138,7 +145,7 @@ func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string
 	if err := client.Start(ctx); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	logger.Info("worker started", "max_workers", *maxWorkers)
+	logger.Info("worker started", "max_workers", *maxWorkers, "sync_workers", *syncWorkers, "sync_interval", c.SyncInterval)
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()

@@ -131,7 +131,11 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	})
 
 	providers := devProviders(lsURL, sfURL)
-	handler, err := newWebHandler(pool, logger, c, providers, newLightspeedLimits(pool))
+	// One Lightspeed Limits for the process: the web app and the worker
+	// share every account's bucket (and, through Postgres, with every other
+	// process).
+	limits := newLightspeedLimits(pool)
+	handler, err := newWebHandler(pool, logger, c, providers, limits)
 	if err != nil {
 		return err
 	}
@@ -139,9 +143,14 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	if err != nil {
 		return err
 	}
+	syncCfg, err := newSyncConfig(pool, v, providers, limits, c.SyncInterval, logger)
+	if err != nil {
+		return err
+	}
 	worker, err := jobs.NewClient(pool, jobs.Config{
 		Logger:              logger,
 		LightspeedKeepAlive: &jobs.LightspeedKeepAlive{Vault: v, OAuth: providers.LightspeedOAuth()},
+		Sync:                syncCfg,
 	})
 	if err != nil {
 		return err

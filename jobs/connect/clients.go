@@ -34,6 +34,9 @@ type Config struct {
 	// clients (provider is vault.Lightspeed or vault.Salesforce): to count
 	// a sync run's calls, say.
 	Transport func(provider string, base http.RoundTripper) http.RoundTripper
+	// Usage, when set, counts every call of the clients Lightspeed and
+	// Salesforce return against their tenant (the api_usage table).
+	Usage *Usage
 	// Lightspeed tunes how long Lightspeed clients wait and retry; the
 	// zero value keeps the client's defaults, fit for background work.
 	Lightspeed LightspeedTuning
@@ -61,6 +64,7 @@ type Clients struct {
 	limits *lightspeed.Limits
 	hc     *http.Client
 	wrap   func(string, http.RoundTripper) http.RoundTripper
+	usage  *Usage
 	tune   LightspeedTuning
 	ua     string
 	now    func() time.Time
@@ -77,6 +81,7 @@ func New(cfg Config) (*Clients, error) {
 		limits: cfg.Limits,
 		hc:     cfg.HTTPClient,
 		wrap:   cfg.Transport,
+		usage:  cfg.Usage,
 		tune:   cfg.Lightspeed,
 		ua:     cfg.UserAgent,
 		now:    cfg.Now,
@@ -113,7 +118,18 @@ func (c *Clients) Lightspeed(ctx context.Context, tenantID string) (*lightspeed.
 	if err != nil {
 		return nil, err
 	}
-	return c.LightspeedClient(nil, acct, tokens)
+	return c.LightspeedClient(c.counted(tenantID, vault.Lightspeed), acct, tokens)
+}
+
+// counted is the Clients' HTTP client counting calls against tenantID
+// (Config.Usage), or nil (the Clients' own) without Usage.
+func (c *Clients) counted(tenantID, provider string) *http.Client {
+	if c.usage == nil {
+		return nil
+	}
+	hc := *c.hc
+	hc.Transport = c.usage.Transport(tenantID, provider, c.hc.Transport)
+	return &hc
 }
 
 // LightspeedTokens returns the token provider of tenantID's Lightspeed
@@ -150,7 +166,7 @@ func (c *Clients) LightspeedClient(hc *http.Client, account int64, tokens lights
 // refreshes on INVALID_SESSION_ID through the vault. Errors are as for
 // Lightspeed.
 func (c *Clients) Salesforce(ctx context.Context, tenantID string) (*salesforce.Client, error) {
-	return c.SalesforceClient(ctx, nil, tenantID)
+	return c.SalesforceClient(ctx, c.counted(tenantID, vault.Salesforce), tenantID)
 }
 
 // SalesforceClient is Salesforce sending through hc (nil: the Clients'

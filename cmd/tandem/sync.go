@@ -1,0 +1,43 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/jobs"
+	"github.com/tandemsync/tandem/jobs/connect"
+	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/mapping"
+	"github.com/tandemsync/tandem/jobs/sync"
+	"github.com/tandemsync/tandem/tenants/setup"
+	"github.com/tandemsync/tandem/tenants/vault"
+)
+
+// newSyncConfig wires the sync engine: tenants' clients from the vault,
+// paced by the process's one Lightspeed Limits, their calls counted per run
+// and per tenant and day, and the Salesforce API reserve.
+func newSyncConfig(pool *pgxpool.Pool, v *vault.Vault, providers connect.Providers, limits *lightspeed.Limits,
+	interval time.Duration, logger *slog.Logger) (*jobs.SyncConfig, error) {
+	usage := connect.NewUsage(pool, nil)
+	clients, err := connect.New(connect.Config{
+		Vault: v, Providers: providers, Limits: limits, Usage: usage,
+		Transport: func(provider string, base http.RoundTripper) http.RoundTripper {
+			return sync.CountingTransport(provider, base)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	engine := sync.New(ledger.New(pool), mapping.NewStore(pool), clients, jobs.SetupConfig{Setup: setup.NewStore(pool)},
+		logger.With("component", "sync"), sync.Options{Interval: interval})
+	return &jobs.SyncConfig{
+		Engine:   engine,
+		Interval: interval,
+		Reserve:  usage.ReserveCheck(connect.DefaultReservePct),
+		Flush:    usage.FlushTenant,
+	}, nil
+}
