@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -11,15 +12,22 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
+	"github.com/tandemsync/tandem/integrations/lightspeed"
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs"
 	"github.com/tandemsync/tandem/jobs/connect"
+	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/mapping"
+	"github.com/tandemsync/tandem/jobs/sync"
 	"github.com/tandemsync/tandem/sql/dbtest"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
+	"github.com/tandemsync/tandem/tenants/vault"
 	"github.com/tandemsync/tandem/web"
 	"github.com/tandemsync/tandem/web/onboard"
 )
@@ -32,6 +40,8 @@ type devStack struct {
 	ls     *lssandbox.Server
 	sf     *sfsandbox.Server
 	logs   *syncBuffer
+	// worker runs the sync streams, as `tandem dev` does.
+	worker *river.Client[pgx.Tx]
 }
 
 func newDevStack(t *testing.T) *devStack {
@@ -57,23 +67,51 @@ func newDevStack(t *testing.T) *devStack {
 	d.sf.AddRedirectURI(base + "/connect/salesforce/callback")
 
 	pool := dbtest.New(t)
+	providers := connect.Providers{
+		Lightspeed: connect.LightspeedProvider{ClientID: clientID, ClientSecret: clientSecret,
+			AuthURL: lsSrv.URL, APIURL: lsSrv.URL},
+		Salesforce: connect.SalesforceProvider{ClientID: clientID, ClientSecret: clientSecret,
+			ProductionLoginURL: sfSrv.URL, SandboxLoginURL: sfSrv.URL},
+	}
+	keys, err := vault.NewKeyRing(secretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vault.New(pool, keys)
+	limits := lightspeed.NewLimits(lightspeed.LimitsOptions{Store: connect.NewBuckets(pool)})
 	s, err := web.New(web.Config{
-		Pool:      pool,
-		Tenants:   tenants.NewStore(pool, tenants.WithPasswordParams(cheapParams)),
-		Logger:    slog.New(slog.NewTextHandler(d.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		BaseURL:   base,
-		SecretKey: secretKey,
-		Registry:  prometheus.NewRegistry(),
-		Providers: connect.Providers{
-			Lightspeed: connect.LightspeedProvider{ClientID: clientID, ClientSecret: clientSecret,
-				AuthURL: lsSrv.URL, APIURL: lsSrv.URL},
-			Salesforce: connect.SalesforceProvider{ClientID: clientID, ClientSecret: clientSecret,
-				ProductionLoginURL: sfSrv.URL, SandboxLoginURL: sfSrv.URL},
-		},
+		Pool:             pool,
+		Tenants:          tenants.NewStore(pool, tenants.WithPasswordParams(cheapParams)),
+		Logger:           slog.New(slog.NewTextHandler(d.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		BaseURL:          base,
+		SecretKey:        secretKey,
+		Registry:         prometheus.NewRegistry(),
+		Providers:        providers,
+		Vault:            v,
+		LightspeedLimits: limits,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	clients, err := connect.New(connect.Config{Vault: v, Providers: providers, Limits: limits,
+		Transport: func(p string, base http.RoundTripper) http.RoundTripper { return sync.CountingTransport(p, base) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := sync.New(ledger.New(pool), mapping.NewStore(pool), clients, jobs.SetupConfig{Setup: setup.NewStore(pool)},
+		nil, sync.Options{Interval: time.Hour})
+	d.worker, err = jobs.NewClient(pool, jobs.Config{Sync: &jobs.SyncConfig{Engine: engine, Interval: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.worker.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = d.worker.Stop(ctx)
+	})
 	d.tandem.Config.Handler = s.Handler()
 	d.tandem.Start()
 	return d
@@ -286,6 +324,30 @@ func TestBrowserWizard(t *testing.T) {
 	}
 	if count(`[data-testid=setup-progress] [data-done=true]`) != len(onboard.Steps()) || count(`[data-testid=setup-complete]`) != 1 {
 		t.Errorf("dashboard setup progress not complete: %q", text(`[data-testid=setup-progress]`))
+	}
+
+	// Nothing has synced yet; Sync now runs the streams, and the dashboard
+	// then says what each did.
+	if got := count(`[data-testid=stream]`); got != 2+3 {
+		t.Errorf("dashboard lists %d streams, want 2 customer streams and a sales stream per store: %q", got, text(`[data-testid=sync]`))
+	}
+	if strings.Contains(text(`[data-testid=sync]`), "synced") {
+		t.Errorf("the sync section says synced before any run: %q", text(`[data-testid=sync]`))
+	}
+	step("sync now", chromedp.Click(css(`[data-testid=sync-now]`)), chromedp.WaitVisible(css(`.flash.success`)))
+	created := `[data-testid=stream][data-stream="customers:ls→sf"] [data-action=created]`
+	for deadline := time.Now().Add(60 * time.Second); count(created) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no customers created after Sync now: %q", text(`[data-testid=sync]`))
+		}
+		time.Sleep(300 * time.Millisecond)
+		step("reload the dashboard", chromedp.Reload(), chromedp.WaitVisible(css(`[data-testid=sync]`)))
+	}
+	if !strings.Contains(text(`[data-testid=stream][data-stream="customers:ls→sf"] [data-testid=stream-state]`), "synced") {
+		t.Errorf("customer stream after its run: %q", text(`[data-testid=stream][data-stream="customers:ls→sf"]`))
+	}
+	if n := d.sf.Stats().Records["Contact"]; n < 10 {
+		t.Errorf("Salesforce holds %d contacts after the sync, want the demo customers", n)
 	}
 
 	// The org really holds what Tandem created.
