@@ -674,6 +674,8 @@ func (s *Server) historyView(c echo.Context, st *setupState, chosen setup.Histor
 		CSRF:     s.csrfToken(c),
 		Action:   s.url(routeSetupHistorySubmit),
 		Error:    msg,
+
+		ExistingToLightspeed: st.settings.CreateExistingInLightspeed,
 	}
 	for _, h := range historyChoices() {
 		v.Options = append(v.Options, ui.SetupChoice{Value: string(h.value), Label: h.label, Hint: h.hint, Checked: h.value == chosen})
@@ -697,6 +699,7 @@ func (s *Server) saveSetupHistory(c echo.Context) error {
 		var err error
 		st.settings, err = s.setupStore().Update(c.Request().Context(), st.tenantID, st.actor, func(set *setup.Settings) error {
 			set.History = h
+			set.CreateExistingInLightspeed = c.FormValue("sf_existing_to_ls") == "on"
 			return nil
 		})
 		if err != nil {
