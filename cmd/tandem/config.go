@@ -33,6 +33,11 @@ type config struct {
 
 	// SyncInterval is how often each stream polls (TANDEM_SYNC_INTERVAL).
 	SyncInterval time.Duration
+
+	// The services' hosts (LIGHTSPEED_API_URL, LIGHTSPEED_AUTH_URL,
+	// SALESFORCE_LOGIN_URL); empty means the real ones. They point serve and
+	// worker at stand-alone sandboxes or a staging host.
+	LightspeedAPIURL, LightspeedAuthURL, SalesforceLoginURL string
 }
 
 // configError is a misconfiguration: the process stops with its one line.
@@ -59,6 +64,24 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LightspeedClientSecret: getenv("LIGHTSPEED_CLIENT_SECRET"),
 		SalesforceClientID:     getenv("SALESFORCE_CLIENT_ID"),
 		SalesforceClientSecret: getenv("SALESFORCE_CLIENT_SECRET"),
+	}
+	for _, v := range []struct {
+		name string
+		dst  *string
+	}{
+		{"LIGHTSPEED_API_URL", &c.LightspeedAPIURL},
+		{"LIGHTSPEED_AUTH_URL", &c.LightspeedAuthURL},
+		{"SALESFORCE_LOGIN_URL", &c.SalesforceLoginURL},
+	} {
+		raw := getenv(v.name)
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, configErrorf("%s: want an absolute http(s) URL such as https://api.example.com, got %q", v.name, raw)
+		}
+		*v.dst = strings.TrimRight(raw, "/")
 	}
 	c.SyncInterval = 30 * time.Second
 	if v := getenv("TANDEM_SYNC_INTERVAL"); v != "" {

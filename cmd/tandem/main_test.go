@@ -89,6 +89,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad sync interval", map[string]string{"TANDEM_SYNC_INTERVAL": "often"}, `TANDEM_SYNC_INTERVAL: want a duration between 1s and 24h such as 30s or 5m, got "often"`},
 		{"sync interval too short", map[string]string{"TANDEM_SYNC_INTERVAL": "10ms"}, "TANDEM_SYNC_INTERVAL: want a duration between 1s and 24h"},
 		{"bad format", map[string]string{"LOG_FORMAT": "xml"}, `LOG_FORMAT: want text or json, got "xml"`},
+		{"bad lightspeed api url", map[string]string{"LIGHTSPEED_API_URL": "localhost:8091"}, "LIGHTSPEED_API_URL: want an absolute http(s) URL"},
+		{"bad salesforce login url", map[string]string{"SALESFORCE_LOGIN_URL": "ftp://x"}, "SALESFORCE_LOGIN_URL: want an absolute http(s) URL"},
 		{"bad database url", map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL: want a PostgreSQL URL"},
 	}
 	for _, tt := range tests {

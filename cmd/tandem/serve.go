@@ -116,8 +116,12 @@ func newLightspeedLimits(pool *pgxpool.Pool) *lightspeed.Limits {
 // configured that provider.
 func productionProviders(c config) connect.Providers {
 	return connect.Providers{
-		Lightspeed: connect.LightspeedProvider{ClientID: c.LightspeedClientID, ClientSecret: c.LightspeedClientSecret},
-		Salesforce: connect.SalesforceProvider{ClientID: c.SalesforceClientID, ClientSecret: c.SalesforceClientSecret},
+		Lightspeed: connect.LightspeedProvider{ClientID: c.LightspeedClientID, ClientSecret: c.LightspeedClientSecret,
+			APIURL: c.LightspeedAPIURL, AuthURL: c.LightspeedAuthURL},
+		// SALESFORCE_LOGIN_URL replaces the Production login host only:
+		// Sandbox and My Domain stay choosable.
+		Salesforce: connect.SalesforceProvider{ClientID: c.SalesforceClientID, ClientSecret: c.SalesforceClientSecret,
+			ProductionLoginURL: c.SalesforceLoginURL},
 	}
 }
 
