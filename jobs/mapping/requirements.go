@@ -125,6 +125,8 @@ func Requirements() []Requirement {
 			Why: "Links each opportunity to its Lightspeed sale, so a sale is never imported twice."}),
 		extID(Requirement{Object: "OpportunityLineItem", Field: "Lightspeed_Sale_Line_ID__c", Label: "Lightspeed Sale Line ID", Models: classic,
 			Why: "Links each opportunity product to its Lightspeed sale line."}),
+		text(Requirement{Object: "OpportunityLineItem", Field: "Lightspeed_Parent_Sale_Line_ID__c", Label: "Lightspeed Parent Sale Line ID", Models: classic,
+			Why: "On a refund or return line, the Lightspeed sale line it gives back."}, 40),
 		text(Requirement{Object: "Opportunity", Field: "Lightspeed_Shop__c", Label: "Lightspeed Shop", Models: classic,
 			Why: "The store (location) the sale was made in."}, 255),
 		text(Requirement{Object: "Opportunity", Field: "Lightspeed_Register__c", Label: "Lightspeed Register", Models: classic,
@@ -169,6 +171,8 @@ func Requirements() []Requirement {
 			Why: "How many were sold; negative for a return."},
 		money(Requirement{Object: "Lightspeed_Sale_Line__c", Field: "Unit_Price__c", Label: "Unit Price", Models: custom,
 			Why: "The price of one unit, after discounts."}),
+		text(Requirement{Object: "Lightspeed_Sale_Line__c", Field: "Lightspeed_Parent_Sale_Line_ID__c", Label: "Lightspeed Parent Sale Line ID", Models: custom,
+			Why: "On a refund or return line, the Lightspeed sale line it gives back."}, 40),
 		text(Requirement{Object: "Lightspeed_Sale_Line__c", Field: "Employee__c", Label: "Employee", Models: custom,
 			Why: "The employee who sold the line."}, 255),
 

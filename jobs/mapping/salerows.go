@@ -2,8 +2,6 @@ package mapping
 
 import (
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 )
@@ -103,65 +101,14 @@ type SaleNames struct {
 }
 
 // SaleRecord is a sale in canonical form: the sale's values, then one
-// record per line and per payment. The sales employee is the employees of
-// the sale's lines, distinct, in line order, joined with ", ". The sale
-// needs its SaleLines (with Item), SalePayments (with PaymentType) and
-// Customer relations loaded.
+// record per line and per payment (FromLightspeedSale's values).
 func SaleRecord(s *lightspeed.Sale, names SaleNames) (sale Record, lines, payments []Record) {
-	name := func(m map[int64]string, id int64) string {
-		if id == 0 {
-			return ""
-		}
-		if n, ok := m[id]; ok {
-			return n
-		}
-		return "#" + strconv.FormatInt(id, 10)
+	cs := FromLightspeedSale(s, names)
+	for _, l := range cs.Lines {
+		lines = append(lines, l.Values)
 	}
-	var employees []string
-	for _, l := range s.SaleLines {
-		if e := name(names.Employees, l.EmployeeID); e != "" && !slices.Contains(employees, e) {
-			employees = append(employees, e)
-		}
+	for _, p := range cs.Payments {
+		payments = append(payments, p.Values)
 	}
-	sale = Record{
-		SaleShop:             name(names.Shops, s.ShopID),
-		SaleRegister:         name(names.Registers, s.RegisterID),
-		SaleRegisterEmployee: name(names.Employees, s.EmployeeID),
-		SaleSalesEmployee:    strings.Join(employees, ", "),
-		SaleChannel:          s.Channel(),
-		SaleTicket:           s.TicketNumber,
-		SaleSubtotal:         s.CalcSubtotal.String(),
-		SaleDiscount:         s.CalcDiscount.String(),
-		SaleTax:              s.TaxTotal.String(),
-		SaleTotal:            s.CalcTotal.String(),
-	}
-	if !s.CompleteTime.IsZero() {
-		sale[SaleCompletedAt] = s.CompleteTime.UTC().Format("2006-01-02T15:04:05Z07:00")
-	}
-	if c := s.Customer; c != nil {
-		sale[SaleCustomer] = strings.TrimSpace(c.FirstName + " " + c.LastName)
-	}
-	if sale[SaleShop] == "" && s.Shop != nil {
-		sale[SaleShop] = s.Shop.Name
-	}
-	for _, l := range s.SaleLines {
-		r := Record{
-			LineQuantity:  strconv.FormatInt(l.UnitQuantity, 10),
-			LineUnitPrice: l.UnitPrice.String(),
-			LineDiscount:  l.CalcLineDiscount.String(),
-			LineEmployee:  name(names.Employees, l.EmployeeID),
-		}
-		if l.Item != nil {
-			r[LineItem], r[LineSKU] = l.Item.Description, l.Item.SystemSKU
-		}
-		lines = append(lines, r)
-	}
-	for _, p := range s.SalePayments {
-		r := Record{PaymentAmount: p.Amount.String()}
-		if p.PaymentType != nil {
-			r[PaymentType] = p.PaymentType.Name
-		}
-		payments = append(payments, r)
-	}
-	return sale, lines, payments
+	return cs.Values, lines, payments
 }

@@ -159,11 +159,31 @@ type pendingWrite struct {
 }
 
 func (w *customerWriter) writeBatch(ctx context.Context, customers []lightspeed.Customer) error {
+	page, err := w.sendBatch(ctx, customers)
+	if err != nil {
+		return err
+	}
+	lastStamp := time.Time{}
+	for i := range customers {
+		if customers[i].TimeStamp.After(lastStamp) {
+			lastStamp = customers[i].TimeStamp
+		}
+	}
+	if !lastStamp.IsZero() && !w.force {
+		pos := lastStamp.UTC().Format(time.RFC3339Nano)
+		page.Cursor = &pos
+	}
+	return w.commit(ctx, page)
+}
+
+// sendBatch writes customers to Salesforce and returns the page of events
+// and links to commit, without a cursor: the sales stream sends a sale's
+// customer through it too, before the sale.
+func (w *customerWriter) sendBatch(ctx context.Context, customers []lightspeed.Customer) (ledger.Page, error) {
 	// The same customer twice in a batch (overlap) is written once, as its
 	// latest version.
 	byID := map[string]*lightspeed.Customer{}
 	var order []string
-	lastStamp := time.Time{}
 	for i := range customers {
 		c := &customers[i]
 		id := strconv.FormatInt(c.CustomerID, 10)
@@ -171,13 +191,10 @@ func (w *customerWriter) writeBatch(ctx context.Context, customers []lightspeed.
 			order = append(order, id)
 		}
 		byID[id] = c
-		if c.TimeStamp.After(lastStamp) {
-			lastStamp = c.TimeStamp
-		}
 	}
 	links, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindCustomer, order)
 	if err != nil {
-		return err
+		return ledger.Page{}, err
 	}
 	hashKeys := w.lsHashKeys()
 	var page ledger.Page
@@ -236,19 +253,15 @@ func (w *customerWriter) writeBatch(ctx context.Context, customers []lightspeed.
 	if len(todo) > 0 {
 		found, err := w.lookup(ctx, lookupIDs, lookupEmails, lookupSF)
 		if err != nil {
-			return err
+			return ledger.Page{}, err
 		}
 		w.plan(todo, found, byID, &page)
 		if err := w.write(ctx, todo, &page); err != nil {
-			return err
+			return ledger.Page{}, err
 		}
 	}
 	page.Unchanged = unchanged
-	if !lastStamp.IsZero() && !w.force {
-		pos := lastStamp.UTC().Format(time.RFC3339Nano)
-		page.Cursor = &pos
-	}
-	return w.commit(ctx, page)
+	return page, nil
 }
 
 // lookup finds, in one query, the Salesforce records the batch may match:

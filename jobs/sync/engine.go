@@ -241,10 +241,3 @@ func (rc *runContext) checkReserve(sf *salesforce.Client) error {
 	}
 	return nil
 }
-
-// salesToSalesforce is replaced by the sales stream.
-var errSalesNotBuilt = errors.New("the sales stream is not available yet")
-
-func (rc *runContext) salesToSalesforce(context.Context) (bool, error) {
-	return false, errSalesNotBuilt
-}

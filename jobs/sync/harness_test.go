@@ -156,9 +156,14 @@ func (w *world) Salesforce(context.Context, string) (*salesforce.Client, error) 
 
 func (w *world) run(stream string) sync.Result {
 	w.t.Helper()
-	res, err := w.engine.Run(w.ctx, ledger.StreamKey{TenantID: w.tenant, Stream: stream}, ledger.TriggerSchedule)
+	return w.runKey(ledger.StreamKey{TenantID: w.tenant, Stream: stream})
+}
+
+func (w *world) runKey(k ledger.StreamKey) sync.Result {
+	w.t.Helper()
+	res, err := w.engine.Run(w.ctx, k, ledger.TriggerSchedule)
 	if err != nil {
-		w.t.Fatalf("run %s: %v", stream, err)
+		w.t.Fatalf("run %s: %v", k, err)
 	}
 	return res
 }
@@ -166,15 +171,20 @@ func (w *world) run(stream string) sync.Result {
 // runUntilDone runs a stream until it reports no more work.
 func (w *world) runUntilDone(stream string) []sync.Result {
 	w.t.Helper()
+	return w.runKeyUntilDone(ledger.StreamKey{TenantID: w.tenant, Stream: stream})
+}
+
+func (w *world) runKeyUntilDone(k ledger.StreamKey) []sync.Result {
+	w.t.Helper()
 	var out []sync.Result
-	for range 50 {
-		res := w.run(stream)
+	for range 100 {
+		res := w.runKey(k)
 		out = append(out, res)
 		if !res.More {
 			return out
 		}
 	}
-	w.t.Fatalf("%s still had work after 50 runs", stream)
+	w.t.Fatalf("%s still had work after 100 runs", k)
 	return nil
 }
 

@@ -1,0 +1,234 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/jobs/ledger"
+)
+
+// saleRelations are loaded with every sale page: one call brings the sale
+// with its lines, items, payments and payment types.
+var saleRelations = []string{"SaleLines", "SaleLines.Item", "SalePayments", "SalePayments.PaymentType", "Customer"}
+
+// salesCursor is the sales stream's cursor position, stored as JSON.
+type salesCursor struct {
+	// UpdatedAt is the updateTime of the last sale committed.
+	UpdatedAt time.Time `json:"updated_at"`
+	// Import is the history import's progress until it has caught up.
+	Import *salesImport `json:"import,omitempty"`
+}
+
+// salesImport is how far a location's history import has come.
+type salesImport struct {
+	Done     int64 `json:"done"`
+	Total    int64 `json:"total"`
+	Finished bool  `json:"finished"`
+}
+
+func parseSalesCursor(pos string) (salesCursor, bool) {
+	var c salesCursor
+	if pos == "" || json.Unmarshal([]byte(pos), &c) != nil {
+		return salesCursor{}, false
+	}
+	return c, true
+}
+
+func (c salesCursor) encode() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// ImportLabel is what the dashboard says of a sales stream's history
+// import while it runs ("Importing sales for Harbour Bikes – Downtown: 1,234
+// of 5,000"), and "" once it has caught up (done of total, from
+// ledger.Stream's ProgressDone and ProgressTotal).
+func ImportLabel(shop string, done, total int64) string {
+	if total <= 0 || done >= total {
+		return ""
+	}
+	return fmt.Sprintf("Importing sales for %s: %s of %s", shop, thousands(done), thousands(total))
+}
+
+// thousands writes n with comma separators.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+// salesQuery is the read of a location's completed sales from the history
+// window on.
+func (rc *runContext) salesQuery() *lightspeed.Query {
+	q := lightspeed.NewQuery().Where("shopID", lightspeed.Eq, rc.key.Location).Where("completed", lightspeed.Eq, true).
+		Archived(lightspeed.ArchivedInclude).LoadRelations(saleRelations...).Limit(lightspeed.MaxLimit)
+	if !rc.cfg.SalesSince.IsZero() {
+		q.Where("completeTime", lightspeed.GreaterEq, rc.cfg.SalesSince)
+	}
+	return q
+}
+
+// salesToSalesforce sends a location's completed sales, changed since the
+// cursor, to Salesforce. The first run of a location imports its history
+// (the window chosen in setup) with progress.
+func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err error) {
+	shop, ok := rc.cfg.Shops[rc.key.Location]
+	if !ok || !shop.Enabled {
+		// A shop turned off in setup sends nothing.
+		return false, nil
+	}
+	w, err := rc.newSaleWriter(ctx, shop)
+	if err != nil {
+		return false, err
+	}
+	pos, _, err := rc.ledger.Cursor(ctx, rc.key)
+	if err != nil {
+		return false, err
+	}
+	cur, ok := parseSalesCursor(pos)
+	if !ok {
+		// A new location: count its history for the progress bar.
+		total, err := w.ls.Sales.Count(ctx, rc.salesQuery())
+		if err != nil {
+			return false, fmt.Errorf("count Lightspeed sales: %w", err)
+		}
+		cur = salesCursor{Import: &salesImport{Total: total}}
+		if total == 0 {
+			cur.Import.Finished = true
+		}
+	}
+	q := rc.salesQuery().Sort("updatetime", false)
+	if !cur.UpdatedAt.IsZero() {
+		q.Where("updatetime", lightspeed.GreaterEq, cur.UpdatedAt.Add(-rc.opts.Overlap))
+	}
+	var batch []lightspeed.Sale
+	batches := 0
+	flush := func(last bool) error {
+		if len(batch) == 0 && !last {
+			return nil
+		}
+		page, err := w.sendBatch(ctx, batch, false)
+		if err != nil {
+			return err
+		}
+		for i := range batch {
+			if batch[i].UpdateTime.After(cur.UpdatedAt) {
+				cur.UpdatedAt = batch[i].UpdateTime
+			}
+		}
+		if im := cur.Import; im != nil && !im.Finished {
+			im.Done = min(im.Done+int64(len(batch)), im.Total)
+			if last {
+				im.Finished, im.Done = true, max(im.Done, im.Total)
+				im.Total = im.Done
+			}
+			page.Progress = &ledger.Progress{Done: im.Done, Total: im.Total}
+		}
+		pos := cur.encode()
+		page.Cursor = &pos
+		if err := rc.ledger.CommitPage(ctx, rc.run, page); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		batches++
+		return nil
+	}
+	sales, resp, err := w.ls.Sales.List(ctx, q)
+	for {
+		if err != nil {
+			return false, fmt.Errorf("read Lightspeed sales: %w", err)
+		}
+		batch = append(batch, sales...)
+		if len(batch) >= rc.opts.BatchSize || resp.Next == "" {
+			if err := flush(resp.Next == ""); err != nil {
+				return false, err
+			}
+		}
+		if resp.Next == "" {
+			return false, nil
+		}
+		if batches >= rc.opts.MaxBatches {
+			return true, nil
+		}
+		sales, resp, err = w.ls.Sales.ListNext(ctx, resp.Next)
+	}
+}
+
+// ResendSales sends the given Lightspeed sales of a location to Salesforce
+// again now, whether or not they changed (Retry and Resync on the history
+// page). It is a run of the location's sales stream with trigger, and does
+// not move its cursor.
+func (e *Engine) ResendSales(ctx context.Context, k ledger.StreamKey, saleIDs []string, trigger string) (Result, error) {
+	if k.Stream != ledger.SalesToSalesforce {
+		return Result{}, fmt.Errorf("sync: resend sales: %w %q", ErrUnknownStream, k.Stream)
+	}
+	ids := make([]int64, 0, len(saleIDs))
+	for _, s := range saleIDs {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return Result{}, fmt.Errorf("sync: resend sales: %q is not a Lightspeed sale id", s)
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	cfg, err := e.config.Config(ctx, k.TenantID)
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: %s: read configuration: %w", k, err)
+	}
+	m, err := e.mappings.Current(ctx, k.TenantID, cfg.Preset)
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: %s: %w", k, err)
+	}
+	return e.runWith(ctx, k, trigger, cfg, m, func(ctx context.Context, rc *runContext) (bool, error) {
+		shop, ok := rc.cfg.Shops[k.Location]
+		if !ok || !shop.Enabled {
+			return false, fmt.Errorf("shop %s is not synced: turn it on in setup first", k.Location)
+		}
+		w, err := rc.newSaleWriter(ctx, shop)
+		if err != nil {
+			return false, err
+		}
+		for chunk := range slices.Chunk(ids, lightspeed.MaxInValues) {
+			vals := make([]any, len(chunk))
+			for i, id := range chunk {
+				vals[i] = id
+			}
+			q := lightspeed.NewQuery().Where("saleID", lightspeed.In, vals...).Where("shopID", lightspeed.Eq, k.Location).
+				Archived(lightspeed.ArchivedInclude).LoadRelations(saleRelations...).Limit(lightspeed.MaxLimit)
+			var sales []lightspeed.Sale
+			for s, err := range w.ls.Sales.ListIter(ctx, q) {
+				if err != nil {
+					return false, fmt.Errorf("read Lightspeed sales: %w", err)
+				}
+				sales = append(sales, s)
+			}
+			page, err := w.sendBatch(ctx, sales, true)
+			if err != nil {
+				return false, err
+			}
+			if err := rc.ledger.CommitPage(ctx, rc.run, page); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	})
+}

@@ -1,0 +1,759 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/mapping"
+)
+
+// Sales data model field names: contracts with the merchant's org, created
+// by the setup check (jobs/mapping requirements).
+const (
+	saleIDField    = "Lightspeed_Sale_ID__c"
+	lineIDField    = "Lightspeed_Sale_Line_ID__c"
+	parentIDField  = "Lightspeed_Parent_Sale_Line_ID__c"
+	paymentObject  = "Lightspeed_Payment__c"
+	paymentIDField = "Lightspeed_Payment_ID__c"
+	itemIDField    = "Lightspeed_Item_ID__c"
+	stageWon       = "Closed Won"
+	stageLost      = "Closed Lost"
+)
+
+// kindPricebook is the link that remembers the org's standard price book
+// (Lightspeed id "standard"), so it is looked up once per tenant.
+const kindPricebook = "pricebook"
+
+// saleModel is where sales go in Salesforce: the Classic model
+// (Opportunity, OpportunityLineItem) or the Custom one.
+type saleModel struct {
+	custom                     bool
+	saleObject, lineObject     string
+	saleRef, paymentParent     string // the payment's lookup to its sale
+	lineParent, lineProduct    string
+	lineQuantity, linePrice    string
+	lineEmployee, saleCustomer string
+}
+
+func modelOf(p mapping.Preset) saleModel {
+	if p == mapping.PresetCustom {
+		return saleModel{custom: true, saleObject: "Lightspeed_Sale__c", lineObject: "Lightspeed_Sale_Line__c",
+			paymentParent: "Sale__c", lineParent: "Sale__c", lineProduct: "Product__c", lineQuantity: "Quantity__c",
+			linePrice: "Unit_Price__c", lineEmployee: "Employee__c", saleCustomer: "Customer__c"}
+	}
+	return saleModel{saleObject: "Opportunity", lineObject: "OpportunityLineItem", paymentParent: "Opportunity__c",
+		lineParent: "OpportunityId", lineProduct: "PricebookEntryId", lineQuantity: "Quantity", linePrice: "UnitPrice",
+		saleCustomer: "ContactId"}
+}
+
+// saleWriter writes batches of a location's sales to Salesforce.
+type saleWriter struct {
+	*runContext
+	ls    *lightspeed.Client
+	sf    *salesforce.Client
+	shop  Shop
+	loc   *time.Location
+	model saleModel
+	names mapping.SaleNames
+	// pricebook is the standard price book's id (Classic), once known.
+	pricebook string
+	customers *customerWriter
+}
+
+func (rc *runContext) newSaleWriter(ctx context.Context, shop Shop) (*saleWriter, error) {
+	ls, err := rc.clients.Lightspeed(ctx, rc.key.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	sf, err := rc.clients.Salesforce(ctx, rc.key.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	loc := time.UTC
+	if shop.TimeZone != "" {
+		if l, err := time.LoadLocation(shop.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	shopID, _ := strconv.ParseInt(rc.key.Location, 10, 64)
+	names := mapping.SaleNames{Shops: map[int64]string{shopID: strings.TrimSpace(shop.Name)}, Employees: maps.Clone(rc.cfg.Employees),
+		Registers: maps.Clone(rc.cfg.Registers)}
+	if names.Employees == nil {
+		names.Employees = map[int64]string{}
+	}
+	if names.Registers == nil {
+		names.Registers = map[int64]string{}
+	}
+	w := &saleWriter{runContext: rc, ls: ls, sf: sf, shop: shop, loc: loc, model: modelOf(rc.mapping.Preset), names: names}
+	if !w.model.custom {
+		if err := w.loadPricebook(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// pendingSale is one sale of a batch on its way to Salesforce.
+type pendingSale struct {
+	sale    mapping.Sale
+	label   string
+	hash    string
+	link    ledger.Link
+	linked  bool
+	contact string // the customer's Salesforce record
+	account string // the contact's account (Classic)
+	// lineIDs are the Salesforce ids of lines already in Salesforce.
+	lineIDs map[string]string
+	failure *ledger.Event
+	// note is said on the sale's event (a customer left out).
+	note string
+}
+
+func (ps *pendingSale) fail(code, msg string) {
+	if ps.failure == nil {
+		ps.failure = &ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale, LSID: ps.sale.ID,
+			SFID: ps.link.SFID, Label: ps.label, Code: code, Message: msg}
+	}
+}
+
+// sendBatch writes sales to Salesforce and returns the page to commit
+// (without a cursor). force re-sends sales that did not change.
+func (w *saleWriter) sendBatch(ctx context.Context, sales []lightspeed.Sale, force bool) (ledger.Page, error) {
+	var page ledger.Page
+	byID := map[int64]*lightspeed.Sale{}
+	var order []int64
+	for i := range sales {
+		s := &sales[i]
+		if _, seen := byID[s.SaleID]; !seen {
+			order = append(order, s.SaleID)
+		}
+		byID[s.SaleID] = s
+	}
+	if len(order) == 0 {
+		return page, nil
+	}
+	if err := w.refreshNames(ctx, byID); err != nil {
+		return page, err
+	}
+	ids := make([]string, len(order))
+	for i, id := range order {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	links, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindSale, ids)
+	if err != nil {
+		return page, err
+	}
+	var todo []*pendingSale
+	for _, id := range order {
+		s := byID[id]
+		cs := mapping.FromLightspeedSale(s, w.names)
+		ps := &pendingSale{sale: cs, label: saleLabel(cs)}
+		ps.link, ps.linked = links[cs.ID]
+		switch {
+		case !s.Completed:
+			// Open sales, quotes and layaways wait until they are completed.
+			continue
+		case !ps.linked && cs.Voided:
+			page.Events = append(page.Events, ledger.Event{Action: ledger.ActionSkipped, Kind: ledger.KindSale, LSID: cs.ID,
+				Label: ps.label, Message: "Not sent: voided in Lightspeed before it was sent."})
+			continue
+		case !ps.linked && cs.Archived:
+			page.Events = append(page.Events, ledger.Event{Action: ledger.ActionSkipped, Kind: ledger.KindSale, LSID: cs.ID,
+				Label: ps.label, Message: "Not sent: deleted (archived) in Lightspeed before it was sent."})
+			continue
+		}
+		todo = append(todo, ps)
+	}
+	if err := w.resolveCustomers(ctx, todo, &page); err != nil {
+		return page, err
+	}
+	var send []*pendingSale
+	for _, ps := range todo {
+		ps.hash = w.saleHash(ps)
+		if ps.linked && ps.link.LSHash == ps.hash && !force && ps.failure == nil {
+			page.Unchanged++
+			continue
+		}
+		send = append(send, ps)
+	}
+	products, err := w.ensureProducts(ctx, byID, send, &page)
+	if err != nil {
+		return page, err
+	}
+	if err := w.lookup(ctx, send); err != nil {
+		return page, err
+	}
+	var ready []*pendingSale
+	for _, ps := range send {
+		if ps.failure != nil {
+			page.Events = append(page.Events, *ps.failure)
+			continue
+		}
+		ready = append(ready, ps)
+	}
+	if err := w.writeSales(ctx, ready, products, &page); err != nil {
+		return page, err
+	}
+	return page, nil
+}
+
+// saleLabel is what a person searches a sale by: its ticket number.
+func saleLabel(s mapping.Sale) string {
+	if t := s.Values[mapping.SaleTicket]; t != "" {
+		return "#" + t
+	}
+	return "Sale " + s.ID
+}
+
+// saleHash covers everything Tandem writes of a sale: a change to any of it
+// (an edit after completion, a void, the customer's record) sends it again.
+func (w *saleWriter) saleHash(ps *pendingSale) string {
+	flat := mapping.Record{}
+	maps.Copy(flat, ps.sale.Values)
+	flat["voided"] = strconv.FormatBool(ps.sale.Voided)
+	flat["contact"] = ps.contact
+	for _, l := range ps.sale.Lines {
+		for k, v := range l.Values {
+			flat["line:"+l.ID+":"+k] = v
+		}
+		flat["line:"+l.ID+":item_id"] = l.ItemID
+		flat["line:"+l.ID+":parent"] = l.ParentID
+	}
+	for _, p := range ps.sale.Payments {
+		for k, v := range p.Values {
+			flat["payment:"+p.ID+":"+k] = v
+		}
+	}
+	return mapping.Hash(flat, slices.Sorted(maps.Keys(flat)))
+}
+
+// refreshNames looks up employees and registers that discovery did not
+// know (hired or added since setup).
+func (w *saleWriter) refreshNames(ctx context.Context, sales map[int64]*lightspeed.Sale) error {
+	var emps, regs []any
+	seenE, seenR := map[int64]bool{}, map[int64]bool{}
+	for _, s := range sales {
+		check := func(id int64) {
+			if _, ok := w.names.Employees[id]; id != 0 && !ok && !seenE[id] {
+				seenE[id] = true
+				emps = append(emps, id)
+			}
+		}
+		check(s.EmployeeID)
+		for _, l := range s.SaleLines {
+			check(l.EmployeeID)
+		}
+		if _, ok := w.names.Registers[s.RegisterID]; s.RegisterID != 0 && !ok && !seenR[s.RegisterID] {
+			seenR[s.RegisterID] = true
+			regs = append(regs, s.RegisterID)
+		}
+	}
+	for chunk := range slices.Chunk(emps, lightspeed.MaxInValues) {
+		q := lightspeed.NewQuery().Where("employeeID", lightspeed.In, chunk...).Archived(lightspeed.ArchivedInclude).Limit(lightspeed.MaxLimit)
+		for e, err := range w.ls.Employees.ListIter(ctx, q) {
+			if err != nil {
+				return fmt.Errorf("read Lightspeed employees: %w", err)
+			}
+			w.names.Employees[e.EmployeeID] = mapping.FullName(e.FirstName + " " + e.LastName)
+		}
+	}
+	for chunk := range slices.Chunk(regs, lightspeed.MaxInValues) {
+		q := lightspeed.NewQuery().Where("registerID", lightspeed.In, chunk...).Archived(lightspeed.ArchivedInclude).Limit(lightspeed.MaxLimit)
+		for r, err := range w.ls.Registers.ListIter(ctx, q) {
+			if err != nil {
+				return fmt.Errorf("read Lightspeed registers: %w", err)
+			}
+			w.names.Registers[r.RegisterID] = strings.TrimSpace(r.Name)
+		}
+	}
+	// An id Lightspeed no longer knows is not looked up again this run.
+	for _, id := range emps {
+		if _, ok := w.names.Employees[id.(int64)]; !ok {
+			w.names.Employees[id.(int64)] = ""
+		}
+	}
+	for _, id := range regs {
+		if _, ok := w.names.Registers[id.(int64)]; !ok {
+			w.names.Registers[id.(int64)] = ""
+		}
+	}
+	return nil
+}
+
+// resolveCustomers finds each sale's customer in Salesforce, sending
+// customers the customer stream has not sent yet first (with its code, so
+// they link and match exactly as it would).
+func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, page *ledger.Page) error {
+	var ids []string
+	for _, ps := range todo {
+		if ps.sale.CustomerID != "" && !slices.Contains(ids, ps.sale.CustomerID) {
+			ids = append(ids, ps.sale.CustomerID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	links, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindCustomer, ids)
+	if err != nil {
+		return err
+	}
+	var missing []any
+	for _, id := range ids {
+		if l, ok := links[id]; !ok || l.SFID == "" {
+			n, _ := strconv.ParseInt(id, 10, 64)
+			missing = append(missing, n)
+		}
+	}
+	failed := map[string]ledger.Event{}
+	if len(missing) > 0 {
+		if w.customers == nil {
+			if w.customers, err = w.newCustomerWriter(ctx, w.sf); err != nil {
+				return err
+			}
+		}
+		for chunk := range slices.Chunk(missing, lightspeed.MaxInValues) {
+			q := lightspeed.NewQuery().Where("customerID", lightspeed.In, chunk...).Archived(lightspeed.ArchivedInclude).
+				LoadRelations(customerRelations...).Limit(lightspeed.MaxLimit)
+			var customers []lightspeed.Customer
+			for c, err := range w.ls.Customers.ListIter(ctx, q) {
+				if err != nil {
+					return fmt.Errorf("read the sales' Lightspeed customers: %w", err)
+				}
+				customers = append(customers, c)
+			}
+			cp, err := w.customers.sendBatch(ctx, customers)
+			if err != nil {
+				return fmt.Errorf("send the sales' customers: %w", err)
+			}
+			page.Events = append(page.Events, cp.Events...)
+			page.Links = append(page.Links, cp.Links...)
+			page.Unchanged += cp.Unchanged
+			for _, l := range cp.Links {
+				if l.Kind == ledger.KindCustomer {
+					links[l.LSID] = l
+				}
+			}
+			for _, e := range cp.Events {
+				if e.Action == ledger.ActionFailed || e.Action == ledger.ActionSkipped {
+					failed[e.LSID] = e
+				}
+			}
+		}
+	}
+	for _, ps := range todo {
+		id := ps.sale.CustomerID
+		if id == "" {
+			continue
+		}
+		l, ok := links[id]
+		switch {
+		case ok && l.SFID != "" && l.State != ledger.LinkGone:
+			ps.contact = l.SFID
+		case ok && l.State == ledger.LinkGone:
+			// The customer's record was deleted in Salesforce: the sale
+			// goes without a customer rather than not at all.
+		case failed[id].Action == ledger.ActionSkipped:
+			// The customer stream does not send this customer (archived in
+			// Lightspeed): the sale goes without one.
+			ps.note = "Sent without its customer (Lightspeed customer #" + id + "): " + failed[id].Message
+		default:
+			msg := "Not sent: its customer (Lightspeed customer #" + id + ") could not be sent to Salesforce first."
+			code := "CUSTOMER_NOT_SENT"
+			if e, ok := failed[id]; ok {
+				msg += " " + e.Message
+				code = e.Code
+			}
+			ps.fail(code, msg)
+		}
+	}
+	return nil
+}
+
+// lookup reads, in one Composite call of queries, what the Classic model
+// needs to know before writing: the lines already in Salesforce (an
+// opportunity product's opportunity and price book entry cannot be
+// changed, so an existing line is updated by Id without them) and each
+// contact's account. The Custom model needs neither.
+func (w *saleWriter) lookup(ctx context.Context, sales []*pendingSale) error {
+	if w.model.custom {
+		return nil
+	}
+	var lineIDs, contacts []string
+	for _, ps := range sales {
+		if ps.failure != nil {
+			continue
+		}
+		for _, l := range ps.sale.Lines {
+			lineIDs = append(lineIDs, l.ID)
+		}
+		if ps.contact != "" && w.mapping.Preset == mapping.PresetClassic && !slices.Contains(contacts, ps.contact) {
+			contacts = append(contacts, ps.contact)
+		}
+	}
+	var reqs []salesforce.Subrequest
+	add := func(ref, soql string) {
+		reqs = append(reqs, salesforce.Subrequest{Method: "GET", ReferenceID: ref, URL: "query?q=" + url.QueryEscape(soql)})
+	}
+	// A query subrequest's SOQL travels in its URL: keep each short.
+	for i, chunk := range slices.Collect(slices.Chunk(lineIDs, 300)) {
+		add(fmt.Sprintf("lines%d", i), "SELECT Id, "+lineIDField+" FROM OpportunityLineItem WHERE "+lineIDField+" IN "+soqlList(chunk))
+	}
+	for i, chunk := range slices.Collect(slices.Chunk(contacts, 300)) {
+		add(fmt.Sprintf("contacts%d", i), "SELECT Id, AccountId FROM Contact WHERE Id IN "+soqlList(chunk))
+	}
+	if len(reqs) == 0 {
+		return nil
+	}
+	existing := map[string]string{}
+	accounts := map[string]string{}
+	for chunk := range slices.Chunk(reqs, 5) { // at most 5 queries per Composite call
+		resps, err := w.sf.Composite(ctx, salesforce.CompositeRequest{Requests: chunk})
+		if err != nil {
+			return fmt.Errorf("look up sales in Salesforce: %w", err)
+		}
+		for _, r := range resps {
+			if err := r.Err(); err != nil {
+				return fmt.Errorf("look up sales in Salesforce: %w", err)
+			}
+			var body struct {
+				Done           bool                `json:"done"`
+				NextRecordsURL string              `json:"nextRecordsUrl"`
+				Records        []salesforce.Record `json:"records"`
+			}
+			if err := json.Unmarshal(r.Body, &body); err != nil {
+				return fmt.Errorf("look up sales in Salesforce: %w", err)
+			}
+			recs := body.Records
+			for next := body.NextRecordsURL; next != ""; {
+				p, err := w.sf.QueryPage(ctx, "", next, nil)
+				if err != nil {
+					return fmt.Errorf("look up sales in Salesforce: %w", err)
+				}
+				recs = append(recs, p.Records...)
+				next = p.NextRecordsURL
+			}
+			for _, rec := range recs {
+				if strings.HasPrefix(r.ReferenceID, "lines") {
+					existing[rec.String(lineIDField)] = rec.ID()
+				} else {
+					accounts[rec.ID()] = rec.String("AccountId")
+				}
+			}
+		}
+	}
+	for _, ps := range sales {
+		ps.account = accounts[ps.contact]
+		for _, l := range ps.sale.Lines {
+			if id, ok := existing[l.ID]; ok {
+				if ps.lineIDs == nil {
+					ps.lineIDs = map[string]string{}
+				}
+				ps.lineIDs[l.ID] = id
+			}
+		}
+	}
+	return nil
+}
+
+// saleGraph is one sale as a Composite Graph: the sale, its lines and its
+// payments, saved together or not at all.
+type saleGraph struct {
+	ps    *pendingSale
+	graph salesforce.Graph
+	lines []mapping.SaleLine
+	pays  []mapping.Payment
+}
+
+// writeSales sends sales as Composite Graphs, one graph per sale (so a sale
+// is never half-written), as many graphs per call as the API takes.
+func (w *saleWriter) writeSales(ctx context.Context, sales []*pendingSale, products map[string]product, page *ledger.Page) error {
+	var graphs []*saleGraph
+	for _, ps := range sales {
+		g, err := w.buildGraph(ps, products)
+		if err != nil {
+			ev := ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale, LSID: ps.sale.ID, SFID: ps.link.SFID,
+				Label: ps.label, Code: "NOT_SENT", Message: err.Error()}
+			page.Events = append(page.Events, ev)
+			continue
+		}
+		graphs = append(graphs, g)
+	}
+	for len(graphs) > 0 {
+		var call []*saleGraph
+		nodes := 0
+		for len(graphs) > 0 && len(call) < salesforce.MaxGraphs && nodes+len(graphs[0].graph.Requests) <= salesforce.MaxGraphNodes {
+			nodes += len(graphs[0].graph.Requests)
+			call, graphs = append(call, graphs[0]), graphs[1:]
+		}
+		if len(call) == 0 { // one sale alone is over the node limit
+			g := graphs[0]
+			graphs = graphs[1:]
+			page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale, LSID: g.ps.sale.ID,
+				Label: g.ps.label, Code: "LIMIT_EXCEEDED",
+				Message: fmt.Sprintf("Not sent: the sale has %d lines and payments, more than Salesforce takes in one transaction.", len(g.graph.Requests)-1)})
+			continue
+		}
+		req := make([]salesforce.Graph, len(call))
+		for i, g := range call {
+			req[i] = g.graph
+		}
+		results, err := w.sf.CompositeGraph(ctx, req)
+		if err != nil {
+			return fmt.Errorf("write sales to Salesforce: %w", err)
+		}
+		if len(results) != len(call) {
+			return fmt.Errorf("write sales to Salesforce: %d results for %d sales", len(results), len(call))
+		}
+		var halted []*saleGraph
+		for i, g := range call {
+			if onlyHalted(results[i]) {
+				// Salesforce stops processing a request's graphs after too
+				// many failures: these were not tried, so send them again.
+				halted = append(halted, g)
+				continue
+			}
+			w.record(g, results[i], page)
+		}
+		graphs = append(halted, graphs...)
+	}
+	return nil
+}
+
+// onlyHalted reports whether a failed graph was rolled back without being
+// tried (every step PROCESSING_HALTED).
+func onlyHalted(r salesforce.GraphResult) bool {
+	if r.IsSuccessful || len(r.Responses) == 0 {
+		return false
+	}
+	for _, sr := range r.Responses {
+		var e *salesforce.APIError
+		if err := sr.Err(); !errors.As(err, &e) || e.ErrorCode != salesforce.CodeProcessingHalted ||
+			strings.Contains(e.Message, "Invalid reference") {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *saleWriter) buildGraph(ps *pendingSale, products map[string]product) (*saleGraph, error) {
+	m := w.model
+	s := ps.sale
+	g := &saleGraph{ps: ps, graph: salesforce.Graph{GraphID: "sale" + s.ID}}
+	fields := map[string]any{
+		"Name":                   truncate(s.Values[mapping.SaleShop]+" "+saleLabel(s), 80),
+		"Lightspeed_Shop__c":     nilIfEmpty(s.Values[mapping.SaleShop]),
+		"Lightspeed_Register__c": nilIfEmpty(s.Values[mapping.SaleRegister]),
+		"Lightspeed_Employee__c": nilIfEmpty(s.Values[mapping.SaleRegisterEmployee]),
+		"Lightspeed_Channel__c":  s.Values[mapping.SaleChannel],
+		"Lightspeed_Tax__c":      json.Number(s.Values[mapping.SaleTax]),
+	}
+	if m.custom {
+		fields["Total__c"] = json.Number(s.Values[mapping.SaleTotal])
+		fields["Voided__c"] = s.Voided
+		fields["Customer__c"] = nilIfEmpty(ps.contact)
+		if !s.CompletedAt.IsZero() {
+			fields["Completed_At__c"] = s.CompletedAt.UTC().Format("2006-01-02T15:04:05.000Z")
+		}
+	} else {
+		fields["Lightspeed_Total__c"] = json.Number(s.Values[mapping.SaleTotal])
+		fields["StageName"] = stageWon
+		if s.Voided {
+			fields["StageName"] = stageLost
+		}
+		fields["CloseDate"] = s.CompletedAt.In(w.loc).Format(time.DateOnly)
+		if w.pricebook != "" {
+			fields["Pricebook2Id"] = w.pricebook
+		}
+		if w.mapping.Preset == mapping.PresetPersonAccounts {
+			fields["AccountId"] = nilIfEmpty(ps.contact)
+		} else {
+			fields["ContactId"] = nilIfEmpty(ps.contact)
+			if ps.account != "" || ps.linked {
+				fields["AccountId"] = nilIfEmpty(ps.account)
+			}
+		}
+	}
+	maps.Copy(fields, w.mapping.SalesToSalesforce(mapping.StreamSales, m.saleObject, s.Values))
+	g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: "sale",
+		URL: "sobjects/" + m.saleObject + "/" + saleIDField + "/" + url.PathEscape(s.ID), Body: fields})
+	for i, l := range s.Lines {
+		p, ok := products[l.ItemID]
+		if !ok {
+			return nil, fmt.Errorf("Not sent: the product of line %s (Lightspeed item #%s) is not in Salesforce.", l.ID, l.ItemID)
+		}
+		lf := map[string]any{
+			m.lineQuantity: l.Quantity,
+			m.linePrice:    json.Number(l.UnitPrice.StringFixed(2)),
+			parentIDField:  nilIfEmpty(l.ParentID),
+		}
+		if m.custom {
+			lf["Name"] = truncate(cmpOr(l.Values[mapping.LineItem], "Item "+l.ItemID), 80)
+			lf[m.lineEmployee] = nilIfEmpty(l.Values[mapping.LineEmployee])
+		}
+		maps.Copy(lf, w.mapping.SalesToSalesforce(mapping.StreamLines, m.lineObject, l.Values))
+		ref := fmt.Sprintf("line%d", i)
+		if id, ok := ps.lineIDs[l.ID]; ok && !m.custom {
+			// In Salesforce already: update it by Id, without the fields
+			// an opportunity product only takes on create.
+			g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: ref,
+				URL: "sobjects/" + m.lineObject + "/" + id, Body: lf})
+		} else {
+			lf[m.lineParent] = "@{sale.id}"
+			if m.custom {
+				lf[m.lineProduct] = p.productID
+			} else {
+				if p.entryID == "" {
+					return nil, fmt.Errorf("Not sent: the product of line %s (Lightspeed item #%s) has no standard price.", l.ID, l.ItemID)
+				}
+				lf[m.lineProduct] = p.entryID
+			}
+			g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: ref,
+				URL: "sobjects/" + m.lineObject + "/" + lineIDField + "/" + url.PathEscape(l.ID), Body: lf})
+		}
+		g.lines = append(g.lines, l)
+	}
+	for i, p := range s.Payments {
+		pf := map[string]any{
+			"Payment_Type__c": nilIfEmpty(p.Values[mapping.PaymentType]),
+			"Amount__c":       json.Number(p.Amount.StringFixed(2)),
+			m.paymentParent:   "@{sale.id}",
+		}
+		maps.Copy(pf, w.mapping.SalesToSalesforce(mapping.StreamPayments, paymentObject, p.Values))
+		g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: fmt.Sprintf("payment%d", i),
+			URL: "sobjects/" + paymentObject + "/" + paymentIDField + "/" + url.PathEscape(p.ID), Body: pf})
+		g.pays = append(g.pays, p)
+	}
+	return g, nil
+}
+
+// record turns one sale's graph result into events and links.
+func (w *saleWriter) record(g *saleGraph, res salesforce.GraphResult, page *ledger.Page) {
+	ps := g.ps
+	if !res.IsSuccessful {
+		code, msg := graphFailure(res)
+		page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale, LSID: ps.sale.ID,
+			SFID: ps.link.SFID, Label: ps.label, Code: code, Message: msg})
+		return
+	}
+	byRef := map[string]salesforce.SubResponse{}
+	for _, r := range res.Responses {
+		byRef[r.ReferenceID] = r
+	}
+	sale := byRef["sale"]
+	sfID := sale.ID()
+	if sfID == "" {
+		sfID = ps.link.SFID
+	}
+	var created struct {
+		Created bool `json:"created"`
+	}
+	json.Unmarshal(sale.Body, &created)
+	action, msg := ledger.ActionUpdated, ""
+	switch {
+	case created.Created || sale.HTTPStatusCode == 201:
+		action = ledger.ActionCreated
+	case !ps.linked:
+		action, msg = ledger.ActionLinked, "Already in Salesforce (sent before): updated and linked."
+	}
+	if ps.sale.Voided {
+		if w.model.custom {
+			msg = "Voided in Lightspeed: Voided__c is ticked in Salesforce."
+		} else {
+			msg = "Voided in Lightspeed: the opportunity is marked Closed Lost."
+		}
+	}
+	if ps.note != "" {
+		msg = strings.TrimSpace(msg + " " + ps.note)
+	}
+	detail := map[string]any{"lines": len(g.lines), "payments": len(g.pays), "total": ps.sale.Values[mapping.SaleTotal],
+		"channel": ps.sale.Values[mapping.SaleChannel]}
+	page.Events = append(page.Events, ledger.Event{Action: action, Kind: ledger.KindSale, LSID: ps.sale.ID, SFID: sfID,
+		Label: ps.label, Message: msg, Detail: detail})
+	link := ps.link
+	link.Kind, link.LSID, link.SFID, link.State, link.LSHash = ledger.KindSale, ps.sale.ID, sfID, ledger.LinkActive, ps.hash
+	page.Links = append(page.Links, link)
+	for i, l := range g.lines {
+		id := byRef[fmt.Sprintf("line%d", i)].ID()
+		if id == "" {
+			id = ps.lineIDs[l.ID]
+		}
+		if id != "" {
+			page.Links = append(page.Links, ledger.Link{Kind: ledger.KindSaleLine, LSID: l.ID, SFID: id})
+		}
+	}
+	for i, p := range g.pays {
+		if id := byRef[fmt.Sprintf("payment%d", i)].ID(); id != "" {
+			page.Links = append(page.Links, ledger.Link{Kind: ledger.KindPayment, LSID: p.ID, SFID: id})
+		}
+	}
+}
+
+// graphFailure is a failed graph's first real error, as the API gave it.
+func graphFailure(res salesforce.GraphResult) (code, message string) {
+	var halted []salesforce.ErrorDetail
+	for _, r := range res.Responses {
+		if r.HTTPStatusCode/100 == 2 {
+			continue
+		}
+		var details []salesforce.ErrorDetail
+		if json.Unmarshal(r.Body, &details) != nil || len(details) == 0 {
+			continue
+		}
+		if details[0].Code == salesforce.CodeProcessingHalted && !strings.Contains(details[0].Message, "Invalid reference") {
+			halted = details
+			continue
+		}
+		code, message = firstError(details)
+		return code, stepName(r.ReferenceID) + message
+	}
+	return firstError(halted)
+}
+
+// stepName says which part of a sale a graph step wrote.
+func stepName(ref string) string {
+	switch {
+	case ref == "sale":
+		return "The sale: "
+	case strings.HasPrefix(ref, "line"):
+		n, _ := strconv.Atoi(strings.TrimPrefix(ref, "line"))
+		return fmt.Sprintf("Line %d: ", n+1)
+	case strings.HasPrefix(ref, "payment"):
+		n, _ := strconv.Atoi(strings.TrimPrefix(ref, "payment"))
+		return fmt.Sprintf("Payment %d: ", n+1)
+	}
+	return ""
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// truncate cuts s to n characters (runes).
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
