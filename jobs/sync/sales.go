@@ -120,6 +120,9 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		q.Where("updatetime", lightspeed.GreaterEq, cur.UpdatedAt.Add(-rc.opts.Overlap))
 	}
 	var batch []lightspeed.Sale
+	// fresh counts the batch's sales past the committed cursor: a batch is
+	// BatchSize sales to send, not counting the overlap read again.
+	fresh, committed := 0, cur.UpdatedAt
 	batches := 0
 	flush := func(last bool) error {
 		if len(batch) == 0 && !last {
@@ -147,7 +150,7 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		if err := rc.ledger.CommitPage(ctx, rc.run, page); err != nil {
 			return err
 		}
-		batch = batch[:0]
+		batch, fresh, committed = batch[:0], 0, cur.UpdatedAt
 		batches++
 		return nil
 	}
@@ -157,7 +160,12 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 			return false, fmt.Errorf("read Lightspeed sales: %w", err)
 		}
 		batch = append(batch, sales...)
-		if len(batch) >= rc.opts.BatchSize || resp.Next == "" {
+		for i := range sales {
+			if sales[i].UpdateTime.After(committed) {
+				fresh++
+			}
+		}
+		if fresh >= rc.opts.BatchSize || resp.Next == "" {
 			if err := flush(resp.Next == ""); err != nil {
 				return false, err
 			}

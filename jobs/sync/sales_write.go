@@ -191,7 +191,7 @@ func (w *saleWriter) sendBatch(ctx context.Context, sales []lightspeed.Sale, for
 	if err != nil {
 		return page, err
 	}
-	if err := w.lookup(ctx, send); err != nil {
+	if err := w.lookup(ctx, send, &page); err != nil {
 		return page, err
 	}
 	var ready []*pendingSale
@@ -380,12 +380,16 @@ func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, 
 	return nil
 }
 
-// lookup reads, in one Composite call of queries, what the Classic model
-// needs to know before writing: the lines already in Salesforce (an
-// opportunity product's opportunity and price book entry cannot be
-// changed, so an existing line is updated by Id without them) and each
-// contact's account. The Custom model needs neither.
-func (w *saleWriter) lookup(ctx context.Context, sales []*pendingSale) error {
+// Link kind caching a contact's account (Salesforce ids both sides, "" for
+// a private contact), so a returning customer's sale costs no query.
+const kindContactAccount = "contact_account"
+
+// lookup prepares the Classic model's writes from the ledger: the lines
+// already in Salesforce (an opportunity product's opportunity and price
+// book entry cannot be changed, so an existing line is updated by Id
+// without them) and each contact's account. Only contacts seen for the
+// first time cost a query. The Custom model needs neither.
+func (w *saleWriter) lookup(ctx context.Context, sales []*pendingSale, page *ledger.Page) error {
 	if w.model.custom {
 		return nil
 	}
@@ -401,69 +405,96 @@ func (w *saleWriter) lookup(ctx context.Context, sales []*pendingSale) error {
 			contacts = append(contacts, ps.contact)
 		}
 	}
-	var reqs []salesforce.Subrequest
-	add := func(ref, soql string) {
-		reqs = append(reqs, salesforce.Subrequest{Method: "GET", ReferenceID: ref, URL: "query?q=" + url.QueryEscape(soql)})
+	lines, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindSaleLine, lineIDs)
+	if err != nil {
+		return err
 	}
-	// A query subrequest's SOQL travels in its URL: keep each short.
-	for i, chunk := range slices.Collect(slices.Chunk(lineIDs, 300)) {
-		add(fmt.Sprintf("lines%d", i), "SELECT Id, "+lineIDField+" FROM OpportunityLineItem WHERE "+lineIDField+" IN "+soqlList(chunk))
+	cached, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, kindContactAccount, contacts)
+	if err != nil {
+		return err
 	}
-	for i, chunk := range slices.Collect(slices.Chunk(contacts, 300)) {
-		add(fmt.Sprintf("contacts%d", i), "SELECT Id, AccountId FROM Contact WHERE Id IN "+soqlList(chunk))
-	}
-	if len(reqs) == 0 {
-		return nil
-	}
-	existing := map[string]string{}
 	accounts := map[string]string{}
-	for chunk := range slices.Chunk(reqs, 5) { // at most 5 queries per Composite call
-		resps, err := w.sf.Composite(ctx, salesforce.CompositeRequest{Requests: chunk})
-		if err != nil {
-			return fmt.Errorf("look up sales in Salesforce: %w", err)
+	var unknown []string
+	for _, c := range contacts {
+		if l, ok := cached[c]; ok {
+			accounts[c] = l.SFID
+		} else {
+			unknown = append(unknown, c)
 		}
-		for _, r := range resps {
-			if err := r.Err(); err != nil {
-				return fmt.Errorf("look up sales in Salesforce: %w", err)
+	}
+	for chunk := range slices.Chunk(unknown, 200) {
+		for rec, err := range w.sf.Query(ctx, "SELECT Id, AccountId FROM Contact WHERE Id IN "+soqlList(chunk), nil) {
+			if err != nil {
+				return fmt.Errorf("find the customers' accounts in Salesforce: %w", err)
 			}
-			var body struct {
-				Done           bool                `json:"done"`
-				NextRecordsURL string              `json:"nextRecordsUrl"`
-				Records        []salesforce.Record `json:"records"`
-			}
-			if err := json.Unmarshal(r.Body, &body); err != nil {
-				return fmt.Errorf("look up sales in Salesforce: %w", err)
-			}
-			recs := body.Records
-			for next := body.NextRecordsURL; next != ""; {
-				p, err := w.sf.QueryPage(ctx, "", next, nil)
-				if err != nil {
-					return fmt.Errorf("look up sales in Salesforce: %w", err)
-				}
-				recs = append(recs, p.Records...)
-				next = p.NextRecordsURL
-			}
-			for _, rec := range recs {
-				if strings.HasPrefix(r.ReferenceID, "lines") {
-					existing[rec.String(lineIDField)] = rec.ID()
-				} else {
-					accounts[rec.ID()] = rec.String("AccountId")
-				}
-			}
+			accounts[rec.ID()] = rec.String("AccountId")
 		}
+	}
+	for _, c := range unknown {
+		page.Links = append(page.Links, ledger.Link{Kind: kindContactAccount, LSID: c, SFID: accounts[c]})
 	}
 	for _, ps := range sales {
 		ps.account = accounts[ps.contact]
 		for _, l := range ps.sale.Lines {
-			if id, ok := existing[l.ID]; ok {
-				if ps.lineIDs == nil {
-					ps.lineIDs = map[string]string{}
-				}
-				ps.lineIDs[l.ID] = id
+			if link, ok := lines[l.ID]; ok {
+				ps.setLine(l.ID, link.SFID)
 			}
 		}
 	}
 	return nil
+}
+
+func (ps *pendingSale) setLine(lsID, sfID string) {
+	if ps.lineIDs == nil {
+		ps.lineIDs = map[string]string{}
+	}
+	ps.lineIDs[lsID] = sfID
+}
+
+// findLines looks up, by their Lightspeed ids, the lines of sales that
+// Salesforce has although the ledger did not know it (a run stopped after
+// Salesforce saved them, before Tandem recorded it).
+func (w *saleWriter) findLines(ctx context.Context, sales []*pendingSale) error {
+	var ids []string
+	for _, ps := range sales {
+		for _, l := range ps.sale.Lines {
+			ids = append(ids, l.ID)
+		}
+	}
+	found := map[string]string{}
+	for chunk := range slices.Chunk(ids, 300) {
+		soql := "SELECT Id, " + lineIDField + " FROM OpportunityLineItem WHERE " + lineIDField + " IN " + soqlList(chunk)
+		for rec, err := range w.sf.Query(ctx, soql, nil) {
+			if err != nil {
+				return fmt.Errorf("find sale lines in Salesforce: %w", err)
+			}
+			found[rec.String(lineIDField)] = rec.ID()
+		}
+	}
+	for _, ps := range sales {
+		for _, l := range ps.sale.Lines {
+			if id, ok := found[l.ID]; ok {
+				ps.setLine(l.ID, id)
+			}
+		}
+	}
+	return nil
+}
+
+// lineExists reports whether a failed graph failed because a line it
+// created is already in Salesforce: the update refused the fields only a
+// create takes.
+func lineExists(res salesforce.GraphResult) bool {
+	for _, r := range res.Responses {
+		if !strings.HasPrefix(r.ReferenceID, "line") {
+			continue
+		}
+		var e *salesforce.APIError
+		if errors.As(r.Err(), &e) && e.ErrorCode == "INVALID_FIELD_FOR_INSERT_UPDATE" {
+			return true
+		}
+	}
+	return false
 }
 
 // saleGraph is one sale as a Composite Graph: the sale, its lines and its
@@ -489,6 +520,7 @@ func (w *saleWriter) writeSales(ctx context.Context, sales []*pendingSale, produ
 		}
 		graphs = append(graphs, g)
 	}
+	rechecked := map[*pendingSale]bool{}
 	for len(graphs) > 0 {
 		var call []*saleGraph
 		nodes := 0
@@ -515,17 +547,34 @@ func (w *saleWriter) writeSales(ctx context.Context, sales []*pendingSale, produ
 		if len(results) != len(call) {
 			return fmt.Errorf("write sales to Salesforce: %d results for %d sales", len(results), len(call))
 		}
-		var halted []*saleGraph
+		var again []*saleGraph
+		var recheck []*pendingSale
 		for i, g := range call {
-			if onlyHalted(results[i]) {
+			switch {
+			case onlyHalted(results[i]):
 				// Salesforce stops processing a request's graphs after too
 				// many failures: these were not tried, so send them again.
-				halted = append(halted, g)
-				continue
+				again = append(again, g)
+			case !w.model.custom && !rechecked[g.ps] && lineExists(results[i]):
+				rechecked[g.ps] = true
+				recheck = append(recheck, g.ps)
+			default:
+				w.record(g, results[i], page)
 			}
-			w.record(g, results[i], page)
 		}
-		graphs = append(halted, graphs...)
+		if len(recheck) > 0 {
+			if err := w.findLines(ctx, recheck); err != nil {
+				return err
+			}
+			for _, ps := range recheck {
+				g, err := w.buildGraph(ps, products)
+				if err != nil {
+					return err
+				}
+				again = append(again, g)
+			}
+		}
+		graphs = append(again, graphs...)
 	}
 	return nil
 }
