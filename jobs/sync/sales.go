@@ -154,29 +154,51 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		batches++
 		return nil
 	}
-	sales, resp, err := w.ls.Sales.List(ctx, q)
-	for {
-		if err != nil {
-			return false, fmt.Errorf("read Lightspeed sales: %w", err)
+	// Pages are read ahead while the previous batch is written.
+	pages := readAhead(ctx, func(ctx context.Context, next string) ([]lightspeed.Sale, string, error) {
+		var ss []lightspeed.Sale
+		var resp *lightspeed.Response
+		var err error
+		if next == "" {
+			ss, resp, err = w.ls.Sales.List(ctx, q)
+		} else {
+			ss, resp, err = w.ls.Sales.ListNext(ctx, next)
 		}
-		batch = append(batch, sales...)
-		for i := range sales {
-			if sales[i].UpdateTime.After(committed) {
+		if err != nil {
+			return nil, "", fmt.Errorf("read Lightspeed sales: %w", err)
+		}
+		return ss, resp.Next, nil
+	})
+	defer pages.stop()
+	for {
+		p, ok := pages.next()
+		if !ok {
+			return false, nil
+		}
+		if p.err != nil {
+			return false, p.err
+		}
+		if err := rc.checkReserve(w.sf); err != nil {
+			return false, err
+		}
+		batch = append(batch, p.items...)
+		for i := range p.items {
+			if p.items[i].UpdateTime.After(committed) {
 				fresh++
 			}
 		}
-		if fresh >= rc.opts.BatchSize || resp.Next == "" {
-			if err := flush(resp.Next == ""); err != nil {
+		last := p.nextURL == ""
+		if fresh >= rc.opts.BatchSize || last {
+			if err := flush(last); err != nil {
 				return false, err
 			}
 		}
-		if resp.Next == "" {
+		if last {
 			return false, nil
 		}
-		if batches >= rc.opts.MaxBatches {
+		if batches >= rc.opts.MaxBatches && len(batch) == 0 {
 			return true, nil
 		}
-		sales, resp, err = w.ls.Sales.ListNext(ctx, resp.Next)
 	}
 }
 
