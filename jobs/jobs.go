@@ -86,6 +86,9 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 			Logger: cfg.Logger, Reserve: sc.Reserve, Flush: sc.Flush}); err != nil {
 			return nil, fmt.Errorf("jobs: register sync worker: %w", err)
 		}
+		if err := river.AddWorkerSafely(workers, &RetryWorker{Engine: sc.Engine}); err != nil {
+			return nil, fmt.Errorf("jobs: register retry worker: %w", err)
+		}
 		if err := river.AddWorkerSafely(workers, &SchedulerWorker{Pool: pool}); err != nil {
 			return nil, fmt.Errorf("jobs: register scheduler: %w", err)
 		}

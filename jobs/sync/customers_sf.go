@@ -109,6 +109,12 @@ type sfReader struct {
 }
 
 func (r *sfReader) query(ctx context.Context, since time.Time) (string, error) {
+	return r.selectWhere(ctx, "SystemModstamp >= "+since.UTC().Format("2006-01-02T15:04:05Z"))
+}
+
+// selectWhere is the stream's query of the customer object, restricted by
+// the SOQL condition where.
+func (r *sfReader) selectWhere(ctx context.Context, where string) (string, error) {
 	d, err := r.sf.Describe(ctx, r.object)
 	if err != nil {
 		return "", fmt.Errorf("describe %s: %w", r.object, err)
@@ -131,8 +137,7 @@ func (r *sfReader) query(ctx context.Context, since time.Time) (string, error) {
 	}
 	slices.Sort(fields)
 	fields = slices.Compact(fields)
-	soql := "SELECT " + strings.Join(fields, ", ") + " FROM " + r.object +
-		" WHERE SystemModstamp >= " + since.UTC().Format("2006-01-02T15:04:05Z")
+	soql := "SELECT " + strings.Join(fields, ", ") + " FROM " + r.object + " WHERE " + where
 	if r.object == "Account" {
 		soql += " AND IsPersonAccount = true"
 	}

@@ -1,0 +1,116 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/ledger"
+)
+
+// ErrCannotResend is returned by Retry for a stream whose records cannot be
+// sent one by one; its caller moves the stream's cursor back instead.
+var ErrCannotResend = errors.New("sync: this stream cannot resend single records")
+
+// ErrNothingToResend is returned by Retry when ids names no record the
+// stream can send.
+var ErrNothingToResend = errors.New("sync: no record to resend")
+
+// Retry sends the records ids of stream k again, as one run with trigger
+// (ledger.TriggerRetry after the merchant fixed a record or the mapping,
+// TriggerResync for one customer), whatever their hashes say and without
+// moving the stream's cursor.
+//
+// For customers:ls→sf the ids are Lightspeed Customer IDs, sent as Resend
+// sends them; for customers:sf→ls they are Salesforce ids, read in one
+// query per batch (deleted ones included, so a merge or delete is
+// followed). A record the other side refuses again is a failed event of
+// the new run, as in any run.
+func (e *Engine) Retry(ctx context.Context, k ledger.StreamKey, ids []string, trigger string) (Result, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	ids = slices.DeleteFunc(ids, func(id string) bool { return id == "" })
+	if len(ids) == 0 {
+		return Result{}, ErrNothingToResend
+	}
+	var body func(context.Context, *runContext) (bool, error)
+	switch k.Stream {
+	case ledger.CustomersToSalesforce:
+		for _, id := range ids {
+			if _, err := strconv.ParseInt(id, 10, 64); err != nil {
+				return Result{}, fmt.Errorf("%w: %q is not a Lightspeed Customer ID", ErrNothingToResend, id)
+			}
+		}
+		body = func(ctx context.Context, rc *runContext) (bool, error) { return false, rc.resend(ctx, ids) }
+	case ledger.CustomersToLightspeed:
+		for _, id := range ids {
+			if !salesforce.ValidID(id) {
+				return Result{}, fmt.Errorf("%w: %q is not a Salesforce id", ErrNothingToResend, id)
+			}
+		}
+		body = func(ctx context.Context, rc *runContext) (bool, error) { return false, rc.resendSalesforce(ctx, ids) }
+	case ledger.SalesToSalesforce:
+		return Result{}, fmt.Errorf("%w: %s", ErrCannotResend, k)
+	default:
+		return Result{}, fmt.Errorf("%w %q", ErrUnknownStream, k.Stream)
+	}
+	cfg, err := e.config.Config(ctx, k.TenantID)
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: %s: read configuration: %w", k, err)
+	}
+	m, err := e.mappings.Current(ctx, k.TenantID, cfg.Preset)
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: %s: %w", k, err)
+	}
+	return e.runWith(ctx, k, trigger, cfg, m, body)
+}
+
+// resendSalesforce brings the Salesforce records ids to Lightspeed. Each
+// page re-commits the cursor as it stands.
+func (rc *runContext) resendSalesforce(ctx context.Context, ids []string) error {
+	pos, ok, err := rc.ledger.Cursor(ctx, rc.key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: the stream has not run yet", ErrNothingToResend)
+	}
+	var cur sfCursor
+	if err := json.Unmarshal([]byte(pos), &cur); err != nil {
+		return fmt.Errorf("read cursor %q: %w", pos, err)
+	}
+	ls, err := rc.clients.Lightspeed(ctx, rc.key.TenantID)
+	if err != nil {
+		return err
+	}
+	sf, err := rc.clients.Salesforce(ctx, rc.key.TenantID)
+	if err != nil {
+		return err
+	}
+	w, err := rc.newCustomerWriter(ctx, sf)
+	if err != nil {
+		return err
+	}
+	r := &sfReader{customerWriter: w, ls: ls, setup: cur.Setup}
+	for chunk := range slices.Chunk(ids, rc.opts.BatchSize) {
+		soql, err := r.selectWhere(ctx, "Id IN "+soqlList(chunk))
+		if err != nil {
+			return err
+		}
+		var batch []salesforce.Record
+		for rec, err := range sf.QueryAll(ctx, soql, nil) {
+			if err != nil {
+				return fmt.Errorf("read Salesforce customers %s: %w", strings.Join(chunk, ", "), err)
+			}
+			batch = append(batch, rec)
+		}
+		if err := r.batch(ctx, batch, cur); err != nil {
+			return err
+		}
+	}
+	return nil
+}
