@@ -158,15 +158,7 @@ var ErrUnknownStream = errors.New("sync: unknown stream")
 // The run and its outcome are recorded; the error is the run's failure
 // (records the other side refused are failed events, not errors).
 func (e *Engine) Run(ctx context.Context, k ledger.StreamKey, trigger string) (Result, error) {
-	cfg, err := e.config.Config(ctx, k.TenantID)
-	if err != nil {
-		return Result{}, fmt.Errorf("sync: %s: read configuration: %w", k, err)
-	}
-	m, err := e.mappings.Current(ctx, k.TenantID, cfg.Preset)
-	if err != nil {
-		return Result{}, fmt.Errorf("sync: %s: %w", k, err)
-	}
-	return e.runWith(ctx, k, trigger, cfg, m, func(ctx context.Context, rc *runContext) (bool, error) {
+	return e.runConfigured(ctx, k, trigger, func(ctx context.Context, rc *runContext) (bool, error) {
 		switch k.Stream {
 		case ledger.CustomersToSalesforce:
 			return rc.customersToSalesforce(ctx)
@@ -177,6 +169,21 @@ func (e *Engine) Run(ctx context.Context, k ledger.StreamKey, trigger string) (R
 		}
 		return false, fmt.Errorf("%w %q", ErrUnknownStream, k.Stream)
 	})
+}
+
+// runConfigured reads the tenant's configuration and current mapping and
+// runs body with them (runWith).
+func (e *Engine) runConfigured(ctx context.Context, k ledger.StreamKey, trigger string,
+	body func(context.Context, *runContext) (bool, error)) (Result, error) {
+	cfg, err := e.config.Config(ctx, k.TenantID)
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: %s: read configuration: %w", k, err)
+	}
+	m, err := e.mappings.Current(ctx, k.TenantID, cfg.Preset)
+	if err != nil {
+		return Result{}, fmt.Errorf("sync: %s: %w", k, err)
+	}
+	return e.runWith(ctx, k, trigger, cfg, m, body)
 }
 
 // runWith records a run of k around body: started, its API calls counted,

@@ -19,29 +19,13 @@ import (
 // mapping reads; those no longer in Lightspeed are skipped.
 func (e *Engine) Resend(ctx context.Context, tenantID string, lsIDs []string) (Result, error) {
 	k := ledger.StreamKey{TenantID: tenantID, Stream: ledger.CustomersToSalesforce}
-	cfg, err := e.config.Config(ctx, tenantID)
-	if err != nil {
-		return Result{}, fmt.Errorf("sync: resend: read configuration: %w", err)
-	}
-	m, err := e.mappings.Current(ctx, tenantID, cfg.Preset)
-	if err != nil {
-		return Result{}, fmt.Errorf("sync: resend: %w", err)
-	}
-	return e.runWith(ctx, k, ledger.TriggerResync, cfg, m, func(ctx context.Context, rc *runContext) (bool, error) {
+	return e.runConfigured(ctx, k, ledger.TriggerResync, func(ctx context.Context, rc *runContext) (bool, error) {
 		return false, rc.resend(ctx, lsIDs)
 	})
 }
 
 func (rc *runContext) resend(ctx context.Context, lsIDs []string) error {
-	ls, err := rc.clients.Lightspeed(ctx, rc.key.TenantID)
-	if err != nil {
-		return err
-	}
-	sf, err := rc.clients.Salesforce(ctx, rc.key.TenantID)
-	if err != nil {
-		return err
-	}
-	w, err := rc.newCustomerWriter(ctx, sf)
+	ls, w, err := rc.customerSides(ctx)
 	if err != nil {
 		return err
 	}

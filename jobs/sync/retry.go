@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	"github.com/tandemsync/tandem/jobs/ledger"
 )
@@ -58,15 +59,7 @@ func (e *Engine) Retry(ctx context.Context, k ledger.StreamKey, ids []string, tr
 	default:
 		return Result{}, fmt.Errorf("%w %q", ErrUnknownStream, k.Stream)
 	}
-	cfg, err := e.config.Config(ctx, k.TenantID)
-	if err != nil {
-		return Result{}, fmt.Errorf("sync: %s: read configuration: %w", k, err)
-	}
-	m, err := e.mappings.Current(ctx, k.TenantID, cfg.Preset)
-	if err != nil {
-		return Result{}, fmt.Errorf("sync: %s: %w", k, err)
-	}
-	return e.runWith(ctx, k, trigger, cfg, m, body)
+	return e.runConfigured(ctx, k, trigger, body)
 }
 
 // resendSalesforce brings the Salesforce records ids to Lightspeed. Each
@@ -83,15 +76,7 @@ func (rc *runContext) resendSalesforce(ctx context.Context, ids []string) error 
 	if err := json.Unmarshal([]byte(pos), &cur); err != nil {
 		return fmt.Errorf("read cursor %q: %w", pos, err)
 	}
-	ls, err := rc.clients.Lightspeed(ctx, rc.key.TenantID)
-	if err != nil {
-		return err
-	}
-	sf, err := rc.clients.Salesforce(ctx, rc.key.TenantID)
-	if err != nil {
-		return err
-	}
-	w, err := rc.newCustomerWriter(ctx, sf)
+	ls, w, err := rc.customerSides(ctx)
 	if err != nil {
 		return err
 	}
@@ -102,7 +87,7 @@ func (rc *runContext) resendSalesforce(ctx context.Context, ids []string) error 
 			return err
 		}
 		var batch []salesforce.Record
-		for rec, err := range sf.QueryAll(ctx, soql, nil) {
+		for rec, err := range w.sf.QueryAll(ctx, soql, nil) {
 			if err != nil {
 				return fmt.Errorf("read Salesforce customers %s: %w", strings.Join(chunk, ", "), err)
 			}
@@ -113,4 +98,22 @@ func (rc *runContext) resendSalesforce(ctx context.Context, ids []string) error 
 		}
 	}
 	return nil
+}
+
+// customerSides returns the tenant's Lightspeed client and a customer
+// writer over its Salesforce client.
+func (rc *runContext) customerSides(ctx context.Context) (*lightspeed.Client, *customerWriter, error) {
+	ls, err := rc.clients.Lightspeed(ctx, rc.key.TenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	sf, err := rc.clients.Salesforce(ctx, rc.key.TenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := rc.newCustomerWriter(ctx, sf)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ls, w, nil
 }
