@@ -4,7 +4,7 @@ GO ?= go
 JSFORCE_DIR := integrations/salesforce/jsforcecheck
 SFCLI_DIR := integrations/salesforce/sfclicheck
 
-.PHONY: dev test build fmt-check vet generate generate-check npm-deps postgres-server bench
+.PHONY: dev test test-deps soak build fmt-check vet generate generate-check npm-deps postgres-server bench
 
 ## dev: run everything (private Postgres, sandboxes, web, worker) on this machine.
 dev: postgres-server
@@ -15,7 +15,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/tandem ./cmd/tandem
 
 ## test: formatting, vet, generated code up to date, and every test with -race.
-test: fmt-check vet generate-check npm-deps
+test: test-deps fmt-check vet generate-check npm-deps
 	$(GO) test -race -count=1 ./...
 
 ## bench: the benchmarks whose figures the README reports.
@@ -41,10 +41,15 @@ generate-check:
 
 # The jsforce and sf CLI compatibility checks need their npm packages (from
 # the lock files).
-npm-deps:
+npm-deps: test-deps
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install nodejs npm"; exit 1; }
 	npm ci --prefix $(JSFORCE_DIR) --no-audit --no-fund --loglevel=error
 	npm ci --prefix $(SFCLI_DIR) --no-audit --no-fund --loglevel=error
+
+# test-deps installs (as root) and starts what the tests need when missing:
+# PostgreSQL at 127.0.0.1:5432 with trust auth, chromium, nodejs and npm.
+test-deps:
+	@.ci/test-deps
 
 # `make dev` needs the PostgreSQL server binaries when DATABASE_URL is unset.
 postgres-server:
