@@ -44,6 +44,7 @@ func commands() []command {
 		{"keygen", "print a new random TANDEM_SECRET_KEY", runKeygen},
 		{"keys", "re-seal stored tokens under the current key (keys rotate)", runKeys},
 		{"sandbox", "run an API sandbox (sandbox lightspeed|salesforce)", runSandbox},
+		{"bench", "measure the engine against in-process sandboxes; prints one JSON line", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

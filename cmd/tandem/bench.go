@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
+	"github.com/tandemsync/tandem/integrations/salesforce"
+	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs"
+	"github.com/tandemsync/tandem/jobs/connect"
+	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/mapping"
+	"github.com/tandemsync/tandem/jobs/sync"
+	"github.com/tandemsync/tandem/sql/devpg"
+	"github.com/tandemsync/tandem/sql/migrate"
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
+	"github.com/tandemsync/tandem/tenants/vault"
+)
+
+// benchResult is the JSON line `tandem bench` prints last.
+type benchResult struct {
+	Customers          int            `json:"customers"`
+	Sales              int            `json:"sales"`
+	CustomersPerS      float64        `json:"customers_per_s"`
+	SalesPerS          float64        `json:"sales_per_s"`
+	SalesforceCalls    map[string]int `json:"salesforce_calls"`
+	SalesforceMinCalls map[string]int `json:"salesforce_min_calls"`
+	LightspeedCalls    map[string]int `json:"lightspeed_calls"`
+	LightspeedMinCalls map[string]int `json:"lightspeed_min_calls"`
+	PeakRSSMB          float64        `json:"peak_rss_mb"`
+}
+
+func runBench(ctx context.Context, args []string, io *stdio, getenv func(string) string) error {
+	fs := flag.NewFlagSet("tandem bench", flag.ContinueOnError)
+	nCustomers := fs.Int("customers", 5000, "Lightspeed customers to seed and sync")
+	nSales := fs.Int("sales", 20000, "Lightspeed sales to seed and sync")
+	nShops := fs.Int("shops", 3, "Lightspeed shops the sales are spread over")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tandem bench [flags]\n\nRuns the real engine against in-process, unthrottled sandboxes: the first sync of\ncustomers, then of sales with their lines and payments. Uses DATABASE_URL, or a\nprivate PostgreSQL in a temporary folder. Prints progress, then one JSON line.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, io); err != nil {
+		return err
+	}
+	if *nCustomers < 1 || *nSales < 0 || *nShops < 1 || *nCustomers > 1_000_000 || *nSales > 1_000_000 || *nShops > 100 {
+		return configErrorf("tandem bench: --customers 1..1000000, --sales 0..1000000, --shops 1..100")
+	}
+	c, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	dbURL := c.DatabaseURL
+	if dbURL == "" {
+		dir, err := os.MkdirTemp("", "tandem-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		// As root the private server runs as the postgres user, which must
+		// reach its folder.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			return err
+		}
+		pg, err := devpg.Start(ctx, devpg.Options{Dir: filepath.Join(dir, "postgres")})
+		if err != nil {
+			return err
+		}
+		defer pg.Stop() //nolint:errcheck // a temporary server
+		dbURL = pg.URL
+	}
+	pool, err := openDB(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := migrate.Up(ctx, pool); err != nil {
+		return err
+	}
+	say := func(format string, a ...any) { fmt.Fprintf(io.err, "bench: "+format+"\n", a...) }
+
+	say("seeding %d customers and %d sales over %d shops", *nCustomers, *nSales, *nShops)
+	sales := *nSales
+	if sales == 0 {
+		sales = -1
+	}
+	ls := lssandbox.New(lssandbox.Options{Seed: &lssandbox.SeedOptions{Seed: 42, Shops: *nShops, Customers: *nCustomers, Sales: sales},
+		BucketSize: 1e9, DripRate: 1e9, Burst: 1e9})
+	lsSrv := httptest.NewServer(ls)
+	defer lsSrv.Close()
+	sf := sfsandbox.New(sfsandbox.Options{DailyAPILimit: 10_000_000})
+	defer sf.Close()
+	sfSrv := httptest.NewServer(sf)
+	defer sfSrv.Close()
+	if err := provisionOrg(sf, setup.ModelClassic); err != nil {
+		return err
+	}
+
+	b, err := newBenchTenant(ctx, pool, ls, lsSrv.URL, sf, sfSrv.URL)
+	if err != nil {
+		return err
+	}
+	res := benchResult{SalesforceCalls: map[string]int{}, SalesforceMinCalls: map[string]int{},
+		LightspeedCalls: map[string]int{}, LightspeedMinCalls: map[string]int{}}
+
+	start := time.Now()
+	runs, err := b.runAll(ctx, ledger.StreamKey{TenantID: b.tenant, Stream: ledger.CustomersToSalesforce})
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	written := 0
+	for _, r := range runs {
+		written += r.Records()
+		res.SalesforceCalls["customers"] += r.APICalls[sync.ProviderSalesforce]
+		res.LightspeedCalls["customers"] += r.APICalls[sync.ProviderLightspeed]
+	}
+	res.Customers = *nCustomers
+	res.CustomersPerS = round1(float64(*nCustomers) / elapsed.Seconds())
+	// The fewest calls: Lightspeed pages of 100 customers (relations come
+	// in the same call); Salesforce one matching query and one Collections
+	// upsert per 200 customers written (matching by Lightspeed ID or email
+	// needs the query; a Collections call takes at most 200 records).
+	res.LightspeedMinCalls["customers"] = ceilDiv(*nCustomers, lightspeed.MaxLimit)
+	res.SalesforceMinCalls["customers"] = 2 * ceilDiv(written, 200)
+	say("customers: %d in %s (%d written)", *nCustomers, elapsed.Round(time.Millisecond), written)
+
+	if *nSales > 0 {
+		start = time.Now()
+		saleCount := 0
+		for _, shop := range b.shops {
+			runs, err := b.runAll(ctx, ledger.StreamKey{TenantID: b.tenant, Location: shop, Stream: ledger.SalesToSalesforce})
+			if err != nil {
+				return err
+			}
+			for _, r := range runs {
+				saleCount += r.Counts[ledger.ActionCreated] + r.Counts[ledger.ActionUpdated] + r.Counts[ledger.ActionFailed]
+				res.SalesforceCalls["sales"] += r.APICalls[sync.ProviderSalesforce]
+				res.LightspeedCalls["sales"] += r.APICalls[sync.ProviderLightspeed]
+			}
+		}
+		elapsed = time.Since(start)
+		res.Sales = *nSales
+		res.SalesPerS = round1(float64(*nSales) / elapsed.Seconds())
+		// The fewest calls: Lightspeed pages of 100 sales per shop with
+		// lines, items and payments in the same call; Salesforce one
+		// Collections call per object per 200 records (sales, their lines,
+		// their payments), products apart.
+		for range b.shops {
+			res.LightspeedMinCalls["sales"] += ceilDiv(*nSales / *nShops, lightspeed.MaxLimit)
+		}
+		res.SalesforceMinCalls["sales"] = 3 * ceilDiv(*nSales, 200)
+		say("sales: %d in %s (%d records written)", *nSales, elapsed.Round(time.Millisecond), saleCount)
+	}
+	res.PeakRSSMB = peakRSSMB()
+	out, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(io.out, string(out))
+	return nil
+}
+
+// benchTenant is one onboarded tenant with the engine ready.
+type benchTenant struct {
+	tenant string
+	shops  []string
+	engine *sync.Engine
+	ledger *ledger.Store
+}
+
+// runAll runs a stream until it has no more work and returns its runs.
+func (b *benchTenant) runAll(ctx context.Context, k ledger.StreamKey) ([]*ledger.Run, error) {
+	var out []*ledger.Run
+	for {
+		res, err := b.engine.Run(ctx, k, ledger.TriggerSchedule)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res.Run)
+		if !res.More {
+			return out, nil
+		}
+	}
+}
+
+// newBenchTenant signs up a tenant and stores what onboarding would: both
+// connections (sealed), the Lightspeed discovery and locations, and the
+// settings of a finished setup.
+func newBenchTenant(ctx context.Context, pool *pgxpool.Pool, ls *lssandbox.Server, lsURL string, sf *sfsandbox.Server, sfURL string) (*benchTenant, error) {
+	key := make([]byte, vault.KeyLen)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	keys, err := vault.NewKeyRing(key)
+	if err != nil {
+		return nil, err
+	}
+	v := vault.New(pool, keys)
+	acct, owner, err := tenants.NewStore(pool).SignUp(ctx, tenants.SignUpParams{
+		BusinessName: "Bench " + strconv.FormatInt(time.Now().UnixNano(), 36),
+		Email:        "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "@tandem.test",
+		Password:     "bench-password-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+	if err != nil {
+		return nil, err
+	}
+	pair := ls.MintToken()
+	lsTok := lightspeed.Token{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, Expiry: time.Now().Add(time.Hour)}
+	if err := v.Save(ctx, acct.ID, vault.Lightspeed, connect.LightspeedConnection(lsTok, int64(pair.AccountID), "Bench")); err != nil {
+		return nil, err
+	}
+	tr := sf.MintToken(sfURL)
+	sfTok := salesforce.Token{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, InstanceURL: tr.InstanceURL, ID: tr.ID}
+	if err := v.Save(ctx, acct.ID, vault.Salesforce, connect.SalesforceConnection(sfTok, sfURL, "Bench org")); err != nil {
+		return nil, err
+	}
+	providers := connect.Providers{
+		Lightspeed: connect.LightspeedProvider{ClientID: "tandem-dev", ClientSecret: "tandem-dev-secret", AuthURL: lsURL, APIURL: lsURL},
+		Salesforce: connect.SalesforceProvider{ClientID: sfsandbox.DefaultClientID, ClientSecret: sfsandbox.DefaultClientSecret,
+			ProductionLoginURL: sfURL, SandboxLoginURL: sfURL},
+	}
+	clients, err := connect.New(connect.Config{Vault: v, Providers: providers,
+		Limits:    lightspeed.NewLimits(lightspeed.LimitsOptions{Store: connect.NewBuckets(pool)}),
+		Transport: func(p string, base http.RoundTripper) http.RoundTripper { return sync.CountingTransport(p, base) }})
+	if err != nil {
+		return nil, err
+	}
+	lc, err := clients.Lightspeed(ctx, acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := &setup.LightspeedDiscovery{AccountID: int64(pair.AccountID), AccountName: "Bench"}
+	for sh, err := range lc.Shops.ListIter(ctx, lightspeed.NewQuery().Limit(lightspeed.MaxLimit)) {
+		if err != nil {
+			return nil, fmt.Errorf("list shops: %w", err)
+		}
+		d.Shops = append(d.Shops, setup.LSShop{ID: sh.ShopID, Name: sh.Name, TimeZone: sh.TimeZone})
+	}
+	for e, err := range lc.Employees.ListIter(ctx, lightspeed.NewQuery().Limit(lightspeed.MaxLimit)) {
+		if err != nil {
+			return nil, fmt.Errorf("list employees: %w", err)
+		}
+		d.Employees = append(d.Employees, setup.LSEmployee{ID: e.EmployeeID, Name: strings.TrimSpace(e.FirstName + " " + e.LastName)})
+	}
+	for r, err := range lc.Registers.ListIter(ctx, lightspeed.NewQuery().Limit(lightspeed.MaxLimit)) {
+		if err != nil {
+			return nil, fmt.Errorf("list registers: %w", err)
+		}
+		d.Registers = append(d.Registers, setup.LSRegister{ID: r.RegisterID, Name: r.Name, ShopID: r.ShopID})
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := setup.SaveDiscovery(ctx, tx, acct.ID, &setup.Discovery{Provider: vault.Lightspeed,
+			ExternalAccount: strconv.Itoa(pair.AccountID), Lightspeed: d}); err != nil {
+			return err
+		}
+		return setup.UpsertLocations(ctx, tx, acct.ID, d.Shops)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store discovery: %w", err)
+	}
+	store := setup.NewStore(pool)
+	actor := tenants.Actor{UserID: owner.ID, Email: owner.Email}
+	var shops []string
+	for _, sh := range d.Shops {
+		shops = append(shops, strconv.FormatInt(sh.ID, 10))
+	}
+	if _, err := store.SaveLocations(ctx, acct.ID, actor, shops, shops); err != nil {
+		return nil, err
+	}
+	if _, err := store.Update(ctx, acct.ID, actor, func(s *setup.Settings) error {
+		s.DataModel, s.CustomerTarget, s.History = setup.ModelClassic, setup.TargetContact, setup.HistoryAll
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := jobs.EnsureStreams(ctx, pool, acct.ID); err != nil {
+		return nil, err
+	}
+	l := ledger.New(pool)
+	engine := sync.New(l, mapping.NewStore(pool), clients, jobs.SetupConfig{Setup: store}, nil, sync.Options{Reserve: -1})
+	return &benchTenant{tenant: acct.ID, shops: shops, engine: engine, ledger: l}, nil
+}
+
+// provisionOrg creates in a sandbox org every object and field the data
+// model needs, as the setup check's "Create them for me" would.
+func provisionOrg(sf *sfsandbox.Server, model setup.DataModel) error {
+	reqs := mapping.RequiredFor(model)
+	for _, r := range reqs {
+		if r.IsObject() {
+			if err := sf.AddCustomObject(r.Object, r.Label, r.PluralLabel); err != nil {
+				return fmt.Errorf("create %s: %w", r.Object, err)
+			}
+		}
+	}
+	for _, r := range reqs {
+		if r.IsObject() {
+			continue
+		}
+		spec := sfsandbox.FieldSpec{Name: r.Field, Label: r.Label, Type: r.Type, Length: r.Length, Precision: r.Precision,
+			Scale: r.Scale, ExternalID: r.ExternalID, Unique: r.Unique, ReferenceTo: r.ReferenceTo}
+		if err := sf.AddCustomField(r.Object, spec); err != nil && !strings.Contains(err.Error(), "exists") {
+			return fmt.Errorf("create %s.%s: %w", r.Object, r.Field, err)
+		}
+	}
+	return nil
+}
+
+// peakRSSMB is the process's peak resident set (VmHWM), in MB.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err == nil {
+				return round1(kb / 1024)
+			}
+		}
+	}
+	return 0
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
