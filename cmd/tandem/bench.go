@@ -340,4 +340,3 @@ func peakRSSMB() float64 {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
-
