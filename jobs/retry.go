@@ -75,7 +75,7 @@ func (w *RetryWorker) Work(ctx context.Context, job *river.Job[RetryArgs]) error
 		trigger = ledger.TriggerRetry
 	}
 	_, err := w.Engine.Retry(ctx, ledger.StreamKey{TenantID: a.TenantID, Location: a.Location, Stream: a.Stream}, a.IDs, trigger)
-	if errors.Is(err, sync.ErrNothingToResend) || errors.Is(err, sync.ErrCannotResend) || errors.Is(err, sync.ErrUnknownStream) {
+	if errors.Is(err, sync.ErrNothingToResend) || errors.Is(err, sync.ErrUnknownStream) {
 		return river.JobCancel(err)
 	}
 	return Outcome(err)

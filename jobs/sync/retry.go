@@ -14,10 +14,6 @@ import (
 	"github.com/tandemsync/tandem/jobs/ledger"
 )
 
-// ErrCannotResend is returned by Retry for a stream whose records cannot be
-// sent one by one; its caller moves the stream's cursor back instead.
-var ErrCannotResend = errors.New("sync: this stream cannot resend single records")
-
 // ErrNothingToResend is returned by Retry when ids names no record the
 // stream can send.
 var ErrNothingToResend = errors.New("sync: no record to resend")
@@ -28,7 +24,8 @@ var ErrNothingToResend = errors.New("sync: no record to resend")
 // moving the stream's cursor.
 //
 // For customers:ls→sf the ids are Lightspeed Customer IDs, sent as Resend
-// sends them; for customers:sf→ls they are Salesforce ids, read in one
+// sends them; for sales:ls→sf Lightspeed sale ids (ResendSales); for
+// customers:sf→ls they are Salesforce ids, read in one
 // query per batch (deleted ones included, so a merge or delete is
 // followed). A record the other side refuses again is a failed event of
 // the new run, as in any run.
@@ -40,11 +37,14 @@ func (e *Engine) Retry(ctx context.Context, k ledger.StreamKey, ids []string, tr
 	}
 	var body func(context.Context, *runContext) (bool, error)
 	switch k.Stream {
-	case ledger.CustomersToSalesforce:
+	case ledger.CustomersToSalesforce, ledger.SalesToSalesforce:
 		for _, id := range ids {
-			if _, err := strconv.ParseInt(id, 10, 64); err != nil {
-				return Result{}, fmt.Errorf("%w: %q is not a Lightspeed Customer ID", ErrNothingToResend, id)
+			if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+				return Result{}, fmt.Errorf("%w: %q is not a Lightspeed id", ErrNothingToResend, id)
 			}
+		}
+		if k.Stream == ledger.SalesToSalesforce {
+			return e.ResendSales(ctx, k, ids, trigger)
 		}
 		body = func(ctx context.Context, rc *runContext) (bool, error) { return false, rc.resend(ctx, ids) }
 	case ledger.CustomersToLightspeed:
@@ -54,8 +54,6 @@ func (e *Engine) Retry(ctx context.Context, k ledger.StreamKey, ids []string, tr
 			}
 		}
 		body = func(ctx context.Context, rc *runContext) (bool, error) { return false, rc.resendSalesforce(ctx, ids) }
-	case ledger.SalesToSalesforce:
-		return Result{}, fmt.Errorf("%w: %s", ErrCannotResend, k)
 	default:
 		return Result{}, fmt.Errorf("%w %q", ErrUnknownStream, k.Stream)
 	}

@@ -120,7 +120,7 @@ func TestRetryRefusesBadInput(t *testing.T) {
 		{ledger.CustomersToSalesforce, nil, sync.ErrNothingToResend},
 		{ledger.CustomersToSalesforce, []string{"12; DROP"}, sync.ErrNothingToResend},
 		{ledger.CustomersToLightspeed, []string{"not-an-id"}, sync.ErrNothingToResend},
-		{ledger.SalesToSalesforce, []string{"1"}, sync.ErrCannotResend},
+		{ledger.SalesToSalesforce, []string{"-1"}, sync.ErrNothingToResend},
 		{"nonsense", []string{"1"}, sync.ErrUnknownStream},
 	} {
 		_, err := w.engine.Retry(w.ctx, ledger.StreamKey{TenantID: w.tenant, Stream: tc.stream}, tc.ids, ledger.TriggerRetry)
