@@ -418,3 +418,9 @@ func (s *Store) Membership(ctx context.Context, tenantID, userID string) (Member
 	}
 	return m, nil
 }
+
+// EmailTaken reports whether a user has email: the invitation page asks an
+// invitee with an account to log in rather than choose a password.
+func (s *Store) EmailTaken(ctx context.Context, email string) (bool, error) {
+	return s.emailTaken(ctx, NormalizeEmail(email))
+}

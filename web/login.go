@@ -23,6 +23,7 @@ func (s *Server) loginForm(c echo.Context, email, next, problem string) ui.Login
 			Autocomplete: "username", Autofocus: email == ""},
 		Password:  ui.Field{Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password", Autofocus: email != ""},
 		SignUpURL: s.url(routeSignUp),
+		ForgotURL: s.url(routeForgotPassword),
 	}
 }
 

@@ -66,7 +66,7 @@ func (s *Server) page(c echo.Context, title string) (ui.Page, error) {
 		tenant, _ := c.Get(ctxTenant).(string)
 		p.Viewer = &ui.Viewer{Email: u.Email, IsStaff: u.IsStaff, TenantName: tenant}
 		p.CSRF = s.csrfToken(c)
-		p.Nav = append(p.Nav, s.navItem(c, "Dashboard", routeDashboard))
+		p.Nav = append(p.Nav, s.navItem(c, "Dashboard", routeDashboard), s.navItem(c, "Team", routeTeam), s.navItem(c, "Account", routeAccount))
 		if u.IsStaff {
 			p.Nav = append(p.Nav, s.navItem(c, "Staff", routeStaffTenants))
 		}

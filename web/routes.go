@@ -32,6 +32,23 @@ const (
 	// routeHistory is the sync history page, once it exists: the
 	// dashboard links to it only then.
 	routeHistory = "history"
+
+	routeForgotPassword       = "password.forgot"
+	routeForgotPasswordSubmit = "password.forgot.submit"
+	routeResetPassword        = "password.reset"
+	routeResetPasswordSubmit  = "password.reset.submit"
+	routeAccount              = "account"
+	routeAccountPassword      = "account.password"
+	routeAccountEmail         = "account.email"
+	routeAccountBusiness      = "account.business"
+	routeTeam                 = "team"
+	routeTeamInvite           = "team.invite"
+	routeTeamRevoke           = "team.revoke"
+	routeTeamRole             = "team.role"
+	routeTeamRemove           = "team.remove"
+	routeInvite               = "invite"
+	routeInviteAccept         = "invite.accept"
+	routeDevMail              = "dev.mail"
 )
 
 // routes installs the middleware stack and every route. It is the one place
@@ -75,6 +92,7 @@ func (s *Server) routes() {
 	e.GET("/login", s.showLogin).Name = routeLogin
 	e.POST("/login", s.logIn).Name = routeLoginSubmit
 	e.POST("/logout", s.logOut).Name = routeLogout
+	s.accountRoutes(e)
 
 	// A merchant's own pages: the current tenant, chosen among the user's
 	// memberships.
@@ -122,4 +140,27 @@ func (s *Server) url(name string, params ...any) string {
 // browser follows with a GET.
 func redirect(c echo.Context, to string) error {
 	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// accountRoutes are the account basics: password reset, account settings,
+// the team and invitations, and in `tandem dev` the caught mail.
+func (s *Server) accountRoutes(e *echo.Echo) {
+	e.GET("/forgot-password", s.showForgotPassword).Name = routeForgotPassword
+	e.POST("/forgot-password", s.requestPasswordReset).Name = routeForgotPasswordSubmit
+	e.GET("/reset-password", s.showResetPassword).Name = routeResetPassword
+	e.POST("/reset-password", s.resetPassword).Name = routeResetPasswordSubmit
+	e.GET("/account", s.showAccount, s.requireUser).Name = routeAccount
+	e.POST("/account/password", s.changePassword, s.requireUser).Name = routeAccountPassword
+	e.POST("/account/email", s.changeEmail, s.requireUser).Name = routeAccountEmail
+	e.POST("/account/business", s.renameBusiness, s.requireUser).Name = routeAccountBusiness
+	e.GET("/team", s.showTeam, s.requireUser).Name = routeTeam
+	e.POST("/team/invite", s.invite, s.requireUser).Name = routeTeamInvite
+	e.POST("/team/revoke", s.revokeInvitation, s.requireUser).Name = routeTeamRevoke
+	e.POST("/team/role", s.changeRole, s.requireUser).Name = routeTeamRole
+	e.POST("/team/remove", s.removeMember, s.requireUser).Name = routeTeamRemove
+	e.GET("/invite", s.showInvite).Name = routeInvite
+	e.POST("/invite", s.acceptInvite).Name = routeInviteAccept
+	if s.devMail != nil {
+		e.GET("/dev/mail", s.showDevMail).Name = routeDevMail
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/mail"
 	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/static"
@@ -77,6 +78,14 @@ type Config struct {
 	// LightspeedLimits is the Lightspeed rate-limit registry the web app's
 	// calls (discovery) share with the worker; nil means a private one.
 	LightspeedLimits *lightspeed.Limits
+
+	// Mail sends password reset links and invitations; nil means
+	// DevMailbox when that is set, else a sender that fails (and the
+	// failure is logged).
+	Mail mail.Sender
+	// DevMailbox, set only by `tandem dev`, is shown at /dev/mail; without
+	// it that page does not exist.
+	DevMailbox *mail.Mailbox
 }
 
 // Server is the web application. Create it with New and serve Handler.
@@ -96,6 +105,9 @@ type Server struct {
 	pool     *pgxpool.Pool
 	jobs     *river.Client[pgx.Tx]
 	ledger   *ledger.Store
+	baseURL  string // without a trailing slash, for links in emails
+	mail     mail.Sender
+	devMail  *mail.Mailbox
 	// csp is the Content-Security-Policy of every response: form-action
 	// names the providers' consent pages, where Connect forms lead.
 	csp string
@@ -128,6 +140,16 @@ func New(cfg Config) (*Server, error) {
 		secure:   base.Scheme == "https",
 		ready:    cfg.Ready,
 		registry: cfg.Registry,
+		baseURL:  strings.TrimRight(cfg.BaseURL, "/"),
+		mail:     cfg.Mail,
+		devMail:  cfg.DevMailbox,
+	}
+	switch {
+	case s.mail != nil:
+	case s.devMail != nil:
+		s.mail = s.devMail
+	default:
+		s.mail = noMail{}
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -214,4 +236,12 @@ func (s *Server) Handler() http.Handler { return s.e }
 func contentSecurityPolicy(formOrigins []string) string {
 	formAction := strings.Join(append([]string{"'self'"}, formOrigins...), " ")
 	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// noMail is the sender of a server configured without one: every message
+// fails, saying why, and the caller logs it.
+type noMail struct{}
+
+func (noMail) Send(context.Context, mail.Message) error {
+	return errors.New("web: no mail sender configured (set SMTP_URL)")
 }

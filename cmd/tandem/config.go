@@ -9,11 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tandemsync/tandem/integrations/mail"
 )
 
 // config is everything Tandem reads from its environment. Flags override a
@@ -27,6 +30,7 @@ type config struct {
 	DataDir     string   // TANDEM_DATA_DIR
 	LogLevel    slog.Level
 	LogFormat   string // text | json
+	SMTPURL     string // SMTP_URL; empty means no mail (dev: the dev mailbox)
 
 	LightspeedClientID, LightspeedClientSecret string
 	SalesforceClientID, SalesforceClientSecret string
@@ -60,6 +64,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		BaseURL:                getenv("TANDEM_BASE_URL"),
 		DataDir:                cmp.Or(getenv("TANDEM_DATA_DIR"), ".tandem"),
 		LogFormat:              cmp.Or(strings.ToLower(getenv("LOG_FORMAT")), "text"),
+		SMTPURL:                getenv("SMTP_URL"),
 		LightspeedClientID:     getenv("LIGHTSPEED_CLIENT_ID"),
 		LightspeedClientSecret: getenv("LIGHTSPEED_CLIENT_SECRET"),
 		SalesforceClientID:     getenv("SALESFORCE_CLIENT_ID"),
@@ -131,6 +136,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.LogLevel = slog.LevelError
 	default:
 		return c, configErrorf("LOG_LEVEL: want debug, info, warn or error, got %q", lvl)
+	}
+	if c.SMTPURL != "" {
+		if _, err := c.mailSender(); err != nil {
+			return c, configErrorf("SMTP_URL: %v", err)
+		}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, configErrorf("LOG_FORMAT: want text or json, got %q", c.LogFormat)
@@ -237,4 +247,16 @@ func newLogger(w io.Writer, c config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// mailSender is the SMTP sender SMTP_URL names. Its From defaults to
+// no-reply at the base URL's host.
+func (c *config) mailSender() (*mail.SMTP, error) {
+	from := "Tandem <no-reply@localhost>"
+	if u, err := url.Parse(c.baseURL()); err == nil && u.Hostname() != "" {
+		if a, err := netmail.ParseAddress("no-reply@" + u.Hostname()); err == nil {
+			from = "Tandem <" + a.Address + ">"
+		}
+	}
+	return mail.ParseURL(c.SMTPURL, from)
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
+	"github.com/tandemsync/tandem/integrations/mail"
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/jobs"
@@ -135,7 +136,16 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	// share every account's bucket (and, through Postgres, with every other
 	// process).
 	limits := newLightspeedLimits(pool)
-	handler, err := newWebHandler(pool, logger, c, providers, limits)
+		// Without SMTP_URL, mail is caught and shown at /dev/mail.
+	var devMail *mail.Mailbox
+	mailLine := "none: mail is sent via SMTP_URL"
+	if c.SMTPURL == "" {
+		devMail = mail.NewMailbox()
+		mailLine = base + "/dev/mail"
+	} else if smtp, err := c.mailSender(); err == nil {
+		mailLine = "none: mail is sent via " + smtp.String()
+	}
+	handler, err := newWebHandler(pool, logger, c, providers, limits, devMail)
 	if err != nil {
 		return err
 	}
@@ -180,11 +190,12 @@ Tandem is running (ready in %s).
   Merchant login:      %s / %s
   Staff login:         %s / %s   (%s/staff)
   Salesforce sandbox user: %s / %s
+  Dev mailbox:         %s
 
 Press Ctrl-C to stop.
 `, time.Since(start).Round(time.Millisecond), base, lsURL, sfURL,
 		demoEmail, demoPassword, demoStaffEmail, demoStaffPassword, base,
-		sfsandbox.DefaultUsername, sfsandbox.DefaultPassword)
+		sfsandbox.DefaultUsername, sfsandbox.DefaultPassword, mailLine)
 
 	err = g.Wait()
 	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/mail"
 	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/sql/migrate"
 	"github.com/tandemsync/tandem/tenants/vault"
@@ -44,7 +45,7 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 		return err
 	}
 	defer pool.Close()
-	handler, err := newWebHandler(pool, logger, c, productionProviders(c), newLightspeedLimits(pool))
+	handler, err := newWebHandler(pool, logger, c, productionProviders(c), newLightspeedLimits(pool), nil)
 	if err != nil {
 		return err
 	}
@@ -56,10 +57,26 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 	return serveHTTP(ctx, logger, ln, handler)
 }
 
-func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers connect.Providers, limits *lightspeed.Limits) (http.Handler, error) {
+// newWebHandler builds the web app. Mail goes through SMTP_URL when it is
+// set, else to devMail (tandem dev's mailbox) when that is given; with
+// neither, the app runs but cannot send password reset or invitation
+// emails, and says so in the log.
+func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers connect.Providers, limits *lightspeed.Limits, devMail *mail.Mailbox) (http.Handler, error) {
 	v, err := newVault(pool, c)
 	if err != nil {
 		return nil, err
+	}
+	var sender mail.Sender
+	switch {
+	case c.SMTPURL != "":
+		smtp, err := c.mailSender()
+		if err != nil {
+			return nil, configErrorf("SMTP_URL: %v", err)
+		}
+		sender, devMail = smtp, nil
+		logger.Info("mail via SMTP", "server", smtp.String())
+	case devMail == nil:
+		logger.Warn("SMTP_URL is not set: password reset and invitation emails cannot be sent")
 	}
 	srv, err := web.New(web.Config{
 		Pool:      pool,
@@ -85,6 +102,8 @@ func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers 
 		Vault:            v,
 		Providers:        providers,
 		LightspeedLimits: limits,
+		Mail:             sender,
+		DevMailbox:       devMail,
 	})
 	if err != nil {
 		return nil, err

@@ -113,6 +113,7 @@ type LoginForm struct {
 	Email     Field
 	Password  Field
 	SignUpURL string
+	ForgotURL string
 }
 
 // Dashboard is a tenant's home screen.
