@@ -239,7 +239,7 @@ func (s *Server) invitePage(c echo.Context, token string) (ui.InvitePage, int, e
 		Action: s.url(routeInviteAccept), CSRF: s.csrfToken(c), Token: token,
 		LoginURL: s.url(routeLogin) + "?next=" + url.QueryEscape(s.url(routeInvite)+"?token="+token),
 		Password: ui.Field{Name: "password", Label: "Choose a password", Type: "password", Autocomplete: "new-password",
-			Hint: fmt.Sprintf("At least %d characters. You will log in as %s.", tenants.MinPasswordLen, inv.Email),
+			Hint:      fmt.Sprintf("At least %d characters. You will log in as %s.", tenants.MinPasswordLen, inv.Email),
 			MinLength: tenants.MinPasswordLen, Autofocus: true},
 	}
 	if u := currentUser(c); u != nil {
