@@ -46,8 +46,7 @@ func (s *Server) accountForm(c echo.Context, form string, verr *tenants.Validati
 			name = v
 		}
 		a.Business = &ui.BusinessForm{
-			Action:   s.url(routeAccountBusiness),
-			TenantID: cur.TenantID,
+			Action: s.url(routeAccountBusiness),
 			Name: ui.Field{Name: "business_name", Label: "Business name", Type: "text", Autocomplete: "organization",
 				Value: name, Error: msg("business", "business_name")},
 		}
@@ -118,7 +117,7 @@ func (s *Server) changeEmail(c echo.Context) error {
 }
 
 func (s *Server) renameBusiness(c echo.Context) error {
-	cur, err := s.tenantForForm(c, true)
+	cur, err := s.tenantFor(c, true)
 	if err != nil {
 		return err
 	}
@@ -136,20 +135,4 @@ func (s *Server) renameBusiness(c echo.Context) error {
 		return err
 	}
 	return redirect(c, s.url(routeAccount))
-}
-
-// tenantForForm is tenantFor for a form that changes a tenant: the form
-// names the tenant it was drawn for, and a form from another tenant (a
-// second tab, after switching) is refused rather than applied to the
-// current one.
-func (s *Server) tenantForForm(c echo.Context, change bool) (tenants.Membership, error) {
-	cur, err := s.tenantFor(c, change)
-	if err != nil {
-		return cur, err
-	}
-	if c.FormValue("tenant_id") != cur.TenantID {
-		return cur, &echo.HTTPError{Code: http.StatusConflict, Message: "tenant mismatch",
-			Internal: errors.New("form was drawn for another tenant than the session's")}
-	}
-	return cur, nil
 }

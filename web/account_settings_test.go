@@ -195,7 +195,7 @@ func TestAccountSettings(t *testing.T) {
 		t.Errorf("rename: %q", p.text("main"))
 	}
 	// A rename form drawn for another tenant is refused.
-	p = b.submit(acct, "[data-testid=business-form]", map[string]string{"business_name": "X", "tenant_id": "00000000-0000-0000-0000-000000000000"})
+	p = b.submit(acct, "[data-testid=business-form]", map[string]string{"business_name": "X", "form_tenant": "00000000-0000-0000-0000-000000000000"})
 	if p.status() != http.StatusConflict {
 		t.Errorf("mismatched tenant: %d; want 409", p.status())
 	}
@@ -249,7 +249,7 @@ func TestTeamInviteAcceptRolesRemove(t *testing.T) {
 	if team.has("[data-testid=invite-form]") || team.has("[data-testid=remove]") {
 		t.Error("an admin is offered team management")
 	}
-	form := url.Values{"csrf": {team.doc.Find("input[name=csrf]").First().AttrOr("value", "")}, "tenant_id": {tn.ID}, "email": {"x@harbour.example"}, "role": {"owner"}}
+	form := url.Values{"csrf": {team.doc.Find("input[name=csrf]").First().AttrOr("value", "")}, "form_tenant": {tn.ID}, "email": {"x@harbour.example"}, "role": {"owner"}}
 	if q := nb.post("/team/invite", form); q.status() != http.StatusForbidden {
 		t.Errorf("admin invites: %d; want 403", q.status())
 	}

@@ -42,7 +42,7 @@ func (s *Server) teamPage(c echo.Context, cur tenants.Membership, email, role st
 		role = string(tenants.RoleViewer)
 	}
 	t := ui.Team{
-		TenantName: cur.TenantName, TenantID: cur.TenantID, CSRF: s.csrfToken(c), YourRole: string(cur.Role),
+		TenantName: cur.TenantName, CSRF: s.csrfToken(c), YourRole: string(cur.Role),
 		CanManage:    canManageTeam(cur.Role),
 		InviteAction: s.url(routeTeamInvite), RoleAction: s.url(routeTeamRole),
 		RemoveAction: s.url(routeTeamRemove), RevokeAction: s.url(routeTeamRevoke),
@@ -82,9 +82,9 @@ func (s *Server) showTeam(c echo.Context) error {
 	return s.render(c, http.StatusOK, "Team", ui.TeamBody(t))
 }
 
-// teamForm is tenantForForm for the team's forms, which only owners send.
+// teamForm is tenantFor for the team's forms, which only owners send.
 func (s *Server) teamForm(c echo.Context) (tenants.Membership, error) {
-	cur, err := s.tenantForForm(c, false)
+	cur, err := s.tenantFor(c, false)
 	if err == nil && !canManageTeam(cur.Role) {
 		err = echo.ErrForbidden
 	}
@@ -184,7 +184,7 @@ func (s *Server) changeRole(c echo.Context) error {
 func (s *Server) removeMember(c echo.Context) error {
 	u := currentUser(c)
 	target := c.FormValue("user_id")
-	cur, err := s.tenantForForm(c, false)
+	cur, err := s.tenantFor(c, false)
 	if err != nil {
 		return err
 	}

@@ -43,15 +43,13 @@ type AccountSettings struct {
 
 // BusinessForm renames the current tenant.
 type BusinessForm struct {
-	Action   string
-	TenantID string
-	Name     Field
+	Action string
+	Name   Field
 }
 
 // Team is the team page of the current tenant.
 type Team struct {
 	TenantName string
-	TenantID   string
 	CSRF       string
 	YourRole   string
 	CanManage  bool // owners invite, change roles and remove
