@@ -225,7 +225,10 @@ func (s *Store) Events(ctx context.Context, tenantID string, runID int64, after 
 // StoredEvent is an event as stored.
 type StoredEvent struct {
 	Event
-	ID        int64
-	RunID     int64
+	ID    int64
+	RunID int64
+	// Stream and Location are the run's; set by the history reads.
+	Stream    string
+	Location  string
 	CreatedAt time.Time
 }
