@@ -16,7 +16,7 @@ import (
 // with filters; a search over events; and the records whose latest attempt
 // failed. Every list is paginated by keyset (the position of the last row
 // shown), never by offset, and each query has an index that serves its
-// filter and its order (migration 0008), so a page costs the same on the
+// filter and its order (migration 0009), so a page costs the same on the
 // millionth event as on the first.
 
 // RunFilter selects runs. Zero fields do not filter.
