@@ -39,7 +39,7 @@ type salesOptions struct {
 	off []int
 }
 
-func newSalesWorld(t *testing.T, o salesOptions) *salesWorld {
+func newSalesWorld(t testing.TB, o salesOptions) *salesWorld {
 	t.Helper()
 	if o.sales == 0 {
 		o.sales = 120

@@ -16,11 +16,7 @@ import (
 // models runs a test for both data models.
 func models(t *testing.T, f func(t *testing.T, custom bool)) {
 	for _, custom := range []bool{false, true} {
-		name := "classic"
-		if custom {
-			name = "custom"
-		}
-		t.Run(name, func(t *testing.T) {
+		t.Run(modelName(custom), func(t *testing.T) {
 			t.Parallel()
 			f(t, custom)
 		})
