@@ -15,3 +15,8 @@ func (s *Server) HandleForTest(method, path string, h echo.HandlerFunc) {
 func (s *Server) RenderForTest(c echo.Context, status int, body templ.Component) error {
 	return s.render(c, status, "Test", body)
 }
+
+// RoutesForTest is the route table, for tests that walk every route.
+func (s *Server) RoutesForTest() []*echo.Route {
+	return s.e.Routes()
+}
