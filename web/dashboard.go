@@ -12,8 +12,8 @@ import (
 )
 
 func (s *Server) showHome(c echo.Context) error {
-	if currentUser(c) != nil {
-		return redirect(c, s.url(routeDashboard))
+	if u := currentUser(c); u != nil {
+		return redirect(c, s.landing(u))
 	}
 	return redirect(c, s.url(routeLogin))
 }

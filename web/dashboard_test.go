@@ -92,26 +92,36 @@ func TestStaffConsole(t *testing.T) {
 
 	merchant := a.browser()
 	merchant.logIn("owner@shop.example", "a good password")
-	for name, b := range map[string]*browser{"anonymous": a.browser(), "merchant": merchant} {
-		for _, path := range []string{"/staff", "/staff/tenants/" + shop.ID} {
-			p := b.get(path)
-			if p.status() != http.StatusNotFound || p.text("[data-testid=error] h1") != "Page not found" {
-				t.Errorf("%s GET %s: %d %q; want the 404 page", name, path, p.status(), p.text("h1"))
-			}
+	for _, path := range []string{"/staff", "/staff/tenants/" + shop.ID} {
+		p := merchant.get(path)
+		if p.status() != http.StatusNotFound || p.text("[data-testid=error] h1") != "Page not found" {
+			t.Errorf("merchant GET %s: %d %q; want the 404 page", path, p.status(), p.text("h1"))
+		}
+		if p := a.browser().get(path); p.path() != "/login?next="+url.QueryEscape(path) {
+			t.Errorf("signed-out GET %s: %d at %s; want the log-in page", path, p.status(), p.path())
 		}
 	}
 	if merchant.get("/dashboard").has(".site-nav a[href='/staff']") {
 		t.Error("merchant's navigation links to the staff console")
 	}
 
+	// Staff log in and land on the console.
 	staff := a.browser()
 	p := staff.logIn("support@tandem.example", "staff password")
-	if !p.has("a[href='/staff']") {
-		t.Fatalf("staff dashboard (%s) does not point to the console", p.path())
+	if p.status() != http.StatusOK || p.path() != "/staff" {
+		t.Fatalf("staff log-in: %d at %s; want the console", p.status(), p.path())
 	}
-	p = staff.get("/staff")
-	if p.status() != http.StatusOK {
-		t.Fatalf("staff GET /staff: %d", p.status())
+	if !p.has(".site-nav a[href='/staff']") {
+		t.Error("staff navigation does not link to the console")
+	}
+	if got := staff.get("/login"); got.path() != "/staff" {
+		t.Errorf("staff visiting /login while logged in: at %s; want /staff", got.path())
+	}
+	// From a bookmark while signed out: log in, then straight back.
+	later := a.browser()
+	login := later.get("/staff")
+	if p := later.submit(login, "form[action='/login']", map[string]string{"email": "support@tandem.example", "password": "staff password"}); p.path() != "/staff" {
+		t.Errorf("log-in from /staff: at %s; want /staff", p.path())
 	}
 	var rows [][]string
 	p.doc.Find("[data-testid=tenants] tbody tr").Each(func(_ int, tr *goquery.Selection) {
@@ -165,9 +175,8 @@ func TestStaffTenantListAudited(t *testing.T) {
 		t.Fatalf("merchant GET /staff: %d; want 404", p.status())
 	}
 	staff := a.browser()
-	staff.logIn("support@tandem.example", "staff password")
-	if p := staff.get("/staff"); p.status() != http.StatusOK {
-		t.Fatalf("staff GET /staff: %d", p.status())
+	if p := staff.logIn("support@tandem.example", "staff password"); p.status() != http.StatusOK || p.path() != "/staff" {
+		t.Fatalf("staff log-in: %d at %s; want /staff", p.status(), p.path())
 	}
 	if n := a.count("audit_log", "action = 'staff.list_tenants'"); n != 1 {
 		t.Errorf("tenant list views audited = %d; want 1", n)
@@ -205,6 +214,8 @@ func TestStaffPathsIndistinguishableFromUnknown(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode
 	}
+	// Signed out, GET leads to the log-in page (staff log in there); other
+	// methods answer as on an unknown path.
 	for name, b := range map[string]*browser{"anonymous": a.browser(), "merchant": merchant} {
 		for _, method := range []string{http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions} {
 			want := status(b, method, "/no-such-page")

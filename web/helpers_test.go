@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tandemsync/tandem/sql/dbtest"
 	"github.com/tandemsync/tandem/tenants"
@@ -64,6 +65,7 @@ type app struct {
 	web    *web.Server
 	pool   *pgxpool.Pool
 	store  *tenants.Store
+	reg    *prometheus.Registry // what the caller would serve on the metrics port
 	logs   *syncBuffer
 	clock  *clock
 	readyE error // what Ready returns; set before requests
@@ -74,7 +76,7 @@ type appOption func(*web.Config)
 func newApp(t testing.TB, opts ...appOption) *app {
 	t.Helper()
 	pool := dbtest.New(t)
-	a := &app{t: t, pool: pool, logs: &syncBuffer{}, clock: &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+	a := &app{t: t, pool: pool, logs: &syncBuffer{}, reg: prometheus.NewRegistry(), clock: &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
 	a.store = tenants.NewStore(pool, tenants.WithPasswordParams(cheapParams), tenants.WithClock(a.clock.Now))
 	cfg := web.Config{
 		Pool:      pool,
@@ -82,7 +84,7 @@ func newApp(t testing.TB, opts ...appOption) *app {
 		Logger:    slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BaseURL:   "http://tandem.test",
 		SecretKey: secretKey,
-		Registry:  prometheus.NewRegistry(),
+		Registry:  a.reg,
 		Ready:     func(context.Context) error { return a.readyE },
 	}
 	for _, o := range opts {
@@ -96,6 +98,15 @@ func newApp(t testing.TB, opts ...appOption) *app {
 	a.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(a.srv.Close)
 	return a
+}
+
+// metrics returns the registry in Prometheus' text format, as a scrape of
+// the metrics port would.
+func (a *app) metrics() string {
+	a.t.Helper()
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return rec.Body.String()
 }
 
 // count returns the number of rows of table matching where.

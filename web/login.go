@@ -40,8 +40,8 @@ func localPath(next string) string {
 }
 
 func (s *Server) showLogin(c echo.Context) error {
-	if currentUser(c) != nil {
-		return redirect(c, s.url(routeDashboard))
+	if u := currentUser(c); u != nil {
+		return redirect(c, s.landing(u))
 	}
 	next := localPath(c.QueryParam("next"))
 	f := s.loginForm(c, "", next, "")
@@ -70,7 +70,7 @@ func (s *Server) logIn(c echo.Context) error {
 		return err
 	}
 	if next == "" {
-		next = s.url(routeDashboard)
+		next = s.landing(&u)
 	}
 	return redirect(c, next)
 }

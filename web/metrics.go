@@ -3,18 +3,19 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // metrics are the HTTP server's Prometheus series. Routes are labelled by
-// their pattern ("/staff/tenants/:id"), never the raw path, so the number
-// of series stays bounded whatever clients request.
+// their pattern ("/staff/tenants/:id"), never the raw path, and methods
+// outside HTTP's standard set as OTHER, so the number of series stays
+// bounded whatever clients send. They are served by the caller on a
+// private listener (tandem's TANDEM_METRICS_ADDR), never on the web port.
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -51,11 +52,23 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 }
 
 func (m *metrics) observe(route, method string, status int, elapsed time.Duration) {
+	if status == http.StatusNotFound {
+		// Labelled like an unknown path: a 404 from a route that exists
+		// only for some (the staff console) must not tell that it does.
+		route = "unmatched"
+	}
+	method = methodLabel(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 }
 
-// metricsHandler serves the registry in Prometheus' text format.
-func (s *Server) metricsHandler() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+// methodLabel is method if it is one of HTTP's standard methods, and OTHER
+// for anything a client made up.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }

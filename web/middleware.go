@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -27,6 +29,37 @@ const (
 // requestID returns the id the RequestID middleware gave this request.
 func requestID(c echo.Context) string {
 	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// assignRequestID gives the request an id, quoted on error pages and in
+// every log line: the client's X-Request-Id (a proxy's, say) when it is a
+// short safe token, else a fresh random one. Anything else a client sends
+// would be echoed into pages and logs unchecked.
+func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rid := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !safeRequestID(rid) {
+			b := make([]byte, 16)
+			_, _ = rand.Read(b) // crypto/rand.Read does not fail on supported platforms
+			rid = hex.EncodeToString(b)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, rid)
+		return next(c)
+	}
+}
+
+// safeRequestID reports whether id is 1 to 64 ASCII letters, digits, dots,
+// dashes or underscores.
+func safeRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // observe logs every request and records its metrics. It hands errors to
@@ -138,22 +171,42 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if currentUser(c) != nil {
 			return next(c)
 		}
-		to := s.url(routeLogin)
-		if c.Request().Method == http.MethodGet {
-			to += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
-		}
-		return redirect(c, to)
+		return s.toLogin(c)
 	}
 }
 
-// requireStaff answers 404 to anyone but support staff.
+// toLogin redirects to the log-in page, which sends a GET back here after.
+func (s *Server) toLogin(c echo.Context) error {
+	to := s.url(routeLogin)
+	if c.Request().Method == http.MethodGet {
+		to += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+	}
+	return redirect(c, to)
+}
+
+// requireStaff sends visitors who are not logged in to the log-in page
+// (staff log in there too) and answers 404 to merchants, so the console's
+// existence is not shown to anyone who has an account but is not staff.
 func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if u := currentUser(c); u == nil || !u.IsStaff {
+		switch u := currentUser(c); {
+		case u == nil:
+			return s.toLogin(c)
+		case !u.IsStaff:
 			return echo.ErrNotFound
 		}
 		return next(c)
 	}
+}
+
+// landing is where u goes after logging in, or when visiting a page for
+// visitors (log-in, sign-up) while logged in: staff to the console,
+// merchants to their dashboard.
+func (s *Server) landing(u *tenants.User) string {
+	if u.IsStaff {
+		return s.url(routeStaffTenants)
+	}
+	return s.url(routeDashboard)
 }
 
 // retryAfter formats d for a Retry-After header, in whole seconds.

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -48,6 +49,23 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 }
 
+func TestHealthAndReadinessAnswerHEAD(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res, err := http.Head(a.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("HEAD %s = %d; want 200", path, res.StatusCode)
+		}
+	}
+}
+
+// TestMetrics: the series count requests by route pattern, method and
+// status; they are not served on the web port at all.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
@@ -55,17 +73,93 @@ func TestMetrics(t *testing.T) {
 	get(t, a.srv.URL+"/healthz")
 	get(t, a.srv.URL+"/no/such/page")
 	a.browser().get("/login")
-	_, _, body := get(t, a.srv.URL+"/metrics")
+	if code, _, _ := get(t, a.srv.URL+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the web port = %d; want 404", code)
+	}
+	body := a.metrics()
 	for _, want := range []string{
 		`tandem_http_requests_total{method="GET",route="/healthz",status="200"} 2`,
 		`tandem_http_requests_total{method="GET",route="/login",status="200"} 1`,
-		`tandem_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`tandem_http_requests_total{method="GET",route="unmatched",status="404"} 2`,
 		`tandem_http_request_duration_seconds_bucket{method="GET",route="/login",le="+Inf"} 1`,
 		`go_goroutines `,
 		`process_resident_memory_bytes `,
 	} {
 		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %q", want)
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+// TestMetricsBounded: made-up methods share one label, and staff paths
+// refused to a merchant are counted like unknown paths.
+func TestMetricsBounded(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.signUp("Shop", "me@shop.example")
+	for i := range 50 {
+		req, err := http.NewRequest(fmt.Sprintf("M%dX", i), a.srv.URL+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	merchant := a.browser()
+	merchant.logIn("me@shop.example", "a good password")
+	merchant.get("/staff")
+	body := a.metrics()
+	if strings.Contains(body, `method="M1X"`) || !strings.Contains(body, `tandem_http_requests_total{method="OTHER",route="/healthz",status="405"} 50`) {
+		t.Errorf("made-up methods not folded into OTHER:\n%s", grepLines(body, "tandem_http_requests_total"))
+	}
+	if strings.Contains(body, `route="/staff"`) {
+		t.Errorf("a merchant's refused /staff is told apart from an unknown path:\n%s", grepLines(body, "tandem_http_requests_total"))
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for l := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestRequestIDFromClient: a short safe X-Request-Id (a proxy's) is kept;
+// anything else is replaced by our own, never echoed.
+func TestRequestIDFromClient(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	for _, tt := range []struct {
+		sent string
+		keep bool
+	}{
+		{"req-01HZX.abc_9", true},
+		{"", false},
+		{"<script>alert(1)</script>", false},
+		{"id with spaces", false},
+		{strings.Repeat("a", 65), false},
+	} {
+		req, err := http.NewRequest(http.MethodGet, a.srv.URL+"/no/such/page", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Request-Id", tt.sent)
+		p := a.browser().do(req)
+		got := p.res.Header.Get("X-Request-Id")
+		if tt.keep && got != tt.sent {
+			t.Errorf("%q: id %q; want it kept", tt.sent, got)
+		}
+		if !tt.keep && (got == tt.sent || !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(got)) {
+			t.Errorf("%q: id %q; want a fresh one of our own", tt.sent, got)
+		}
+		if !tt.keep && tt.sent != "" && strings.Contains(p.doc.Text(), tt.sent) {
+			t.Errorf("%q echoed on the page", tt.sent)
 		}
 	}
 }
@@ -95,8 +189,7 @@ func TestPanicBecomes500AndServerKeepsServing(t *testing.T) {
 	if code, _, body := get(t, a.srv.URL+"/healthz"); code != 200 || body != "ok" {
 		t.Errorf("after the panic /healthz = %d %q", code, body)
 	}
-	_, _, metrics := get(t, a.srv.URL+"/metrics")
-	if !strings.Contains(metrics, `tandem_http_requests_total{method="GET",route="/boom",status="500"} 1`) {
+	if !strings.Contains(a.metrics(), `tandem_http_requests_total{method="GET",route="/boom",status="500"} 1`) {
 		t.Error("the panic's 500 was not counted")
 	}
 }

@@ -26,7 +26,6 @@ const (
 	routeStaffOther   = "staff.other" // non-GET methods on staff paths: 404
 	routeHealthz      = "healthz"
 	routeReadyz       = "readyz"
-	routeMetrics      = "metrics"
 	routeStatic       = "static"
 	routeSyncNow      = "sync.now"
 	// routeHistory is the sync history page, once it exists: the
@@ -61,7 +60,7 @@ func (s *Server) routes() {
 	// as an error. Sessions are loaded before the user, and the user before
 	// CSRF so that a refused form is logged with who sent it.
 	e.Use(
-		middleware.RequestID(),
+		assignRequestID,
 		s.observe,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			DisableErrorHandler: true, // observe hands the error to handleError
@@ -79,10 +78,15 @@ func (s *Server) routes() {
 		s.csrf,
 	)
 
-	// Operations: no session, no CSRF, plain text.
-	e.GET("/healthz", s.healthz).Name = routeHealthz
-	e.GET("/readyz", s.readyz).Name = routeReadyz
-	e.GET("/metrics", s.metricsHandler()).Name = routeMetrics
+	// Operations: no session, no CSRF, plain text. HEAD too, for load
+	// balancers. Metrics are not here: the caller serves them on a
+	// private listener.
+	for _, r := range e.Match(probeMethods, "/healthz", s.healthz) {
+		r.Name = routeHealthz
+	}
+	for _, r := range e.Match(probeMethods, "/readyz", s.readyz) {
+		r.Name = routeReadyz
+	}
 	e.GET(static.Prefix+"*", echo.WrapHandler(s.assets.Handler())).Name = routeStatic
 
 	// Accounts.
@@ -102,8 +106,8 @@ func (s *Server) routes() {
 	s.connectRoutes(e)
 	s.setupRoutes(e)
 
-	// Support staff: 404 for everyone else, so the console's existence is
-	// not advertised. Every view of a tenant is audit-logged.
+	// Support staff: the log-in page when signed out (staff log in there
+	// too), 404 for merchants. Every view of a tenant is audit-logged.
 	e.GET("/staff", s.showStaffTenants, s.requireStaff).Name = routeStaffTenants
 	e.GET("/staff/tenants/:id", s.showStaffTenant, s.requireStaff).Name = routeStaffTenant
 	// Any other method would be 405 Method Not Allowed, which tells that
@@ -114,6 +118,9 @@ func (s *Server) routes() {
 		}
 	}
 }
+
+// probeMethods are the methods health and readiness probes use.
+var probeMethods = []string{http.MethodGet, http.MethodHead}
 
 // staffOtherMethods are the methods Echo routes other than GET.
 var staffOtherMethods = []string{
@@ -128,7 +135,7 @@ func notFound(echo.Context) error { return echo.ErrNotFound }
 // endpoints and static files are hit often and carry no user state.
 func stateless(c echo.Context) bool {
 	p := c.Path()
-	return p == "/healthz" || p == "/readyz" || p == "/metrics" || strings.HasPrefix(p, static.Prefix)
+	return p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, static.Prefix)
 }
 
 // url returns the path of the named route with params filled in.

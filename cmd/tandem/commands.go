@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
 
 	"github.com/tandemsync/tandem/jobs"
@@ -142,15 +143,22 @@ func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string
 	if err != nil {
 		return err
 	}
+	mln, err := listenMetrics(c)
+	if err != nil {
+		return err
+	}
 	if err := client.Start(ctx); err != nil {
+		mln.Close()
 		return fmt.Errorf("start worker: %w", err)
 	}
-	logger.Info("worker started", "max_workers", *maxWorkers, "sync_workers", *syncWorkers, "sync_interval", c.SyncInterval)
-	<-ctx.Done()
+	logger.Info("worker started", "max_workers", *maxWorkers, "sync_workers", *syncWorkers, "sync_interval", c.SyncInterval, "metrics_addr", mln.Addr().String())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP(gctx, logger, mln, metricsHandler(newRegistry())) })
+	<-gctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	logger.Info("worker stopping: finishing running jobs")
-	return client.Stop(stopCtx)
+	return errors.Join(client.Stop(stopCtx), g.Wait())
 }
 
 func runStaff(ctx context.Context, args []string, io *stdio, getenv func(string) string) error {

@@ -24,6 +24,7 @@ import (
 type config struct {
 	DatabaseURL string   // DATABASE_URL; empty means "start a private server" in dev
 	Addr        string   // TANDEM_ADDR
+	MetricsAddr string   // TANDEM_METRICS_ADDR
 	BaseURL     string   // TANDEM_BASE_URL; default http://Addr
 	SecretKey   []byte   // TANDEM_SECRET_KEY, 32 bytes
 	OldKeys     [][]byte // TANDEM_SECRET_KEYS, older keys that may still open sealed tokens
@@ -61,6 +62,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		DatabaseURL:            getenv("DATABASE_URL"),
 		Addr:                   cmp.Or(getenv("TANDEM_ADDR"), "127.0.0.1:8080"),
+		MetricsAddr:            cmp.Or(getenv("TANDEM_METRICS_ADDR"), "127.0.0.1:9090"),
 		BaseURL:                getenv("TANDEM_BASE_URL"),
 		DataDir:                cmp.Or(getenv("TANDEM_DATA_DIR"), ".tandem"),
 		LogFormat:              cmp.Or(strings.ToLower(getenv("LOG_FORMAT")), "text"),
@@ -103,6 +105,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if err := c.setAddr(c.Addr); err != nil {
 		return c, err
+	}
+	if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+		return c, configErrorf("TANDEM_METRICS_ADDR: want HOST:PORT such as 127.0.0.1:9090, got %q", c.MetricsAddr)
 	}
 	if c.BaseURL != "" {
 		u, err := url.Parse(c.BaseURL)

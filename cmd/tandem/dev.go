@@ -38,8 +38,8 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	start := time.Now()
 	fs := flag.NewFlagSet("tandem dev", flag.ContinueOnError)
 	addr := fs.String("addr", "", "web listen address `HOST:PORT` (overrides TANDEM_ADDR)")
-	lsAddr := fs.String("lightspeed-addr", "", "Lightspeed sandbox `HOST:PORT` (default: web port + 1)")
-	sfAddr := fs.String("salesforce-addr", "", "Salesforce sandbox `HOST:PORT` (default: web port + 2)")
+	lsAddr := fs.String("lightspeed-addr", "", "Lightspeed sandbox `127.0.0.1:PORT` (default: web port + 1, on 127.0.0.1)")
+	sfAddr := fs.String("salesforce-addr", "", "Salesforce sandbox `127.0.0.1:PORT` (default: web port + 2, on 127.0.0.1)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tandem dev [flags]\n\nRuns the whole product on this machine: a private PostgreSQL when DATABASE_URL\nis unset, migrations, both API sandboxes with demo data, the web app and the\nworker. Prints the URLs and demo logins.\n\nFlags:")
 		fs.PrintDefaults()
@@ -56,11 +56,11 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 			return err
 		}
 	}
-	if *lsAddr == "" {
-		*lsAddr = offsetAddr(c.Addr, 1)
+	if *lsAddr, err = sandboxAddr("--lightspeed-addr", *lsAddr, c.Addr, 1); err != nil {
+		return err
 	}
-	if *sfAddr == "" {
-		*sfAddr = offsetAddr(c.Addr, 2)
+	if *sfAddr, err = sandboxAddr("--salesforce-addr", *sfAddr, c.Addr, 2); err != nil {
+		return err
 	}
 	if err := c.devSecretKey(); err != nil {
 		return err
@@ -145,7 +145,8 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	} else if smtp, err := c.mailSender(); err == nil {
 		mailLine = "none: mail is sent via " + smtp.String()
 	}
-	handler, err := newWebHandler(pool, logger, c, providers, limits, devMail)
+	reg := newRegistry()
+	handler, err := newWebHandler(pool, logger, c, providers, limits, devMail, reg)
 	if err != nil {
 		return err
 	}
@@ -173,6 +174,15 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	g.Go(func() error { return serveHTTP(gctx, logger, webLn, handler) })
 	g.Go(func() error { return serveHTTP(gctx, logger, lsLn, ls) })
 	g.Go(func() error { return serveHTTP(gctx, logger, sfLn, sf) })
+	// A busy metrics port should not stop a developer's demo: say so and
+	// go on without.
+	metricsURL := "off (" + c.MetricsAddr + " is busy: set TANDEM_METRICS_ADDR)"
+	if mln, err := listenMetrics(c); err != nil {
+		logger.Warn("metrics not served", "err", err)
+	} else {
+		metricsURL = "http://" + mln.Addr().String() + "/metrics"
+		g.Go(func() error { return serveHTTP(gctx, logger, mln, metricsHandler(reg)) })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 30*time.Second)
@@ -186,6 +196,7 @@ Tandem is running (ready in %s).
   Web:                 %s
   Lightspeed sandbox:  %s
   Salesforce sandbox:  %s
+  Metrics:             %s
 
   Merchant login:      %s / %s
   Staff login:         %s / %s   (%s/staff)
@@ -193,7 +204,7 @@ Tandem is running (ready in %s).
   Dev mailbox:         %s
 
 Press Ctrl-C to stop.
-`, time.Since(start).Round(time.Millisecond), base, lsURL, sfURL,
+`, time.Since(start).Round(time.Millisecond), base, lsURL, sfURL, metricsURL,
 		demoEmail, demoPassword, demoStaffEmail, demoStaffPassword, base,
 		sfsandbox.DefaultUsername, sfsandbox.DefaultPassword, mailLine)
 
@@ -246,6 +257,28 @@ func seedDemo(ctx context.Context, store *tenants.Store) error {
 		return fmt.Errorf("seed demo staff user: %w", err)
 	}
 	return nil
+}
+
+// sandboxAddr is where a sandbox listens: flag's value, or port offset
+// after the web's. Always on the loopback interface, whatever the web's
+// address: the sandboxes' /_sandbox/ admin API has no authentication, so
+// it must not be reachable from another machine.
+func sandboxAddr(name, flag, webAddr string, offset int) (string, error) {
+	if flag == "" {
+		_, port, _ := net.SplitHostPort(offsetAddr(webAddr, offset))
+		return net.JoinHostPort("127.0.0.1", port), nil
+	}
+	host, port, err := net.SplitHostPort(flag)
+	if err != nil || port == "" {
+		return "", configErrorf("%s: want 127.0.0.1:PORT, got %q", name, flag)
+	}
+	switch host {
+	case "", "localhost", "127.0.0.1":
+		return net.JoinHostPort("127.0.0.1", port), nil
+	case "::1":
+		return flag, nil
+	}
+	return "", configErrorf("%s: the sandboxes listen on 127.0.0.1 only (their admin API has no authentication), got %q", name, flag)
 }
 
 // offsetAddr is addr with its port increased by n ("127.0.0.1:8080", 1 →

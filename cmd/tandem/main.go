@@ -60,8 +60,8 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run `tandem COMMAND --help` for a command's flags. Configuration comes from the")
-	fmt.Fprintln(w, "environment: DATABASE_URL, TANDEM_ADDR, TANDEM_BASE_URL, TANDEM_SECRET_KEY,")
-	fmt.Fprintln(w, "TANDEM_SECRET_KEYS, TANDEM_DATA_DIR, LOG_LEVEL, LOG_FORMAT (see README.md).")
+	fmt.Fprintln(w, "environment: DATABASE_URL, TANDEM_ADDR, TANDEM_METRICS_ADDR, TANDEM_BASE_URL,")
+	fmt.Fprintln(w, "TANDEM_SECRET_KEY, TANDEM_SECRET_KEYS, TANDEM_DATA_DIR, LOG_LEVEL, LOG_FORMAT (see README.md).")
 }
 
 // run executes one command line and returns the exit code: 0 on success, 2

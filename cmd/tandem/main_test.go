@@ -80,6 +80,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	}{
 		{"defaults", nil, ""},
 		{"bad addr", map[string]string{"TANDEM_ADDR": "8080"}, "TANDEM_ADDR: want HOST:PORT"},
+		{"bad metrics addr", map[string]string{"TANDEM_METRICS_ADDR": "9090"}, "TANDEM_METRICS_ADDR: want HOST:PORT"},
 		{"bad base url", map[string]string{"TANDEM_BASE_URL": "tandem.example.com"}, "TANDEM_BASE_URL: want an absolute http(s) URL"},
 		{"short key", map[string]string{"TANDEM_SECRET_KEY": "c2hvcnQ="}, "TANDEM_SECRET_KEY: want 32 bytes, got 5; run `tandem keygen`"},
 		{"not base64", map[string]string{"TANDEM_SECRET_KEY": "!!!"}, "TANDEM_SECRET_KEY: not valid base64"},
@@ -181,14 +182,20 @@ func TestDevRunsEverything(t *testing.T) {
 	t.Parallel()
 	_, dbURL := dbtest.NewWithURL(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	vars := map[string]string{"DATABASE_URL": dbURL, "TANDEM_DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}
+	vars := map[string]string{"DATABASE_URL": dbURL, "TANDEM_DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn", "TANDEM_METRICS_ADDR": "127.0.0.1:0"}
 	var out, errb syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0"}, &stdio{in: strings.NewReader(""), out: &out, err: &errb}, env(vars))
+		// The web on every interface: the sandboxes must stay on loopback.
+		done <- run(ctx, []string{"dev", "--addr", "0.0.0.0:0"}, &stdio{in: strings.NewReader(""), out: &out, err: &errb}, env(vars))
 	}()
 
 	urls := waitForURLs(t, &out, done, &errb)
+	for _, name := range []string{"Lightspeed sandbox", "Salesforce sandbox"} {
+		if !strings.HasPrefix(urls[name], "http://127.0.0.1:") {
+			t.Errorf("%s at %s; want it on 127.0.0.1 only", name, urls[name])
+		}
+	}
 	for name, u := range map[string]string{
 		"web":        urls["Web"] + "/healthz",
 		"lightspeed": urls["Lightspeed sandbox"] + "/API/V3/Account.json",
@@ -204,6 +211,23 @@ func TestDevRunsEverything(t *testing.T) {
 		if resp.StatusCode != http.StatusOK && !(name == "lightspeed" && resp.StatusCode == http.StatusUnauthorized) {
 			t.Errorf("%s %s: status %d", name, u, resp.StatusCode)
 		}
+	}
+	// Metrics are on their own listener, not the web port.
+	if resp, err := http.Get(urls["Web"] + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the web port: %v %v; want 404", resp.StatusCode, err)
+	}
+	m := regexp.MustCompile(`(?m)^\s+Metrics:\s+(http://\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("dev output names no metrics URL:\n%s", out.String())
+	}
+	resp, err := http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `tandem_http_requests_total{method="GET",route="/healthz",status="200"} 1`) || !strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("metrics at %s lack the web's and the runtime's series:\n%s", m[1], body)
 	}
 	for _, want := range []string{demoEmail, demoPassword, demoStaffEmail, demoStaffPassword} {
 		if !strings.Contains(out.String(), want) {
@@ -240,6 +264,36 @@ func waitForURLs(t *testing.T, out *syncBuffer, done <-chan int, errb *syncBuffe
 		case <-deadline:
 			t.Fatalf("dev not ready within 90s; output: %s %s", out.String(), errb.String())
 		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func TestSandboxAddrStaysOnLoopback(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		flag, web string
+		want      string // "" = refused
+	}{
+		{"", "127.0.0.1:8080", "127.0.0.1:8081"},
+		{"", "0.0.0.0:8080", "127.0.0.1:8081"},
+		{"", ":8080", "127.0.0.1:8081"},
+		{"", "192.0.2.10:0", "127.0.0.1:0"},
+		{"localhost:9001", "0.0.0.0:8080", "127.0.0.1:9001"},
+		{":9001", "0.0.0.0:8080", "127.0.0.1:9001"},
+		{"0.0.0.0:9001", "127.0.0.1:8080", ""},
+		{"192.0.2.10:9001", "127.0.0.1:8080", ""},
+		{"9001", "127.0.0.1:8080", ""},
+	}
+	for _, tt := range tests {
+		got, err := sandboxAddr("--lightspeed-addr", tt.flag, tt.web, 1)
+		if tt.want == "" {
+			if err == nil || !strings.Contains(err.Error(), "--lightspeed-addr") {
+				t.Errorf("sandboxAddr(%q, %q) = %q, %v; want an error naming the flag", tt.flag, tt.web, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("sandboxAddr(%q, %q) = %q, %v; want %q", tt.flag, tt.web, got, err, tt.want)
 		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/mail"
@@ -45,7 +47,8 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 		return err
 	}
 	defer pool.Close()
-	handler, err := newWebHandler(pool, logger, c, productionProviders(c), newLightspeedLimits(pool), nil)
+	reg := newRegistry()
+	handler, err := newWebHandler(pool, logger, c, productionProviders(c), newLightspeedLimits(pool), nil, reg)
 	if err != nil {
 		return err
 	}
@@ -53,15 +56,23 @@ func runServe(ctx context.Context, args []string, io *stdio, getenv func(string)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
-	logger.Info("web listening", "addr", ln.Addr().String(), "base_url", c.baseURL())
-	return serveHTTP(ctx, logger, ln, handler)
+	mln, err := listenMetrics(c)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	logger.Info("web listening", "addr", ln.Addr().String(), "base_url", c.baseURL(), "metrics_addr", mln.Addr().String())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP(gctx, logger, ln, handler) })
+	g.Go(func() error { return serveHTTP(gctx, logger, mln, metricsHandler(reg)) })
+	return g.Wait()
 }
 
 // newWebHandler builds the web app. Mail goes through SMTP_URL when it is
 // set, else to devMail (tandem dev's mailbox) when that is given; with
 // neither, the app runs but cannot send password reset or invitation
 // emails, and says so in the log.
-func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers connect.Providers, limits *lightspeed.Limits, devMail *mail.Mailbox) (http.Handler, error) {
+func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers connect.Providers, limits *lightspeed.Limits, devMail *mail.Mailbox, reg *prometheus.Registry) (http.Handler, error) {
 	v, err := newVault(pool, c)
 	if err != nil {
 		return nil, err
@@ -104,6 +115,7 @@ func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers 
 		LightspeedLimits: limits,
 		Mail:             sender,
 		DevMailbox:       devMail,
+		Registry:         reg,
 	})
 	if err != nil {
 		return nil, err
