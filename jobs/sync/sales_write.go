@@ -130,7 +130,30 @@ func (ps *pendingSale) fail(code, msg string) {
 // sendBatch writes sales to Salesforce and returns the page to commit
 // (without a cursor). force re-sends sales that did not change.
 func (w *saleWriter) sendBatch(ctx context.Context, sales []lightspeed.Sale, force bool) (ledger.Page, error) {
-	var page ledger.Page
+	b, err := w.prepare(ctx, sales, force)
+	if err != nil {
+		return b.page, err
+	}
+	if err := w.writeSales(ctx, b.ready, b.products, &b.page); err != nil {
+		return b.page, err
+	}
+	return b.page, nil
+}
+
+// prepared is a batch of sales ready to write: what changed, with its
+// customers and products in Salesforce.
+type prepared struct {
+	page     ledger.Page
+	ready    []*pendingSale
+	products map[string]product
+}
+
+// prepare turns sales into the writes they need: skips what must not be
+// sent, sends missing customers and products, and leaves out what did not
+// change (unless force).
+func (w *saleWriter) prepare(ctx context.Context, sales []lightspeed.Sale, force bool) (prepared, error) {
+	var b prepared
+	page := &b.page
 	byID := map[int64]*lightspeed.Sale{}
 	var order []int64
 	for i := range sales {
@@ -141,10 +164,10 @@ func (w *saleWriter) sendBatch(ctx context.Context, sales []lightspeed.Sale, for
 		byID[s.SaleID] = s
 	}
 	if len(order) == 0 {
-		return page, nil
+		return b, nil
 	}
 	if err := w.refreshNames(ctx, byID); err != nil {
-		return page, err
+		return b, err
 	}
 	ids := make([]string, len(order))
 	for i, id := range order {
@@ -152,7 +175,7 @@ func (w *saleWriter) sendBatch(ctx context.Context, sales []lightspeed.Sale, for
 	}
 	links, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindSale, ids)
 	if err != nil {
-		return page, err
+		return b, err
 	}
 	var todo []*pendingSale
 	for _, id := range order {
@@ -175,8 +198,8 @@ func (w *saleWriter) sendBatch(ctx context.Context, sales []lightspeed.Sale, for
 		}
 		todo = append(todo, ps)
 	}
-	if err := w.resolveCustomers(ctx, todo, &page); err != nil {
-		return page, err
+	if err := w.resolveCustomers(ctx, todo, page); err != nil {
+		return b, err
 	}
 	var send []*pendingSale
 	for _, ps := range todo {
@@ -187,25 +210,22 @@ func (w *saleWriter) sendBatch(ctx context.Context, sales []lightspeed.Sale, for
 		}
 		send = append(send, ps)
 	}
-	products, err := w.ensureProducts(ctx, byID, send, &page)
+	products, err := w.ensureProducts(ctx, byID, send, page)
 	if err != nil {
-		return page, err
+		return b, err
 	}
-	if err := w.lookup(ctx, send, &page); err != nil {
-		return page, err
+	if err := w.lookup(ctx, send, page); err != nil {
+		return b, err
 	}
-	var ready []*pendingSale
 	for _, ps := range send {
 		if ps.failure != nil {
 			page.Events = append(page.Events, *ps.failure)
 			continue
 		}
-		ready = append(ready, ps)
+		b.ready = append(b.ready, ps)
 	}
-	if err := w.writeSales(ctx, ready, products, &page); err != nil {
-		return page, err
-	}
-	return page, nil
+	b.products = products
+	return b, nil
 }
 
 // saleLabel is what a person searches a sale by: its ticket number.
@@ -599,6 +619,36 @@ func (w *saleWriter) buildGraph(ps *pendingSale, products map[string]product) (*
 	m := w.model
 	s := ps.sale
 	g := &saleGraph{ps: ps, graph: salesforce.Graph{GraphID: "sale" + s.ID}}
+	g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: "sale",
+		URL: "sobjects/" + m.saleObject + "/" + saleIDField + "/" + url.PathEscape(s.ID), Body: w.saleFields(ps)})
+	for i, l := range s.Lines {
+		lf, existing, err := w.lineFields(ps, l, products, "@{sale.id}")
+		if err != nil {
+			return nil, err
+		}
+		ref := fmt.Sprintf("line%d", i)
+		if existing != "" {
+			g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: ref,
+				URL: "sobjects/" + m.lineObject + "/" + existing, Body: lf})
+		} else {
+			g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: ref,
+				URL: "sobjects/" + m.lineObject + "/" + lineIDField + "/" + url.PathEscape(l.ID), Body: lf})
+		}
+		g.lines = append(g.lines, l)
+	}
+	for i, p := range s.Payments {
+		g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: fmt.Sprintf("payment%d", i),
+			URL: "sobjects/" + paymentObject + "/" + paymentIDField + "/" + url.PathEscape(p.ID), Body: w.paymentFields(p, "@{sale.id}")})
+		g.pays = append(g.pays, p)
+	}
+	return g, nil
+}
+
+// saleFields are the sale's Salesforce fields: the fixed shape, then the
+// merchant's mapping.
+func (w *saleWriter) saleFields(ps *pendingSale) map[string]any {
+	m := w.model
+	s := ps.sale
 	fields := map[string]any{
 		"Name":                   truncate(s.Values[mapping.SaleShop]+" "+saleLabel(s), 80),
 		"Lightspeed_Shop__c":     nilIfEmpty(s.Values[mapping.SaleShop]),
@@ -634,56 +684,52 @@ func (w *saleWriter) buildGraph(ps *pendingSale, products map[string]product) (*
 		}
 	}
 	maps.Copy(fields, w.mapping.SalesToSalesforce(mapping.StreamSales, m.saleObject, s.Values))
-	g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: "sale",
-		URL: "sobjects/" + m.saleObject + "/" + saleIDField + "/" + url.PathEscape(s.ID), Body: fields})
-	for i, l := range s.Lines {
-		p, ok := products[l.ItemID]
-		if !ok {
-			return nil, fmt.Errorf("Not sent: the product of line %s (Lightspeed item #%s) is not in Salesforce.", l.ID, l.ItemID)
-		}
-		lf := map[string]any{
-			m.lineQuantity: l.Quantity,
-			m.linePrice:    json.Number(l.UnitPrice.StringFixed(2)),
-			parentIDField:  nilIfEmpty(l.ParentID),
-		}
-		if m.custom {
-			lf["Name"] = truncate(cmpOr(l.Values[mapping.LineItem], "Item "+l.ItemID), 80)
-			lf[m.lineEmployee] = nilIfEmpty(l.Values[mapping.LineEmployee])
-		}
-		maps.Copy(lf, w.mapping.SalesToSalesforce(mapping.StreamLines, m.lineObject, l.Values))
-		ref := fmt.Sprintf("line%d", i)
-		if id, ok := ps.lineIDs[l.ID]; ok && !m.custom {
-			// In Salesforce already: update it by Id, without the fields
-			// an opportunity product only takes on create.
-			g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: ref,
-				URL: "sobjects/" + m.lineObject + "/" + id, Body: lf})
-		} else {
-			lf[m.lineParent] = "@{sale.id}"
-			if m.custom {
-				lf[m.lineProduct] = p.productID
-			} else {
-				if p.entryID == "" {
-					return nil, fmt.Errorf("Not sent: the product of line %s (Lightspeed item #%s) has no standard price.", l.ID, l.ItemID)
-				}
-				lf[m.lineProduct] = p.entryID
-			}
-			g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: ref,
-				URL: "sobjects/" + m.lineObject + "/" + lineIDField + "/" + url.PathEscape(l.ID), Body: lf})
-		}
-		g.lines = append(g.lines, l)
+	return fields
+}
+
+// lineFields are a line's Salesforce fields, with parent as its sale. A
+// line already in Salesforce (Classic) is updated by existing, its Id,
+// without the fields an opportunity product only takes on create.
+func (w *saleWriter) lineFields(ps *pendingSale, l mapping.SaleLine, products map[string]product, parent string) (fields map[string]any, existing string, err error) {
+	m := w.model
+	p, ok := products[l.ItemID]
+	if !ok {
+		return nil, "", fmt.Errorf("Not sent: the product of line %s (Lightspeed item #%s) is not in Salesforce.", l.ID, l.ItemID)
 	}
-	for i, p := range s.Payments {
-		pf := map[string]any{
-			"Payment_Type__c": nilIfEmpty(p.Values[mapping.PaymentType]),
-			"Amount__c":       json.Number(p.Amount.StringFixed(2)),
-			m.paymentParent:   "@{sale.id}",
-		}
-		maps.Copy(pf, w.mapping.SalesToSalesforce(mapping.StreamPayments, paymentObject, p.Values))
-		g.graph.Requests = append(g.graph.Requests, salesforce.Subrequest{Method: "PATCH", ReferenceID: fmt.Sprintf("payment%d", i),
-			URL: "sobjects/" + paymentObject + "/" + paymentIDField + "/" + url.PathEscape(p.ID), Body: pf})
-		g.pays = append(g.pays, p)
+	lf := map[string]any{
+		m.lineQuantity: l.Quantity,
+		m.linePrice:    json.Number(l.UnitPrice.StringFixed(2)),
+		parentIDField:  nilIfEmpty(l.ParentID),
 	}
-	return g, nil
+	if m.custom {
+		lf["Name"] = truncate(cmpOr(l.Values[mapping.LineItem], "Item "+l.ItemID), 80)
+		lf[m.lineEmployee] = nilIfEmpty(l.Values[mapping.LineEmployee])
+	}
+	maps.Copy(lf, w.mapping.SalesToSalesforce(mapping.StreamLines, m.lineObject, l.Values))
+	if id, ok := ps.lineIDs[l.ID]; ok && !m.custom {
+		return lf, id, nil
+	}
+	lf[m.lineParent] = parent
+	if m.custom {
+		lf[m.lineProduct] = p.productID
+	} else {
+		if p.entryID == "" {
+			return nil, "", fmt.Errorf("Not sent: the product of line %s (Lightspeed item #%s) has no standard price.", l.ID, l.ItemID)
+		}
+		lf[m.lineProduct] = p.entryID
+	}
+	return lf, "", nil
+}
+
+// paymentFields are a payment's Salesforce fields, with parent as its sale.
+func (w *saleWriter) paymentFields(p mapping.Payment, parent string) map[string]any {
+	pf := map[string]any{
+		"Payment_Type__c":     nilIfEmpty(p.Values[mapping.PaymentType]),
+		"Amount__c":           json.Number(p.Amount.StringFixed(2)),
+		w.model.paymentParent: parent,
+	}
+	maps.Copy(pf, w.mapping.SalesToSalesforce(mapping.StreamPayments, paymentObject, p.Values))
+	return pf
 }
 
 // record turns one sale's graph result into events and links.
