@@ -87,7 +87,7 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	if trigger == "" {
 		trigger = ledger.TriggerSchedule
 	}
-	_, err := w.Engine.Run(ctx, k, trigger)
+	res, err := w.Engine.Run(ctx, k, trigger)
 	hold := ""
 	if err != nil {
 		hold = HoldReason(err)
@@ -108,6 +108,10 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		if ferr := w.Flush(bg, a.TenantID); ferr != nil && w.Logger != nil {
 			w.Logger.Warn("sync: record API usage", "tenant_id", a.TenantID, "err", ferr)
 		}
+	}
+	if err == nil && res.Wait > 0 {
+		// A Bulk API job is under way: poll it again soon.
+		return river.JobSnooze(res.Wait)
 	}
 	return Outcome(err)
 }

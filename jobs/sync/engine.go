@@ -95,6 +95,14 @@ type Options struct {
 	// left for the merchant's other tools: a run stops between batches
 	// once fewer calls than that remain. Default 0.10; negative disables.
 	Reserve float64
+	// BulkThreshold is how many sales a location's history import must
+	// have left to go through Bulk API 2.0 rather than Composite Graph;
+	// default 2,000, negative never. BulkChunk is the sales of one Bulk
+	// step (default 5,000); BulkPoll how long a run waits before polling a
+	// Bulk job again (default 5 s).
+	BulkThreshold int
+	BulkChunk     int
+	BulkPoll      time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Describes, when set, keeps a describe the engine refreshed (after a
@@ -136,6 +144,15 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.BulkThreshold == 0 {
+		opts.BulkThreshold = 2000
+	}
+	if opts.BulkChunk == 0 {
+		opts.BulkChunk = 5000
+	}
+	if opts.BulkPoll == 0 {
+		opts.BulkPoll = 5 * time.Second
+	}
 	if opts.Reserve == 0 {
 		opts.Reserve = 0.10
 	}
@@ -149,6 +166,9 @@ type Result struct {
 	More bool
 	// Idle is set when the run found nothing to do.
 	Idle bool
+	// Wait is set when the run waits on Salesforce (a Bulk API job): run
+	// the stream again after Wait (the worker snoozes its job).
+	Wait time.Duration
 }
 
 // ErrUnknownStream is returned for a stream name the engine does not run.
@@ -198,7 +218,7 @@ func (e *Engine) runWith(ctx context.Context, k ledger.StreamKey, trigger string
 	rc := &runContext{Engine: e, key: k, run: run, cfg: cfg, mapping: m}
 	rc.applyDrift()
 	more, err := body(ctx, rc)
-	res := Result{Run: run, More: more, Idle: err == nil && !more && run.Records() == 0}
+	res := Result{Run: run, More: more, Idle: err == nil && !more && rc.wait == 0 && run.Records() == 0, Wait: rc.wait}
 	if err != nil {
 		err = fmt.Errorf("sync: %s: %w", k, err)
 	}
@@ -219,6 +239,8 @@ type runContext struct {
 	run     *ledger.Run
 	cfg     TenantConfig
 	mapping mapping.Mapping
+	// wait is set by a run that waits on a Bulk API job.
+	wait time.Duration
 	// drift are the rules left out of this run because their Salesforce
 	// field changed; the events of the records written say so.
 	drift []mapping.DriftItem

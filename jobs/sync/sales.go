@@ -20,6 +20,8 @@ var saleRelations = []string{"SaleLines", "SaleLines.Item", "SalePayments", "Sal
 type salesCursor struct {
 	// UpdatedAt is the updateTime of the last sale committed.
 	UpdatedAt time.Time `json:"updated_at"`
+	// Bulk is the Bulk API step of an import chunk under way.
+	Bulk *bulkState `json:"bulk,omitempty"`
 	// Import is the history import's progress until it has caught up.
 	Import *salesImport `json:"import,omitempty"`
 }
@@ -29,6 +31,9 @@ type salesImport struct {
 	Done     int64 `json:"done"`
 	Total    int64 `json:"total"`
 	Finished bool  `json:"finished"`
+	// NoBulk is set when a Bulk API job failed as a whole: the import
+	// goes on through Composite Graph.
+	NoBulk bool `json:"no_bulk,omitempty"`
 }
 
 func parseSalesCursor(pos string) (salesCursor, bool) {
@@ -114,6 +119,14 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		if total == 0 {
 			cur.Import.Finished = true
 		}
+	}
+	switch {
+	case cur.Bulk != nil:
+		rc.wait, err = w.bulkStep(ctx, &cur)
+		return err == nil && rc.wait == 0, err
+	case rc.useBulk(cur):
+		rc.wait, err = w.bulkStart(ctx, &cur)
+		return err == nil && rc.wait == 0, err
 	}
 	q := rc.salesQuery().Sort("updatetime", false)
 	if !cur.UpdatedAt.IsZero() {

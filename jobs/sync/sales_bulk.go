@@ -1,0 +1,339 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/ledger"
+)
+
+// A large history import goes through Bulk API 2.0 as resumable steps, a
+// chunk of sales at a time: one job upserts the chunk's sales, then one
+// their lines, then one their payments. Each step creates its job, uploads
+// and closes it, stores the job id in the stream's cursor and ends the run
+// with Result.Wait; the next run polls the job (never inside one long
+// call), and when it is done records its results and starts the next step.
+// A worker killed anywhere finds the job id in the cursor and resumes the
+// same job instead of starting another.
+//
+// Bulk API saves rows, not sales: a sale whose lines or payments were
+// refused is left with its link's hash empty and a failed event, so it is
+// sent again, whole, through Composite Graph when it changes or is retried.
+
+// Bulk steps.
+const (
+	bulkSales    = "sales"
+	bulkLines    = "lines"
+	bulkPayments = "payments"
+)
+
+// bulkState is an import chunk under way, kept in the cursor.
+type bulkState struct {
+	Step string `json:"step"`
+	Job  string `json:"job"`
+	// To is the updateTime of the chunk's last sale: the chunk is the
+	// sales from the cursor to To, read again at each step.
+	To time.Time `json:"to"`
+	// Failed lists the chunk's sales whose lines or payments were
+	// refused.
+	Failed []string `json:"failed,omitempty"`
+}
+
+// useBulk reports whether the run imports through Bulk API: a history import
+// with more than BulkThreshold sales left.
+func (rc *runContext) useBulk(cur salesCursor) bool {
+	im := cur.Import
+	return rc.opts.BulkThreshold > 0 && im != nil && !im.Finished && !im.NoBulk && im.Total-im.Done > int64(rc.opts.BulkThreshold)
+}
+
+// bulkStart reads the next chunk, sends its customers and products, writes
+// sales that were sent before through Composite Graph, and starts the Bulk
+// job of the rest.
+func (w *saleWriter) bulkStart(ctx context.Context, cur *salesCursor) (wait time.Duration, err error) {
+	sales, err := w.readChunk(ctx, *cur, time.Time{})
+	if err != nil {
+		return 0, err
+	}
+	if len(sales) == 0 {
+		cur.Import.Finished = true
+		return 0, w.commitCursor(ctx, ledger.Page{}, cur)
+	}
+	b, err := w.prepare(ctx, sales, false)
+	if err != nil {
+		return 0, err
+	}
+	var linked, fresh []*pendingSale
+	for _, ps := range b.ready {
+		if ps.linked {
+			linked = append(linked, ps)
+		} else {
+			fresh = append(fresh, ps)
+		}
+	}
+	if err := w.writeSales(ctx, linked, b.products, &b.page); err != nil {
+		return 0, err
+	}
+	to := sales[len(sales)-1].UpdateTime
+	if len(fresh) == 0 {
+		cur.UpdatedAt = to
+		cur.Import.Done = min(cur.Import.Done+int64(len(sales)), cur.Import.Total)
+		return 0, w.commitCursor(ctx, b.page, cur)
+	}
+	rows := make([]map[string]any, len(fresh))
+	for i, ps := range fresh {
+		rows[i] = w.saleFields(ps)
+		rows[i][saleIDField] = ps.sale.ID
+	}
+	job, err := w.startJob(ctx, w.model.saleObject, saleIDField, rows)
+	if err != nil {
+		return 0, err
+	}
+	cur.Bulk = &bulkState{Step: bulkSales, Job: job, To: to}
+	return w.opts.BulkPoll, w.commitCursor(ctx, b.page, cur)
+}
+
+// bulkStep polls the chunk's job and, once it is done, records it and
+// starts the next step.
+func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor) (wait time.Duration, err error) {
+	bs := cur.Bulk
+	job, err := w.sf.GetIngestJob(ctx, bs.Job)
+	if err != nil {
+		return 0, fmt.Errorf("poll Bulk API job %s: %w", bs.Job, err)
+	}
+	if !job.Terminal() {
+		return w.opts.BulkPoll, nil
+	}
+	if job.State != salesforce.JobComplete {
+		// The job as a whole failed (or was aborted): the import goes on
+		// through Composite Graph from the same cursor.
+		w.log.Warn("sales import: Bulk API job did not complete; continuing through Composite Graph",
+			"tenant", w.key.TenantID, "job", bs.Job, "state", job.State, "error", job.ErrorMessage)
+		cur.Bulk, cur.Import.NoBulk = nil, true
+		return 0, w.commitCursor(ctx, ledger.Page{}, cur)
+	}
+	ok, err := w.sf.SuccessfulResults(ctx, bs.Job)
+	if err != nil {
+		return 0, err
+	}
+	bad, err := w.sf.FailedResults(ctx, bs.Job)
+	if err != nil {
+		return 0, err
+	}
+	sales, err := w.readChunk(ctx, *cur, bs.To)
+	if err != nil {
+		return 0, err
+	}
+	b, err := w.prepare(ctx, sales, false)
+	if err != nil {
+		return 0, err
+	}
+	// Of the chunk, the sales this import is writing: linked by the sales
+	// step with an empty hash (their lines and payments still to come).
+	links, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindSale, saleIDs(b.ready))
+	if err != nil {
+		return 0, err
+	}
+	var page ledger.Page
+	inFlight := map[string]*pendingSale{}
+	switch bs.Step {
+	case bulkSales:
+		saved := map[string]string{}
+		for _, r := range ok {
+			saved[r.Fields[saleIDField]] = r.ID
+		}
+		failed := map[string]salesforce.BulkFailure{}
+		for _, r := range bad {
+			failed[r.Fields[saleIDField]] = r
+		}
+		for _, ps := range b.ready {
+			if id, ok := saved[ps.sale.ID]; ok {
+				ps.link = ledger.Link{Kind: ledger.KindSale, LSID: ps.sale.ID, SFID: id}
+				page.Links = append(page.Links, ps.link)
+				inFlight[ps.sale.ID] = ps
+			} else if f, ok := failed[ps.sale.ID]; ok {
+				page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale,
+					LSID: ps.sale.ID, Label: ps.label, Code: f.Code, Message: "The sale: " + f.Code + ": " + f.Message})
+			}
+		}
+	default:
+		for _, ps := range b.ready {
+			if l, ok := links[ps.sale.ID]; ok && l.LSHash == "" {
+				ps.link = l
+				inFlight[ps.sale.ID] = ps
+			}
+		}
+		w.recordChildren(bs, ok, bad, inFlight, &page)
+	}
+	next := map[string]string{bulkSales: bulkLines, bulkLines: bulkPayments}[bs.Step]
+	for next != "" {
+		var rows []map[string]any
+		for _, id := range slices.Sorted(maps.Keys(inFlight)) {
+			ps := inFlight[id]
+			if slices.Contains(bs.Failed, id) {
+				continue
+			}
+			if next == bulkLines {
+				for _, l := range ps.sale.Lines {
+					lf, existing, err := w.lineFields(ps, l, b.products, ps.link.SFID)
+					if err != nil {
+						bs.Failed = append(bs.Failed, id)
+						page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale,
+							LSID: id, SFID: ps.link.SFID, Label: ps.label, Code: "NOT_SENT", Message: err.Error()})
+						break
+					}
+					_ = existing // an existing line is updated on its key, without create-only fields
+					lf[lineIDField] = l.ID
+					rows = append(rows, lf)
+				}
+			} else {
+				for _, p := range ps.sale.Payments {
+					pf := w.paymentFields(p, ps.link.SFID)
+					pf[paymentIDField] = p.ID
+					rows = append(rows, pf)
+				}
+			}
+		}
+		if len(rows) == 0 {
+			next = map[string]string{bulkLines: bulkPayments}[next]
+			continue
+		}
+		object, key := w.model.lineObject, lineIDField
+		if next == bulkPayments {
+			object, key = paymentObject, paymentIDField
+		}
+		job, err := w.startJob(ctx, object, key, rows)
+		if err != nil {
+			return 0, err
+		}
+		bs.Step, bs.Job = next, job
+		return w.opts.BulkPoll, w.commitCursor(ctx, page, cur)
+	}
+	// The chunk is done: its sales are whole, or failed and sent again
+	// when they change or are retried.
+	for _, id := range slices.Sorted(maps.Keys(inFlight)) {
+		ps := inFlight[id]
+		if slices.Contains(bs.Failed, id) {
+			continue
+		}
+		ps.link.LSHash, ps.link.State = ps.hash, ledger.LinkActive
+		page.Links = append(page.Links, ps.link)
+		page.Events = append(page.Events, ledger.Event{Action: ledger.ActionCreated, Kind: ledger.KindSale, LSID: id,
+			SFID: ps.link.SFID, Label: ps.label, Message: "Imported through the Bulk API.",
+			Detail: map[string]any{"lines": len(ps.sale.Lines), "payments": len(ps.sale.Payments),
+				"total": ps.sale.Values["total"], "channel": ps.sale.Values["channel"]}})
+	}
+	cur.UpdatedAt, cur.Bulk = bs.To, nil
+	cur.Import.Done = min(cur.Import.Done+int64(len(sales)), cur.Import.Total)
+	return 0, w.commitCursor(ctx, page, cur)
+}
+
+// recordChildren links the lines or payments a job saved, and fails the
+// sales some of whose rows it refused.
+func (w *saleWriter) recordChildren(bs *bulkState, ok []salesforce.BulkSuccess, bad []salesforce.BulkFailure, inFlight map[string]*pendingSale, page *ledger.Page) {
+	kind, key := ledger.KindSaleLine, lineIDField
+	if bs.Step == bulkPayments {
+		kind, key = ledger.KindPayment, paymentIDField
+	}
+	// Line and payment ids are separate sequences: look up only the step's.
+	owner := map[string]*pendingSale{}
+	for _, ps := range inFlight {
+		if bs.Step == bulkPayments {
+			for _, p := range ps.sale.Payments {
+				owner[p.ID] = ps
+			}
+			continue
+		}
+		for _, l := range ps.sale.Lines {
+			owner[l.ID] = ps
+		}
+	}
+	for _, r := range ok {
+		page.Links = append(page.Links, ledger.Link{Kind: kind, LSID: r.Fields[key], SFID: r.ID})
+	}
+	for _, r := range bad {
+		ps := owner[r.Fields[key]]
+		if ps == nil || slices.Contains(bs.Failed, ps.sale.ID) {
+			continue
+		}
+		bs.Failed = append(bs.Failed, ps.sale.ID)
+		what := "A line"
+		if bs.Step == bulkPayments {
+			what = "A payment"
+		}
+		page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale, LSID: ps.sale.ID,
+			SFID: ps.link.SFID, Label: ps.label, Code: r.Code,
+			Message: what + ": " + r.Code + ": " + r.Message + " The sale is sent again, whole, when it changes or is retried."})
+	}
+}
+
+// readChunk reads the chunk of sales after the cursor: up to BulkChunk
+// sales (whole pages), or, with to set, the sales up to to again.
+func (w *saleWriter) readChunk(ctx context.Context, cur salesCursor, to time.Time) ([]lightspeed.Sale, error) {
+	q := w.salesQuery().Sort("updatetime", false)
+	if !cur.UpdatedAt.IsZero() {
+		q.Where("updatetime", lightspeed.GreaterEq, cur.UpdatedAt.Add(-w.opts.Overlap))
+	}
+	if !to.IsZero() {
+		q.Where("updatetime", lightspeed.LessEq, to)
+	}
+	var out []lightspeed.Sale
+	sales, resp, err := w.ls.Sales.List(ctx, q)
+	for {
+		if err != nil {
+			return nil, fmt.Errorf("read Lightspeed sales: %w", err)
+		}
+		out = append(out, sales...)
+		if resp.Next == "" || (to.IsZero() && len(out) >= w.opts.BulkChunk) {
+			return out, nil
+		}
+		sales, resp, err = w.ls.Sales.ListNext(ctx, resp.Next)
+	}
+}
+
+// startJob creates a Bulk API upsert job of rows, uploads and closes it.
+func (w *saleWriter) startJob(ctx context.Context, object, key string, rows []map[string]any) (string, error) {
+	cols := map[string]bool{}
+	for _, r := range rows {
+		for k := range r {
+			cols[k] = true
+		}
+	}
+	data, err := salesforce.EncodeCSV(slices.Sorted(maps.Keys(cols)), rows)
+	if err != nil {
+		return "", err
+	}
+	job, err := w.sf.CreateIngestJob(ctx, salesforce.IngestJobSpec{Object: object, Operation: salesforce.BulkUpsert, ExternalIDFieldName: key})
+	if err != nil {
+		return "", err
+	}
+	if err := w.sf.UploadIngestData(ctx, job.ID, data); err != nil {
+		return "", err
+	}
+	if _, err := w.sf.CloseIngestJob(ctx, job.ID); err != nil {
+		return "", err
+	}
+	return job.ID, nil
+}
+
+// commitCursor commits page with the cursor and the import's progress.
+func (w *saleWriter) commitCursor(ctx context.Context, page ledger.Page, cur *salesCursor) error {
+	pos := cur.encode()
+	page.Cursor = &pos
+	if im := cur.Import; im != nil {
+		page.Progress = &ledger.Progress{Done: im.Done, Total: im.Total}
+	}
+	return w.ledger.CommitPage(ctx, w.run, page)
+}
+
+func saleIDs(sales []*pendingSale) []string {
+	out := make([]string, len(sales))
+	for i, ps := range sales {
+		out[i] = ps.sale.ID
+	}
+	return out
+}

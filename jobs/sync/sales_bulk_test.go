@@ -1,0 +1,182 @@
+package sync_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/sync"
+)
+
+// bulkCursor is the part of the sales cursor a test looks at.
+type bulkCursor struct {
+	Bulk *struct {
+		Step string `json:"step"`
+		Job  string `json:"job"`
+	} `json:"bulk"`
+}
+
+func (w *salesWorld) cursor(i int) bulkCursor {
+	w.t.Helper()
+	pos, _, err := w.ledger.Cursor(w.ctx, w.shopKey(i))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var c bulkCursor
+	if pos != "" {
+		if err := json.Unmarshal([]byte(pos), &c); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// importShop runs shop i's stream until it has nothing left and waits on
+// no Bulk job, as the worker would (snoozing while a job runs).
+func (w *salesWorld) importShop(i int) []sync.Result {
+	w.t.Helper()
+	var out []sync.Result
+	for range 500 {
+		res := w.runShop(i)
+		out = append(out, res)
+		if !res.More && res.Wait == 0 {
+			return out
+		}
+		if res.Wait > 0 {
+			time.Sleep(5 * time.Millisecond) // the sandbox processes the job in the background
+		}
+	}
+	w.t.Fatal("the import did not finish")
+	return nil
+}
+
+// A large history import goes through Bulk API 2.0 in resumable steps:
+// every sale once with its lines and payments, progress to the end, and a
+// run that fails while polling resumes the same job instead of starting
+// another.
+func TestSalesBulkImport(t *testing.T) {
+	t.Parallel()
+	models(t, func(t *testing.T, custom bool) {
+		w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 700,
+			engine: sync.Options{BulkThreshold: 100, BulkChunk: 250, BulkPoll: time.Millisecond}}, custom: custom})
+		res := w.runShop(0)
+		if res.Wait == 0 {
+			t.Fatalf("the first run did not start a Bulk job: %+v", res)
+		}
+		job := w.cursor(0).Bulk
+		if job == nil || job.Step != "sales" || job.Job == "" {
+			t.Fatalf("cursor after the first run: %+v", job)
+		}
+		// The poll fails (a worker killed, Salesforce down): the job id
+		// stays in the cursor and the next run polls the same job.
+		w.sfSrv.SetFaults(sfsandbox.Faults{FailNext: 100})
+		if _, err := w.engine.Run(w.ctx, w.shopKey(0), ledger.TriggerSchedule); err == nil {
+			t.Fatal("the failed poll reported no error")
+		}
+		w.sfSrv.SetFaults(sfsandbox.Faults{})
+		if again := w.cursor(0).Bulk; again == nil || again.Job != job.Job {
+			t.Fatalf("after a failed poll the cursor's job is %+v, want %s", again, job.Job)
+		}
+		created := w.sfCalls("POST jobs/ingest")
+		time.Sleep(20 * time.Millisecond)
+		w.runShop(0)
+		if w.sfCalls("POST jobs/ingest") > created+1 {
+			t.Fatal("a run after the failed poll started another sales job")
+		}
+		bulk, graph := 0, 0
+		for _, r := range w.importShop(0) {
+			for _, e := range w.events(r.Run.ID) {
+				switch {
+				case e.Kind != ledger.KindSale || e.Action != ledger.ActionCreated:
+				case e.Message == "Imported through the Bulk API.":
+					bulk++
+				default:
+					graph++
+				}
+			}
+		}
+		w.assertShopSynced(0)
+		t.Logf("%d sales imported through Bulk API, %d through Composite Graph", bulk, graph)
+		if bulk < 300 {
+			t.Errorf("only %d sales went through Bulk API", bulk)
+		}
+		st, err := w.ledger.Stream(w.ctx, w.shopKey(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ProgressTotal == 0 || st.ProgressDone != st.ProgressTotal {
+			t.Errorf("progress %d of %d after the import", st.ProgressDone, st.ProgressTotal)
+		}
+		// Steady state afterwards goes through Composite Graph.
+		w.sell(0, 0, "", pay(ptCash, "1000.00"))
+		before := w.sfCalls("POST jobs/ingest")
+		w.importShop(0)
+		if w.sfCalls("POST jobs/ingest") != before {
+			t.Error("a sale after the import went through Bulk API")
+		}
+		w.assertShopSynced(0)
+	})
+}
+
+// A sale whose line Bulk API refuses is a failed event and is not marked
+// sent: Retry sends it again, whole, through Composite Graph.
+func TestSalesBulkRefusedLineRetried(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 300,
+		engine: sync.Options{BulkThreshold: 10, BulkChunk: 1000, BulkPoll: time.Millisecond}}})
+	if res := w.runShop(0); res.Wait == 0 {
+		t.Fatal("the first run did not start a Bulk job")
+	}
+	// While the sales job runs, item 1's product is made inactive: its
+	// lines are refused by the lines job.
+	prods := w.query("SELECT Id FROM Product2 WHERE Lightspeed_Item_ID__c = '1'")
+	if len(prods) != 1 {
+		t.Fatalf("item 1's product: %v", prods)
+	}
+	if _, err := w.sf.UpdateRecords(w.ctx, "Product2", []map[string]any{{"Id": prods[0].ID(), "IsActive": false}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, r := range w.importShop(0) {
+		for _, e := range w.events(r.Run.ID) {
+			if e.Kind == ledger.KindSale && e.Action == ledger.ActionFailed {
+				failed = append(failed, e.LSID)
+				if !strings.HasPrefix(e.Message, "A line: FIELD_INTEGRITY_EXCEPTION") {
+					t.Errorf("failed sale %s: %s", e.LSID, e.Message)
+				}
+			}
+		}
+	}
+	if len(failed) == 0 {
+		t.Fatal("no sale failed on its refused line")
+	}
+	for _, id := range failed {
+		if l, ok := w.saleLink(id); !ok || l.LSHash != "" {
+			t.Errorf("failed sale %s is marked sent: %+v", id, l)
+		}
+	}
+	if _, err := w.sf.UpdateRecords(w.ctx, "Product2", []map[string]any{{"Id": prods[0].ID(), "IsActive": true}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.engine.ResendSales(w.ctx, w.shopKey(0), failed, ledger.TriggerRetry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run.Counts[ledger.ActionFailed] != 0 {
+		t.Errorf("retry: %v", res.Run.Counts)
+	}
+	w.assertShopSynced(0)
+}
+
+func (w *salesWorld) saleLink(id string) (ledger.Link, bool) {
+	w.t.Helper()
+	m, err := w.ledger.LinksByLightspeed(w.ctx, w.tenant, ledger.KindSale, []string{id})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	l, ok := m[id]
+	return l, ok
+}
