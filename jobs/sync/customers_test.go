@@ -437,3 +437,39 @@ func TestDeletedNotRecreatedBeforeReported(t *testing.T) {
 		}
 	}
 }
+
+// With person accounts chosen, customers become person accounts keyed on
+// Lightspeed_Customer_ID__pc, and the Salesforce side comes back from them.
+func TestPersonAccounts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 40, personAcct: true})
+	res := w.runUntilDone(ledger.CustomersToSalesforce)
+	created := 0
+	for _, r := range res {
+		created += r.Run.Counts[ledger.ActionCreated]
+	}
+	if created == 0 {
+		t.Fatalf("no person accounts created: %v", res[0].Run.Counts)
+	}
+	var n int
+	var someID string
+	for rec, err := range w.sf.Query(w.ctx, "SELECT Id, Lightspeed_Customer_ID__pc, PersonEmail FROM Account WHERE IsPersonAccount = true", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.String("Lightspeed_Customer_ID__pc") != "" {
+			n++
+			someID = rec.ID()
+		}
+	}
+	if n != created {
+		t.Errorf("%d person accounts carry a Lightspeed id, want %d", n, created)
+	}
+	w.run(ledger.CustomersToLightspeed)
+	if _, err := w.sf.UpdateRecords(w.ctx, "Account", []map[string]any{{"Id": someID, "PersonMobilePhone": "+1 555 0100"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.run(ledger.CustomersToLightspeed); r.Run.Counts[ledger.ActionUpdated] != 1 {
+		t.Errorf("sf→ls counts = %v, want the mobile phone change sent", r.Run.Counts)
+	}
+}
