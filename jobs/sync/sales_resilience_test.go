@@ -8,6 +8,7 @@ import (
 	stdsync "sync"
 	"testing"
 
+	"github.com/tandemsync/tandem/integrations/lightspeed"
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/jobs/ledger"
@@ -189,4 +190,65 @@ func TestSalesCallBudget(t *testing.T) {
 			t.Errorf("%d Salesforce calls for 200 sales, want at most 4", calls)
 		}
 	})
+}
+
+// Salesforce stops processing a Composite Graph request's graphs after 14
+// failures: the graphs it did not try are sent again, not reported failed.
+func TestSalesHaltedGraphsSentAgain(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 10}})
+	w.runShopUntilDone(0)
+	prods := w.query("SELECT Id FROM Product2 WHERE Lightspeed_Item_ID__c = '1'")
+	if len(prods) != 1 {
+		t.Fatalf("item 1's product: %v", prods)
+	}
+	if _, err := w.sf.UpdateRecords(w.ctx, "Product2", []map[string]any{{"Id": prods[0].ID(), "IsActive": false}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		w.sell(0, 0, "", pay(ptCash, "1000.00")) // item 1: refused
+	}
+	tick()
+	good := map[string]bool{}
+	for range 20 {
+		s, _, err := w.ls.Sales.Create(w.ctx, lightspeed.SaleWrite{ShopID: w.shops[0].ShopID, RegisterID: w.anyRegister(0), EmployeeID: 1,
+			Completed: true, Lines: []lightspeed.SaleLineWrite{{ItemID: 3, UnitQuantity: 1}},
+			Payments: []lightspeed.SalePaymentWrite{pay(ptCash, "1000.00")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		good[strconv.FormatInt(s.SaleID, 10)] = true
+	}
+	failed, created := 0, 0
+	for _, r := range w.runShopUntilDone(0) {
+		for _, e := range w.events(r.Run.ID) {
+			if e.Kind != ledger.KindSale {
+				continue
+			}
+			switch e.Action {
+			case ledger.ActionFailed:
+				failed++
+				if e.Code != "FIELD_INTEGRITY_EXCEPTION" || good[e.LSID] {
+					t.Errorf("sale %s failed: %s %s", e.LSID, e.Code, e.Message)
+				}
+			case ledger.ActionCreated:
+				created++
+			}
+		}
+	}
+	if failed != 20 || created != 20 {
+		t.Errorf("%d failed, %d created; want 20 and 20", failed, created)
+	}
+}
+
+func (w *salesWorld) anyRegister(i int) int64 {
+	w.t.Helper()
+	for r, err := range w.ls.Registers.ListIter(w.ctx, lightspeed.NewQuery().Where("shopID", lightspeed.Eq, w.shops[i].ShopID).Limit(100)) {
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		return r.RegisterID
+	}
+	w.t.Fatal("no register")
+	return 0
 }

@@ -298,3 +298,22 @@ func TestSalesScenarios(t *testing.T) {
 		}
 	})
 }
+
+// With person accounts, a sale's opportunity belongs to the customer's
+// person account.
+func TestSalesPersonAccounts(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 30, personAcct: true}})
+	cust, _, err := w.ls.Customers.Create(w.ctx, lightspeed.CustomerWrite{FirstName: lightspeed.Ptr("Ines"), LastName: lightspeed.Ptr("Moreau")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sale := w.sell(0, cust.CustomerID, "", pay(ptCash, "1000.00"))
+	w.runShopUntilDone(0)
+	w.assertShopSynced(0)
+	accts := w.query("SELECT Id FROM Account WHERE Lightspeed_Customer_ID__pc = '" + strconv.FormatInt(cust.CustomerID, 10) + "'")
+	rec, _, _ := w.saleRecord(sale.SaleID, "AccountId, ContactId")
+	if len(accts) != 1 || rec["AccountId"] != accts[0].ID() {
+		t.Errorf("opportunity account %v, person accounts %v", rec["AccountId"], accts)
+	}
+}
