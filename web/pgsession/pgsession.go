@@ -160,7 +160,8 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 // sess.Values. Requests of one session each load the session when they
 // start, so a value one must use only once (an OAuth state) needs this:
 // two at once would otherwise both find it unused. A session with no row
-// (new, or ended meanwhile) runs fn on its own values, for Save to store.
+// runs fn on its own values: Save stores them if the session is new, and
+// drops them if it was ended meanwhile (see Save).
 func (s *Store) Update(ctx context.Context, sess *sessions.Session, fn func(values map[any]any)) error {
 	if sess.ID == "" {
 		fn(sess.Values)
