@@ -136,7 +136,7 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	// share every account's bucket (and, through Postgres, with every other
 	// process).
 	limits := newLightspeedLimits(pool)
-		// Without SMTP_URL, mail is caught and shown at /dev/mail.
+	// Without SMTP_URL, mail is caught and shown at /dev/mail.
 	var devMail *mail.Mailbox
 	mailLine := "none: mail is sent via SMTP_URL"
 	if c.SMTPURL == "" {
