@@ -334,3 +334,14 @@ func TestInviteForAnotherUserAndJunkLinks(t *testing.T) {
 		}
 	}
 }
+
+// disconnectVia presses the dashboard's Disconnect for provider, then
+// confirms on the page that explains it, and returns where that lands.
+func (b *browser) disconnectVia(provider string) page {
+	b.t.Helper()
+	confirm := b.submit(b.get("/dashboard"), "form[data-testid=disconnect-"+provider+"]", nil)
+	if !confirm.has("[data-testid=disconnect-confirm]") {
+		b.t.Fatalf("Disconnect %s did not ask first: %s %q", provider, confirm.path(), confirm.text("main"))
+	}
+	return b.submit(confirm, "form[data-testid=disconnect-confirm-"+provider+"]", nil)
+}

@@ -88,6 +88,17 @@ func (s *Server) showConnect(p string) echo.HandlerFunc {
 			return err
 		}
 		page := s.connectPage(c, v, canEdit(cur.Role))
+		if v.State == onboard.StateConnected {
+			// Connected: the way on is the main action, not reconnecting.
+			progress, err := s.setupProgress(c.Request().Context(), cur.TenantID)
+			if err != nil {
+				return err
+			}
+			page.NextURL, page.NextLabel = progress.NextURL, progress.NextLabel
+			if progress.Complete {
+				page.NextURL, page.NextLabel = s.url(routeDashboard), "Next: the dashboard"
+			}
+		}
 		return s.render(c, http.StatusOK, onboard.ProviderName(p), ui.ConnectBody(page))
 	}
 }
@@ -190,11 +201,43 @@ func (s *Server) connectCallback(p string) echo.HandlerFunc {
 			return err
 		}
 		addFlash(c, ui.FlashSuccess, connectedMessage(res))
+		if p == onboard.Salesforce {
+			if err := s.recheckAfterConnect(c); err != nil {
+				return err
+			}
+		}
 		if err := s.saveSession(c); err != nil {
 			return err
 		}
 		return redirect(c, s.url(routeConnect(p)))
 	}
+}
+
+// recheckAfterConnect runs the Salesforce setup check again after a
+// reconnect (or a reset to another org), whose fields and permissions may
+// differ from those last checked. A first connect has no check to redo:
+// the check runs once the data model is chosen. A check that fails is
+// reported, not fatal: the connection itself succeeded.
+func (s *Server) recheckAfterConnect(c echo.Context) error {
+	st, err := s.loadSetup(c)
+	if err != nil {
+		return err
+	}
+	if st.settings.SalesforceCheck == nil {
+		return nil
+	}
+	ctx := c.Request().Context()
+	api, err := s.salesforceAPI(ctx, st)
+	if err == nil {
+		err = s.runCheck(ctx, st, api, nil)
+	}
+	switch {
+	case err != nil:
+		addFlash(c, ui.FlashError, "The Salesforce setup check could not run again: "+s.checkProblem(c, st, err))
+	case !st.settings.SalesforceCheck.Complete():
+		addFlash(c, ui.FlashInfo, fmt.Sprintf("Setup check run again: %d of what Tandem needs is missing in this org.", len(st.settings.SalesforceCheck.Missing())))
+	}
+	return nil
 }
 
 func connectedMessage(res *onboard.Result) string {
@@ -237,6 +280,9 @@ func (s *Server) disconnect(p string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if c.FormValue("confirm") != "yes" {
+			return s.confirmDisconnect(c, cur, p)
+		}
 		name, err := s.onboard.Disconnect(c.Request().Context(), cur.TenantID, p, actor(c))
 		if f, ok := onboard.AsFailure(err); ok && f.Reason == onboard.ReasonRevokeFailed {
 			s.log.WarnContext(c.Request().Context(), "disconnect: revoke failed", slog.String("request_id", requestID(c)), slog.String("provider", p))
@@ -252,6 +298,25 @@ func (s *Server) disconnect(p string) echo.HandlerFunc {
 		}
 		return redirect(c, s.url(routeDashboard))
 	}
+}
+
+// confirmDisconnect answers a Disconnect button: a page that says what
+// disconnecting does, whose confirm button sends the form again with
+// confirm=yes. Nothing changes until then.
+func (s *Server) confirmDisconnect(c echo.Context, cur tenants.Membership, p string) error {
+	v, err := s.onboard.Connection(c.Request().Context(), cur.TenantID, p)
+	if err != nil {
+		return err
+	}
+	name := onboard.ProviderName(p)
+	d := ui.DisconnectConfirm{
+		Provider: p, Name: name, Account: v.AccountName,
+		Stops: "Customers stop syncing both ways, and sales stop reaching Salesforce, until you reconnect.",
+		Confirm: ui.ConnectForm{Action: s.url(routeConnectDrop(p)), CSRF: s.csrfToken(c), Label: "Disconnect " + name,
+			TestID: "disconnect-confirm-" + p, Hidden: []ui.HiddenField{{Name: "confirm", Value: "yes"}}},
+		CancelURL: s.url(routeConnect(p)),
+	}
+	return s.render(c, http.StatusOK, "Disconnect "+name, ui.DisconnectConfirmBody(d))
 }
 
 // reconnectRequest is the start request that reconnects the tenant's

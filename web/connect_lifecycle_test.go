@@ -311,7 +311,7 @@ func TestDisconnect(t *testing.T) {
 			a := newConnectApp(t)
 			b, tenantID := a.merchant("Harbour Threads")
 			b.connect(provider)
-			p := b.submit(b.get("/dashboard"), "form[data-testid=disconnect-"+provider+"]", nil)
+			p := b.disconnectVia(provider)
 			if p.path() != "/dashboard" || !strings.HasPrefix(p.text(".flash.success"), "Disconnected from ") {
 				t.Fatalf("after disconnect at %s: %s", p.path(), p.text("main"))
 			}
@@ -333,6 +333,35 @@ func TestDisconnect(t *testing.T) {
 				t.Error("disconnect dropped the locations")
 			}
 		})
+	}
+}
+
+// Disconnect asks first and says what happens; the button alone changes
+// nothing, and Cancel leads back to the connection.
+func TestDisconnectAsksFirst(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, tenantID := a.merchant("Harbour Threads")
+	b.connect(onboard.Lightspeed)
+	p := b.submit(b.get("/dashboard"), "form[data-testid=disconnect-lightspeed]", nil)
+	if p.status() != http.StatusOK || !p.has("[data-testid=disconnect-confirm]") {
+		t.Fatalf("Disconnect without confirming: %d %q", p.status(), p.text("main"))
+	}
+	for _, want := range []string{"Disconnect Lightspeed?", "revokes its access", "settings, store choices, field mapping and sync history are kept", "picks up where syncing left off"} {
+		if !strings.Contains(p.text("main"), want) {
+			t.Errorf("confirmation page lacks %q: %q", want, p.text("main"))
+		}
+	}
+	if href := p.doc.Find("[data-testid=disconnect-cancel]").AttrOr("href", ""); href != "/connect/lightspeed" {
+		t.Errorf("Cancel leads to %q", href)
+	}
+	if row, _ := a.connRow(tenantID, onboard.Lightspeed); row.Status != "connected" || row.Access == "" {
+		t.Errorf("an unconfirmed disconnect changed the connection: %+v", row)
+	}
+	for _, tok := range a.prov.ls.Tokens() {
+		if tok.Revoked {
+			t.Error("an unconfirmed disconnect revoked a token")
+		}
 	}
 }
 

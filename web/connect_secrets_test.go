@@ -100,7 +100,7 @@ func TestNoTokenLeaks(t *testing.T) {
 	}
 	check("connected")
 	for _, provider := range []string{onboard.Lightspeed, onboard.Salesforce} {
-		b.submit(b.get("/dashboard"), "form[data-testid=disconnect-"+provider+"]", nil)
+		b.disconnectVia(provider)
 	}
 	check("disconnected")
 	if n := a.count("connections", "access_token_enc IS NOT NULL OR refresh_token_enc IS NOT NULL"); n != 0 {

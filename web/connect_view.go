@@ -71,7 +71,8 @@ func (s *Server) connectPage(c echo.Context, v onboard.ConnectionView, edit bool
 			p.Connect = &ui.ConnectForm{Action: start, CSRF: csrf, Label: verb + name, TestID: "connect", Secondary: v.State == onboard.StateConnected}
 		} else {
 			env, dom := s.onboard.ReconnectChoice(v.LoginHost)
-			p.Environment = &ui.EnvironmentForm{Action: start, CSRF: csrf, Environment: env, MyDomain: dom, Submit: verb + name}
+			p.Environment = &ui.EnvironmentForm{Action: start, CSRF: csrf, Environment: env, MyDomain: dom, Submit: verb + name,
+				Secondary: v.State == onboard.StateConnected}
 		}
 	}
 	if d := v.Discovery; d != nil && v.State == onboard.StateConnected {
@@ -156,9 +157,9 @@ func reauthMessage(p string) string {
 
 func connectIntro(p string) string {
 	if p == onboard.Lightspeed {
-		return "Tandem reads your stores, customers and sales from Lightspeed Retail. You will sign in at Lightspeed and approve access; Tandem never sees your password."
+		return "Tandem keeps your customers in step both ways between Lightspeed Retail and Salesforce, and reads your stores and sales from Lightspeed. You will sign in at Lightspeed and approve access; Tandem never sees your password."
 	}
-	return "Tandem writes your customers and sales to Salesforce. Choose where your org is, then sign in at Salesforce and approve access; Tandem never sees your password."
+	return "Tandem keeps your customers in step both ways between Salesforce and Lightspeed Retail, and writes your sales to Salesforce. Choose where your org is, then sign in at Salesforce and approve access; Tandem never sees your password."
 }
 
 func plural(n int, word string) string {
@@ -244,11 +245,25 @@ func (s *Server) home(c echo.Context, tenantID string, edit bool) (ui.Home, erro
 		}
 	}
 	for _, l := range o.Locations {
-		ls := ui.LocationState{ShopID: l.ShopID, Name: l.Name, New: l.New, State: "disconnected", Label: "not synced"}
-		if l.Enabled {
-			ls.State, ls.Label = "connected", "synced"
-		}
-		h.Locations = append(h.Locations, ls)
+		h.Locations = append(h.Locations, locationState(l, o.Lightspeed.State))
 	}
 	return h, nil
+}
+
+// locationState is a store's line on the dashboard: whether the merchant
+// turned its sync on, never whether anything synced (the Sync section
+// reports runs). A store turned on whose Lightspeed connection is broken or
+// gone says so instead of showing a healthy badge.
+func locationState(l setup.Location, lightspeed string) ui.LocationState {
+	ls := ui.LocationState{ShopID: l.ShopID, Name: l.Name, New: l.New, State: "off", Label: "Off"}
+	switch {
+	case !l.Enabled:
+	case lightspeed == onboard.StateConnected:
+		ls.State, ls.Label = "enabled", "Sync on"
+	case lightspeed == onboard.StateNeedsReauth:
+		ls.State, ls.Label = "needs_reauth", "Sync on, paused: Lightspeed needs to be reconnected"
+	default:
+		ls.State, ls.Label = "disconnected", "Sync on, paused: Lightspeed is disconnected"
+	}
+	return ls
 }

@@ -183,7 +183,8 @@ func TestSetupEntryRoutesToNextStep(t *testing.T) {
 	sa.connectLightspeed()
 	sa.connectSalesforce()
 	p := b.get("/setup")
-	if p.path() != "/setup/salesforce-fields" || p.status() != http.StatusOK {
+	// The data model comes first: the setup check depends on it.
+	if p.path() != "/setup/model" || p.status() != http.StatusOK {
 		t.Fatalf("/setup with both connected: %d at %s", p.status(), p.path())
 	}
 	if got := p.doc.Find("[data-testid=setup-progress] li[data-done=true]").Length(); got != 2 {
@@ -192,7 +193,7 @@ func TestSetupEntryRoutesToNextStep(t *testing.T) {
 	if p.has("[data-testid=setup-next]") {
 		t.Error("the page of the next step links to itself as next")
 	}
-	if href := b.get("/setup/history").doc.Find("[data-testid=setup-next]").AttrOr("href", ""); href != "/setup/salesforce-fields" {
+	if href := b.get("/setup/history").doc.Find("[data-testid=setup-next]").AttrOr("href", ""); href != "/setup/model" {
 		t.Errorf("next link on another step = %q", href)
 	}
 }

@@ -6,19 +6,20 @@ import "github.com/tandemsync/tandem/tenants/setup"
 type Step string
 
 // The steps. The first two are the connect helper's pages; the rest are
-// the setup wizard's.
+// the setup wizard's. The data model comes before the Salesforce setup
+// check: what the check looks for depends on the model.
 const (
 	StepConnectLightspeed Step = "connect_lightspeed"
 	StepConnectSalesforce Step = "connect_salesforce"
-	StepSalesforceFields  Step = "salesforce_fields"
 	StepDataModel         Step = "data_model"
+	StepSalesforceFields  Step = "salesforce_fields"
 	StepLocations         Step = "locations"
 	StepHistory           Step = "history"
 )
 
 // Steps lists every step in order.
 func Steps() []Step {
-	return []Step{StepConnectLightspeed, StepConnectSalesforce, StepSalesforceFields, StepDataModel, StepLocations, StepHistory}
+	return []Step{StepConnectLightspeed, StepConnectSalesforce, StepDataModel, StepSalesforceFields, StepLocations, StepHistory}
 }
 
 // Needs returns the connections a step cannot be done without.

@@ -20,10 +20,13 @@ func TestProgress(t *testing.T) {
 		finished bool
 	}{
 		{"new tenant", onboard.State{}, onboard.StepConnectLightspeed,
-			[]onboard.Step{onboard.StepSalesforceFields, onboard.StepDataModel, onboard.StepLocations}, false},
+			[]onboard.Step{onboard.StepDataModel, onboard.StepSalesforceFields, onboard.StepLocations}, false},
 		{"lightspeed only", onboard.State{LightspeedConnected: true}, onboard.StepConnectSalesforce,
-			[]onboard.Step{onboard.StepSalesforceFields, onboard.StepDataModel}, false},
-		{"both connected", onboard.State{LightspeedConnected: true, SalesforceConnected: true}, onboard.StepSalesforceFields, nil, false},
+			[]onboard.Step{onboard.StepDataModel, onboard.StepSalesforceFields}, false},
+		// The data model comes first: the check depends on it.
+		{"both connected", onboard.State{LightspeedConnected: true, SalesforceConnected: true}, onboard.StepDataModel, nil, false},
+		{"model chosen", onboard.State{LightspeedConnected: true, SalesforceConnected: true,
+			Settings: setup.Settings{DataModel: setup.ModelClassic}}, onboard.StepSalesforceFields, nil, false},
 		{"check for another model", onboard.State{LightspeedConnected: true, SalesforceConnected: true,
 			Settings: setup.Settings{DataModel: setup.ModelCustom, SalesforceCheck: complete}}, onboard.StepSalesforceFields, nil, false},
 		{"locations saved but none enabled", onboard.State{LightspeedConnected: true, SalesforceConnected: true,

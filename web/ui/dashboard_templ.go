@@ -51,8 +51,8 @@ type ConnectionCard struct {
 type LocationState struct {
 	ShopID string
 	Name   string
-	State  string // "enabled" or "disabled"
-	Label  string
+	State  string // CSS class: "enabled", "off", or the Lightspeed connection's trouble
+	Label  string // "Sync on", "Off", "Sync on, paused: ..."
 	New    bool
 }
 

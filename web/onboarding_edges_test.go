@@ -1,0 +1,114 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
+	"github.com/tandemsync/tandem/web/onboard"
+)
+
+// The dashboard never says "synced" about a store: a store is "Sync on" or
+// "Off", and a store whose Lightspeed connection is broken or gone says
+// that rather than showing a healthy badge.
+func TestLocationBadges(t *testing.T) {
+	t.Parallel()
+	sa := newSetupApp(t, sfsandbox.Options{Seed: nil})
+	sa.connectLightspeed()
+	sa.addShop("1", "Harbour Street", true, false)
+	sa.addShop("2", "Warehouse", false, false)
+	b := sa.ownerBrowser()
+	badges := func() []string {
+		t.Helper()
+		p := b.get("/dashboard")
+		var got []string
+		for i := range p.doc.Find("[data-testid=location]").Length() {
+			row := p.doc.Find("[data-testid=location]").Eq(i)
+			got = append(got, strings.Join(strings.Fields(row.Find("td").First().Text()), " ")+": "+
+				row.Find("[data-testid=location-status]").Text()+" ("+row.Find("[data-testid=location-status]").AttrOr("class", "")+")")
+		}
+		if strings.Contains(p.text("[data-testid=locations]"), "synced") {
+			t.Errorf("locations say synced: %q", p.text("[data-testid=locations]"))
+		}
+		return got
+	}
+	if diff := cmp.Diff([]string{"Harbour Street: Sync on (status enabled)", "Warehouse: Off (status off)"}, badges()); diff != "" {
+		t.Errorf("connected (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct{ status, want string }{
+		{"needs_reauth", "Harbour Street: Sync on, paused: Lightspeed needs to be reconnected (status needs_reauth)"},
+		{"disconnected", "Harbour Street: Sync on, paused: Lightspeed is disconnected (status disconnected)"},
+	} {
+		if _, err := sa.pool.Exec(context.Background(), `UPDATE connections SET status = $2 WHERE tenant_id = $1`, sa.tenant.ID, tt.status); err != nil {
+			t.Fatal(err)
+		}
+		if got := badges(); got[0] != tt.want {
+			t.Errorf("%s: %q; want %q", tt.status, got[0], tt.want)
+		}
+	}
+}
+
+// Once connected, the connect page's main action is Next (the next setup
+// step), and reconnecting is a secondary button; the page says customers
+// sync both ways.
+func TestConnectSuccessLeadsOn(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, _ := a.merchant("Harbour Threads")
+	if intro := b.get("/connect/lightspeed").text("[data-testid=connect-page] > p"); !strings.Contains(intro, "customers in step both ways") {
+		t.Errorf("Lightspeed intro = %q", intro)
+	}
+	p := b.connect(onboard.Lightspeed)
+	next := p.doc.Find("[data-testid=connect-next]")
+	if next.AttrOr("href", "") != "/connect/salesforce" || next.Text() != "Next: Connect Salesforce" || next.HasClass("secondary") {
+		t.Errorf("Lightspeed's next = %q %q", next.AttrOr("href", ""), next.Text())
+	}
+	if !p.doc.Find("form[data-testid=connect] button").HasClass("secondary") {
+		t.Error("Reconnect Lightspeed is not secondary")
+	}
+	p = b.connect(onboard.Salesforce)
+	// The data model comes before the setup check.
+	if href := p.doc.Find("[data-testid=connect-next]").AttrOr("href", ""); href != "/setup/model" {
+		t.Errorf("Salesforce's next = %q; want /setup/model", href)
+	}
+	if !p.doc.Find("form[data-testid=salesforce-environment] button").HasClass("secondary") {
+		t.Error("Reconnect Salesforce is not secondary")
+	}
+}
+
+// Reconnecting Salesforce runs the setup check again: the org may have
+// changed (or be another org after a reset).
+func TestReconnectSalesforceRerunsCheck(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, tenantID := a.merchant("Harbour Threads")
+	b.connect(onboard.Salesforce)
+	store := setup.NewStore(a.pool)
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := store.Update(t.Context(), tenantID, tenants.Actor{}, func(s *setup.Settings) error {
+		s.DataModel = setup.ModelClassic
+		s.SalesforceCheck = &setup.CheckResult{Model: setup.ModelClassic, CheckedAt: old,
+			Items: []setup.CheckItem{{Key: "Contact.Lightspeed_Customer_ID__c", Status: setup.StatusPresent}}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := b.connect(onboard.Salesforce)
+	st, err := store.Settings(t.Context(), tenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chk := st.SalesforceCheck
+	if chk == nil || !chk.CheckedAt.After(old) || chk.Complete() {
+		t.Fatalf("check after reconnect = %+v; want a fresh one finding the sandbox's missing fields", chk)
+	}
+	if got := p.text(".flash.info"); !strings.Contains(got, "Setup check run again") {
+		t.Errorf("flash = %q", got)
+	}
+}
