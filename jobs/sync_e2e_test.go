@@ -164,10 +164,20 @@ func TestSyncEndToEndThroughRiver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checked := 0
 	for _, s := range streams {
-		if s.LastRun == nil || s.LastRun.APICalls["salesforce"] == 0 && s.LastRun.APICalls["lightspeed"] == 0 {
+		// A run still going has not recorded its calls yet; the scheduler
+		// keeps starting runs, so look at finished ones only.
+		if s.LastRun == nil || s.LastRun.Status == ledger.RunRunning {
+			continue
+		}
+		checked++
+		if s.LastRun.APICalls["salesforce"] == 0 && s.LastRun.APICalls["lightspeed"] == 0 {
 			t.Errorf("stream %s: last run %+v records no API calls", s.Stream, s.LastRun)
 		}
+	}
+	if checked == 0 {
+		t.Error("no finished run to check the API calls of")
 	}
 }
 
