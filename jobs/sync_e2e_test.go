@@ -85,7 +85,7 @@ func TestSyncEndToEndThroughRiver(t *testing.T) {
 			ProductionLoginURL: sfSrv.URL, SandboxLoginURL: sfSrv.URL},
 	}
 	clients, err := connect.New(connect.Config{Vault: v, Providers: providers,
-		Limits: lightspeed.NewLimits(lightspeed.LimitsOptions{Store: connect.NewBuckets(pool)}),
+		Limits:    lightspeed.NewLimits(lightspeed.LimitsOptions{Store: connect.NewBuckets(pool)}),
 		Transport: func(p string, base http.RoundTripper) http.RoundTripper { return sync.CountingTransport(p, base) }})
 	if err != nil {
 		t.Fatal(err)
