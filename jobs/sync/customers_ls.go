@@ -63,7 +63,8 @@ func (rc *runContext) customersToSalesforce(ctx context.Context) (more bool, err
 	for batches := 0; ; {
 		p, ok := pages.next()
 		if !ok {
-			return false, nil
+			// The reader stops early only when the run's context ends.
+			return false, ctx.Err()
 		}
 		if p.err != nil {
 			return false, p.err

@@ -186,7 +186,8 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 	for {
 		p, ok := pages.next()
 		if !ok {
-			return false, nil
+			// The reader stops early only when the run's context ends.
+			return false, ctx.Err()
 		}
 		if p.err != nil {
 			return false, p.err
