@@ -19,6 +19,13 @@ const (
 	// ActionStaffListTenants records a staff view of the tenant list (every
 	// tenant's name and owner email); it names no one tenant.
 	ActionStaffListTenants = "staff.list_tenants"
+	// Sync history actions: a merchant (or staff on their behalf) retried,
+	// resynced, reset, paused or resumed sync work.
+	ActionSyncRetry  = "sync.retry"
+	ActionSyncResync = "sync.resync"
+	ActionSyncReset  = "sync.reset"
+	ActionSyncPause  = "sync.pause"
+	ActionSyncResume = "sync.resume"
 )
 
 // Entry is one audit log record to write: who did what, to which tenant.

@@ -258,14 +258,14 @@ func (s *Store) Connections(ctx context.Context, tenantID string) ([]Connection,
 	byProvider := map[Provider]Connection{}
 	if validUUID(tenantID) {
 		rows, err := s.pool.Query(ctx, `
-			SELECT provider, status, external_account, external_name, status_reason, updated_at
+			SELECT provider, status, external_account, external_name, status_reason, instance_url, updated_at
 			FROM connections WHERE tenant_id = $1`, tenantID)
 		if err != nil {
 			return nil, fmt.Errorf("tenants: list connections: %w", err)
 		}
 		cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Connection, error) {
 			var c Connection
-			err := r.Scan(&c.Provider, &c.Status, &c.ExternalAccount, &c.ExternalName, &c.StatusReason, &c.UpdatedAt)
+			err := r.Scan(&c.Provider, &c.Status, &c.ExternalAccount, &c.ExternalName, &c.StatusReason, &c.InstanceURL, &c.UpdatedAt)
 			return c, err
 		})
 		if err != nil {

@@ -92,7 +92,10 @@ type Connection struct {
 	// StatusReason is why the connection needs reauthorization, with the
 	// provider's own error: for support staff, not for merchants.
 	StatusReason string
-	UpdatedAt    time.Time
+	// InstanceURL is where the account lives (Salesforce: the org's
+	// instance, which record links start with); empty when unknown.
+	InstanceURL string
+	UpdatedAt   time.Time
 }
 
 // ErrNotFound is returned when the requested tenant or user does not exist

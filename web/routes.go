@@ -28,8 +28,7 @@ const (
 	routeReadyz       = "readyz"
 	routeStatic       = "static"
 	routeSyncNow      = "sync.now"
-	// routeHistory is the sync history page, once it exists: the
-	// dashboard links to it only then.
+	// routeHistory is the sync history page (history.go).
 	routeHistory = "history"
 
 	routeForgotPassword       = "password.forgot"
@@ -105,6 +104,7 @@ func (s *Server) routes() {
 	e.POST("/sync/now", s.syncNow, s.requireUser).Name = routeSyncNow
 	s.connectRoutes(e)
 	s.setupRoutes(e)
+	s.historyRoutes(e)
 
 	// Support staff: the log-in page when signed out (staff log in there
 	// too), 404 for merchants. Every view of a tenant is audit-logged.

@@ -79,6 +79,10 @@ type Config struct {
 	// calls (discovery) share with the worker; nil means a private one.
 	LightspeedLimits *lightspeed.Limits
 
+	// LightspeedWebURL is the Lightspeed Retail back office that record
+	// links on the sync history open; empty means https://us.merchantos.com.
+	LightspeedWebURL string
+
 	// Mail sends password reset links and invitations; nil means
 	// DevMailbox when that is set, else a sender that fails (and the
 	// failure is logged).
@@ -106,8 +110,10 @@ type Server struct {
 	jobs     *river.Client[pgx.Tx]
 	ledger   *ledger.Store
 	baseURL  string // without a trailing slash, for links in emails
-	mail     mail.Sender
-	devMail  *mail.Mailbox
+	// lightspeedWebURL is where Lightspeed records open (history links).
+	lightspeedWebURL string
+	mail             mail.Sender
+	devMail          *mail.Mailbox
 	// csp is the Content-Security-Policy of every response: form-action
 	// names the providers' consent pages, where Connect forms lead.
 	csp string
@@ -155,6 +161,9 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.Default()
 	}
 	s.pool, s.jobs, s.ledger = cfg.Pool, cfg.Jobs, ledger.New(cfg.Pool)
+	if s.lightspeedWebURL = strings.TrimRight(cfg.LightspeedWebURL, "/"); s.lightspeedWebURL == "" {
+		s.lightspeedWebURL = "https://us.merchantos.com"
+	}
 	if s.jobs == nil {
 		// Insert-only: the web app never works jobs.
 		if s.jobs, err = river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{}); err != nil {

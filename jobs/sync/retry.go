@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
@@ -114,4 +115,34 @@ func (rc *runContext) customerSides(ctx context.Context) (*lightspeed.Client, *c
 		return nil, nil, err
 	}
 	return ls, w, nil
+}
+
+// CursorAt is the position that makes stream's next run read again every
+// record changed at or after at, given its current position (empty before
+// its first run): what Reset a location (or the customer stream) to a date
+// stores with ledger.ResetCursor. What the position holds besides the time
+// (when customers:sf→ls started, a sales import's progress) is kept.
+func CursorAt(stream, current string, at time.Time) (string, error) {
+	at = at.UTC()
+	switch stream {
+	case ledger.CustomersToSalesforce:
+		return at.Format(time.RFC3339Nano), nil
+	case ledger.CustomersToLightspeed:
+		var cur sfCursor
+		if current != "" {
+			if err := json.Unmarshal([]byte(current), &cur); err != nil {
+				return "", fmt.Errorf("sync: read cursor %q: %w", current, err)
+			}
+		} else {
+			cur.Setup = at
+		}
+		cur.Since = at
+		b, err := json.Marshal(cur)
+		return string(b), err
+	case ledger.SalesToSalesforce:
+		cur, _ := parseSalesCursor(current)
+		cur.UpdatedAt = at
+		return cur.encode(), nil
+	}
+	return "", fmt.Errorf("%w %q", ErrUnknownStream, stream)
 }

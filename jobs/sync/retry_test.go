@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/jobs/ledger"
@@ -156,5 +157,31 @@ func TestRetrySalesforceCustomer(t *testing.T) {
 	}
 	if now := w.cursor(ledger.CustomersToLightspeed); now != cursor {
 		t.Errorf("cursor moved from %s to %s", cursor, now)
+	}
+}
+
+// A customer stream reset to a date reads again every customer changed
+// since then.
+func TestCursorAtReadsAgain(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 20})
+	w.runUntilDone(ledger.CustomersToSalesforce)
+	w.run(ledger.CustomersToLightspeed)
+	for _, stream := range []string{ledger.CustomersToSalesforce, ledger.CustomersToLightspeed} {
+		k := ledger.StreamKey{TenantID: w.tenant, Stream: stream}
+		pos, err := sync.CursorAt(stream, w.cursor(stream), time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.ledger.ResetCursor(w.ctx, k, pos); err != nil {
+			t.Fatal(err)
+		}
+		res := w.run(stream)
+		if res.Run.Counts[ledger.ActionSkipped] == 0 {
+			t.Errorf("%s after reset read nothing again: %v", stream, res.Run.Counts)
+		}
+	}
+	if _, err := sync.CursorAt("nonsense", "", time.Now()); !errors.Is(err, sync.ErrUnknownStream) {
+		t.Errorf("unknown stream: %v", err)
 	}
 }
