@@ -168,7 +168,10 @@ func (s *Store) SearchEvents(ctx context.Context, tenantID string, f EventFilter
 		}
 		match := "(ls_id = ANY(?) OR sf_id = ANY(?)"
 		args := []any{ids, ids}
-		if len([]rune(q)) >= MinLabelQuery {
+		// A Salesforce id is in no label; looking for it there would read
+		// the trigram index for nothing.
+		sfID := len(ids) > 1 || (salesforce.ValidID(q) && strings.ContainsAny(q, "0123456789"))
+		if len([]rune(q)) >= MinLabelQuery && !sfID {
 			match += " OR lower(label) LIKE ?"
 			args = append(args, "%"+likeEscape(strings.ToLower(q))+"%")
 		}
