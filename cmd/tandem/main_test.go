@@ -297,3 +297,70 @@ func TestSandboxAddrStaysOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestServeAndWorkerServeMetricsPrivately: both open TANDEM_METRICS_ADDR
+// and serve /metrics there; the web port has none.
+func TestServeAndWorkerServeMetricsPrivately(t *testing.T) {
+	t.Parallel()
+	_, dbURL := dbtest.NewWithURL(t)
+	if code, out, errOut := runCmd(t, t.Context(), map[string]string{"DATABASE_URL": dbURL}, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d, %s %s", code, out, errOut)
+	}
+	metricsAddr := regexp.MustCompile(`metrics_addr=(\S+)`)
+	webAddr := regexp.MustCompile(`msg="web listening" addr=(\S+)`)
+	for _, cmd := range []string{"serve", "worker"} {
+		t.Run(cmd, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(t.Context())
+			vars := map[string]string{
+				"DATABASE_URL": dbURL, "TANDEM_SECRET_KEY": newKey(),
+				"TANDEM_ADDR": "127.0.0.1:0", "TANDEM_METRICS_ADDR": "127.0.0.1:0",
+			}
+			var out, errb syncBuffer
+			done := make(chan int, 1)
+			go func() {
+				done <- run(ctx, []string{cmd}, &stdio{in: strings.NewReader(""), out: &out, err: &errb}, env(vars))
+			}()
+			var m []string
+			deadline := time.After(60 * time.Second)
+			for m == nil {
+				m = metricsAddr.FindStringSubmatch(errb.String())
+				select {
+				case code := <-done:
+					t.Fatalf("exited %d before serving metrics: %s", code, errb.String())
+				case <-deadline:
+					t.Fatalf("no metrics address logged within 60s: %s", errb.String())
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+			code, _, body := httpGet(t, "http://"+m[1]+"/metrics")
+			if code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+				t.Errorf("metrics port: %d %q", code, tail(body, 200))
+			}
+			if w := webAddr.FindStringSubmatch(errb.String()); w != nil {
+				if code, _, _ := httpGet(t, "http://"+w[1]+"/metrics"); code != http.StatusNotFound {
+					t.Errorf("/metrics on the web port: %d; want 404", code)
+				}
+			} else if cmd == "serve" {
+				t.Errorf("serve logged no web address: %s", errb.String())
+			}
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("exit %d after cancel: %s", code, errb.String())
+			}
+		})
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, http.Header, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header, string(b)
+}
+
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }
