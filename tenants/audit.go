@@ -26,6 +26,10 @@ const (
 	ActionSyncReset  = "sync.reset"
 	ActionSyncPause  = "sync.pause"
 	ActionSyncResume = "sync.resume"
+	// ActionNeedsReauth records a connection the provider stopped
+	// accepting: the merchant must connect again. Written by the vault
+	// when the state changes, by no user.
+	ActionNeedsReauth = "connection.needs_reauth"
 )
 
 // Entry is one audit log record to write: who did what, to which tenant.

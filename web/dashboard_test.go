@@ -148,7 +148,7 @@ func TestStaffConsole(t *testing.T) {
 	if n := a.count("audit_log", "tenant_id = $1 AND action = 'staff.view_tenant' AND actor_email = 'support@tandem.example'", shop.ID); n != 1 {
 		t.Errorf("staff views audited = %d; want 1", n)
 	}
-	if !strings.Contains(p.text("[data-testid=audit]"), "staff.view_tenant") {
+	if !strings.Contains(p.text("[data-testid=audit]"), "Support staff opened this business") {
 		t.Error("the tenant page's activity does not show the staff view")
 	}
 	if p := staff.get("/staff/tenants/00000000-0000-0000-0000-000000000000"); p.status() != http.StatusNotFound {

@@ -6,11 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
 
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
+	"github.com/tandemsync/tandem/tenants/vault"
 	"github.com/tandemsync/tandem/web/onboard"
 )
 
@@ -110,5 +112,61 @@ func TestReconnectSalesforceRerunsCheck(t *testing.T) {
 	}
 	if got := p.text(".flash.info"); !strings.Contains(got, "Setup check run again") {
 		t.Errorf("flash = %q", got)
+	}
+}
+
+// The staff activity log says who did what, to which provider, and the
+// detail, in words, with UTC times said so; a connection marked as needing
+// to be reconnected is there too.
+func TestStaffActivityLogInWords(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, tenantID := a.merchant("Harbour Threads")
+	b.connect(onboard.Lightspeed)
+	keys, err := vault.NewKeyRing(secretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vault.New(a.pool, keys).MarkNeedsReauth(t.Context(), tenantID, vault.Lightspeed, "Lightspeed refused the stored authorization"); err != nil {
+		t.Fatal(err)
+	}
+	b.inviteVia("clerk@harbour.example", "viewer")
+	if _, err := a.store.AddStaff(t.Context(), "staff@tandem.example", "a good password"); err != nil {
+		t.Fatal(err)
+	}
+	sb := a.browser()
+	sb.logIn("staff@tandem.example", "a good password")
+	p := sb.get("/staff/tenants/" + tenantID)
+	if got := p.text("[data-testid=audit] thead"); !strings.Contains(got, "When (UTC)") {
+		t.Errorf("audit header = %q", got)
+	}
+	var rows []string
+	p.doc.Find("[data-testid=audit] tbody tr").Each(func(_ int, s *goquery.Selection) {
+		var cells []string
+		s.Find("td").Each(func(i int, td *goquery.Selection) {
+			if i > 0 && i < 5 { // who, what, provider, detail
+				cells = append(cells, strings.TrimSpace(td.Text()))
+			}
+		})
+		rows = append(rows, strings.Join(cells, " | "))
+		if when := s.Find("td").First().Text(); !strings.HasSuffix(when, " UTC") {
+			t.Errorf("time %q does not say UTC", when)
+		}
+	})
+	for _, want := range []string{
+		"harbourthreads@shop.example | Invited clerk@harbour.example |  | as viewer",
+		"Tandem | Marked as needing to be reconnected | Lightspeed | Lightspeed refused the stored authorization",
+		"harbourthreads@shop.example | Connected | Lightspeed | to Tandem Demo Boutique (",
+		"harbourthreads@shop.example | Signed up, creating this business |  | ",
+	} {
+		found := false
+		for _, r := range rows {
+			if strings.HasPrefix(r, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no row %q in:\n%s", want, strings.Join(rows, "\n"))
+		}
 	}
 }

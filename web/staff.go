@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -82,7 +81,7 @@ func (s *Server) showStaffTenant(c echo.Context) error {
 		v.Members = append(v.Members, ui.MemberRow{Email: m.Email, Role: string(m.Role), Since: m.CreatedAt.UTC().Format(dateFormat)})
 	}
 	for _, a := range log {
-		v.Audit = append(v.Audit, ui.AuditRow{When: a.CreatedAt.UTC().Format(time.DateTime), Actor: a.ActorEmail, Action: a.Action, IP: a.IP})
+		v.Audit = append(v.Audit, auditRow(a))
 	}
 	return s.render(c, http.StatusOK, t.Name, ui.StaffTenantBody(v))
 }

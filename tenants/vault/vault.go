@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tandemsync/tandem/tenants"
 )
 
 // Providers a tenant connects.
@@ -359,10 +361,12 @@ func (v *Vault) disconnect(ctx context.Context, db dbtx, tenantID, provider, rea
 }
 
 const markReauthSQL = `
-UPDATE connections SET status = 'needs_reauth', status_reason = $3,
-    status_changed_at = CASE WHEN status = 'needs_reauth' THEN status_changed_at ELSE now() END,
+UPDATE connections c SET status = 'needs_reauth', status_reason = $3,
+    status_changed_at = CASE WHEN o.status = 'needs_reauth' THEN c.status_changed_at ELSE now() END,
     updated_at = now()
-WHERE tenant_id = $1 AND provider = $2 AND status <> 'disconnected'`
+FROM (SELECT status FROM connections WHERE tenant_id = $1 AND provider = $2 AND status <> 'disconnected' FOR UPDATE) o
+WHERE c.tenant_id = $1 AND c.provider = $2
+RETURNING o.status`
 
 // MarkNeedsReauth marks the connection as needing the merchant to connect
 // again (the dashboard's red banner), with reason in words fit for the
@@ -374,21 +378,31 @@ func (v *Vault) MarkNeedsReauth(ctx context.Context, tenantID, provider, reason 
 	if err != nil {
 		return fmt.Errorf("vault: mark needs reauth: %w", err)
 	}
-	if err := markReauth(ctx, v.pool, tenantID, provider, reason); err != nil {
+	err = pgx.BeginFunc(ctx, v.pool, func(tx pgx.Tx) error { return markReauth(ctx, tx, tenantID, provider, reason) })
+	if err != nil {
 		return fmt.Errorf("vault: mark %s connection of tenant %s needs reauth: %w", provider, tenantID, err)
 	}
 	return nil
 }
 
-func markReauth(ctx context.Context, db dbtx, tenantID, provider, reason string) error {
-	tag, err := db.Exec(ctx, markReauthSQL, tenantID, provider, truncate(reason, 500))
+// markReauth marks the connection needs_reauth in tx and, when that is a
+// change, records it in the tenant's audit log (by Tandem, with the
+// reason), so support staff see when and why a connection broke.
+func markReauth(ctx context.Context, tx pgx.Tx, tenantID, provider, reason string) error {
+	reason = truncate(reason, 500)
+	var was string
+	err := tx.QueryRow(ctx, markReauthSQL, tenantID, provider, reason).Scan(&was)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotConnected
+	}
 	if err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotConnected
+	if was == string(StatusNeedsReauth) {
+		return nil
 	}
-	return nil
+	return tenants.AuditTx(ctx, tx, tenants.Entry{TenantID: tenantID, Action: tenants.ActionNeedsReauth,
+		Detail: map[string]any{"provider": provider, "reason": reason}})
 }
 
 // checkIDs validates the provider and returns tenantID in canonical UUID

@@ -454,6 +454,20 @@ func TestDisconnectAndMarkNeedsReauth(t *testing.T) {
 	if !cmp.Equal(got.Tokens, c.Tokens) {
 		t.Errorf("MarkNeedsReauth dropped the tokens (they are needed to revoke): %v", got.Tokens)
 	}
+	// The change is in the tenant's audit log, once: marking again is no
+	// new event.
+	if err := v.MarkNeedsReauth(ctx, tenant, Lightspeed, "refused again"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var detail map[string]any
+	if err := pool.QueryRow(ctx, `SELECT count(*) OVER (), detail FROM audit_log WHERE tenant_id = $1 AND action = 'connection.needs_reauth'`,
+		tenant).Scan(&n, &detail); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || detail["provider"] != Lightspeed || detail["reason"] != "Lightspeed refused the authorization" {
+		t.Errorf("needs-reconnect audit: %d entries, detail %v", n, detail)
+	}
 
 	tx, err := pool.Begin(ctx)
 	if err != nil {

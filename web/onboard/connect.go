@@ -43,7 +43,7 @@ const (
 	ActionRefusedOtherAccount = "connection.refused_other_account"
 	ActionReset               = "connection.reset"
 	ActionRefreshDiscovery    = "connection.refresh_discovery"
-	ActionNeedsReauth         = "connection.needs_reauth"
+	ActionNeedsReauth         = tenants.ActionNeedsReauth
 )
 
 const (

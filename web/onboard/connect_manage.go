@@ -116,7 +116,7 @@ func (s *Service) CheckReauth(ctx context.Context, tenantID string, actor tenant
 	if merr := s.vault.MarkNeedsReauth(ctx, tenantID, Salesforce, reason); merr != nil && !errors.Is(merr, vault.ErrNotConnected) {
 		return fmt.Errorf("onboard: mark salesforce needs reconnect: %w (after %w)", merr, err)
 	}
-	_ = s.auditAlone(ctx, tenantID, actor, ActionNeedsReauth, map[string]any{"provider": Salesforce})
+	// The vault records the change in the audit log.
 	return failure(Salesforce, ReasonNeedsReauth, err)
 }
 

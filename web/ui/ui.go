@@ -187,12 +187,14 @@ type MemberRow struct {
 	Since string
 }
 
-// AuditRow is one audit log entry.
+// AuditRow is one audit log entry, in words.
 type AuditRow struct {
-	When   string
-	Actor  string
-	Action string
-	IP     string
+	When     string // in UTC, saying so
+	Actor    string // the person's email, or "Tandem" for the system
+	Action   string // "Connected", "Invited ann@shop.example", ...
+	Provider string // "Lightspeed", "Salesforce" or empty
+	Detail   string
+	IP       string
 }
 
 // ErrorPage explains a failed request without its internals.
