@@ -97,6 +97,21 @@ func auditRow(a tenants.AuditRecord) ui.AuditRow {
 		r.Action, r.Detail = "Removed "+str("email"), "was "+str("previous_role")
 	case tenants.ActionMemberLeave:
 		r.Action, r.Detail = "Left the business", "was "+str("previous_role")
+	case tenants.ActionSyncRetry:
+		r.Action = "Retried failed records"
+		if str("record") != "" {
+			r.Action, r.Detail = "Retried a failed record", streamWords(d)+": "+cmpOr(str("label"), str("record"))
+		} else if n, ok := d["records"].(float64); ok {
+			r.Detail = fmt.Sprintf("all of them: %d", int(n))
+		}
+	case tenants.ActionSyncResync:
+		r.Action, r.Detail = "Sent a record again", streamWords(d)+": "+str("record")
+	case tenants.ActionSyncPause:
+		r.Action, r.Detail = "Paused a stream", streamWords(d)
+	case tenants.ActionSyncResume:
+		r.Action, r.Detail = "Resumed a stream", streamWords(d)
+	case tenants.ActionSyncReset:
+		r.Action, r.Detail = "Restarted a stream from a date", streamWords(d)+" from "+str("from")
 	default:
 		// An action this list does not know yet: its code and raw detail,
 		// rather than nothing.
@@ -190,4 +205,14 @@ func valueWords(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// streamWords names the stream of a sync action, with its store when it
+// has one.
+func streamWords(d map[string]any) string {
+	stream, _ := d["stream"].(string)
+	if loc, _ := d["location"].(string); loc != "" {
+		return stream + " (store " + loc + ")"
+	}
+	return stream
 }
