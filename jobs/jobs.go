@@ -32,6 +32,11 @@ type Config struct {
 	LightspeedKeepAlive *LightspeedKeepAlive
 	// Sync, when set, runs the sync streams and their scheduler.
 	Sync *SyncConfig
+	// EventRetention is how long sync events are kept
+	// (TANDEM_EVENT_RETENTION); 0 means 90 days. Runs are kept a year.
+	EventRetention time.Duration
+	// Alerts, when set, sends alerts periodically (alerts.go).
+	Alerts *Alerts
 }
 
 // SyncConfig configures the sync streams of a worker process.
@@ -71,12 +76,25 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	if err := river.AddWorkerSafely(workers, &CleanupWorker{Pool: pool, Accounts: tenants.NewStore(pool)}); err != nil {
 		return nil, fmt.Errorf("jobs: register cleanup worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &RetentionWorker{Ledger: ledger.New(pool), Events: cfg.EventRetention}); err != nil {
+		return nil, fmt.Errorf("jobs: register retention worker: %w", err)
+	}
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(retentionInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})}
+	if cfg.Alerts != nil {
+		if err := river.AddWorkerSafely(workers, &AlertsWorker{Alerts: cfg.Alerts}); err != nil {
+			return nil, fmt.Errorf("jobs: register alerts worker: %w", err)
+		}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(alertsInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return AlertsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	keepAlive, err := addLightspeedKeepAlive(workers, pool, cfg.Logger, cfg.LightspeedKeepAlive)
 	if err != nil {
 		return nil, err
 	}
 	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}}
-	var periodic []*river.PeriodicJob
 	if sc := cfg.Sync; sc != nil {
 		if sc.Workers == 0 {
 			sc.Workers = 8

@@ -84,6 +84,9 @@ func (s *Server) showDashboard(c echo.Context) error {
 	if h.Sync, err = s.syncView(c, cur.TenantID, canEdit(cur.Role)); err != nil {
 		return err
 	}
+	if h.Alerts, err = s.alertBanners(c.Request().Context(), cur.TenantID); err != nil {
+		return err
+	}
 	c.Set(ctxTenant, cur.TenantName)
 	return s.render(c, http.StatusOK, "Dashboard", ui.DashboardBody(d, h))
 }

@@ -28,6 +28,7 @@ const (
 	routeReadyz       = "readyz"
 	routeStatic       = "static"
 	routeSyncNow      = "sync.now"
+	routeUsage        = "usage"
 	// routeHistory is the sync history page (history.go).
 	routeHistory = "history"
 
@@ -102,6 +103,7 @@ func (s *Server) routes() {
 	e.GET("/dashboard", s.showDashboard, s.requireUser).Name = routeDashboard
 	e.POST("/tenant", s.switchTenant, s.requireUser).Name = routeSwitchTenant
 	e.POST("/sync/now", s.syncNow, s.requireUser).Name = routeSyncNow
+	e.GET("/usage", s.showUsage, s.requireUser).Name = routeUsage
 	s.connectRoutes(e)
 	s.setupRoutes(e)
 	s.historyRoutes(e)

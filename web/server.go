@@ -28,6 +28,7 @@ import (
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/mail"
+	"github.com/tandemsync/tandem/jobs"
 	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/static"
@@ -114,6 +115,7 @@ type Server struct {
 	lightspeedWebURL string
 	mail             mail.Sender
 	devMail          *mail.Mailbox
+	alerts           *jobs.Alerts
 	// csp is the Content-Security-Policy of every response: form-action
 	// names the providers' consent pages, where Connect forms lead.
 	csp string
@@ -200,6 +202,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	// The dashboard's banner shows the same alerts the worker mails.
+	s.alerts = jobs.NewAlerts(cfg.Pool, jobs.SetupConfig{Setup: s.onboard.Setup(), Now: s.now}, nil, "", s.log)
+	s.alerts.Now = s.now
 	s.csp = contentSecurityPolicy(cfg.Providers.FormActionOrigins())
 
 	// Separate keys per purpose, so that no value signed for one use can

@@ -45,6 +45,7 @@ func (s *Server) syncView(c echo.Context, tenantID string, editor bool) (*ui.Syn
 	if r := s.e.Reverse(routeHistory); r != "" {
 		v.HistoryURL = r
 	}
+	v.UsageURL = s.url(routeUsage)
 	now := s.now()
 	sort.SliceStable(streams, func(i, j int) bool {
 		return streamOrder(streams[i].Stream) < streamOrder(streams[j].Stream)

@@ -135,7 +135,8 @@ func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string
 		return err
 	}
 	syncCfg.Workers = *syncWorkers
-	jcfg := jobs.Config{Logger: logger, MaxWorkers: *maxWorkers, Sync: syncCfg}
+	jcfg := jobs.Config{Logger: logger, MaxWorkers: *maxWorkers, Sync: syncCfg, EventRetention: c.EventRetention,
+		Alerts: newAlerts(pool, c, logger)}
 	if c.LightspeedClientID != "" {
 		jcfg.LightspeedKeepAlive = &jobs.LightspeedKeepAlive{Vault: v, OAuth: providers.LightspeedOAuth()}
 	}

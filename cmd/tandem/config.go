@@ -43,6 +43,8 @@ type config struct {
 	// SALESFORCE_LOGIN_URL); empty means the real ones. They point serve and
 	// worker at stand-alone sandboxes or a staging host.
 	LightspeedAPIURL, LightspeedAuthURL, SalesforceLoginURL string
+	// EventRetention is how long sync events are kept (TANDEM_EVENT_RETENTION).
+	EventRetention time.Duration
 }
 
 // configError is a misconfiguration: the process stops with its one line.
@@ -97,6 +99,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, configErrorf("TANDEM_SYNC_INTERVAL: want a duration between 1s and 24h such as 30s or 5m, got %q", v)
 		}
 		c.SyncInterval = d
+	}
+	if v := getenv("TANDEM_EVENT_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			return c, configErrorf("TANDEM_EVENT_RETENTION: want a duration of at least 1h such as 2160h (90 days), got %q", v)
+		}
+		c.EventRetention = d
 	}
 	if c.DatabaseURL != "" {
 		if _, err := url.Parse(c.DatabaseURL); err != nil || !strings.HasPrefix(c.DatabaseURL, "postgres") {

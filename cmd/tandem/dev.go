@@ -162,6 +162,8 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 		Logger:              logger,
 		LightspeedKeepAlive: &jobs.LightspeedKeepAlive{Vault: v, OAuth: providers.LightspeedOAuth()},
 		Sync:                syncCfg,
+		EventRetention:      c.EventRetention,
+		Alerts:              newAlerts(pool, c, logger),
 	})
 	if err != nil {
 		return err

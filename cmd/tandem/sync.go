@@ -41,3 +41,11 @@ func newSyncConfig(pool *pgxpool.Pool, v *vault.Vault, providers connect.Provide
 		Flush:    usage.FlushTenant,
 	}, nil
 }
+
+// newAlerts wires the alerts: computed from the sync's state and the
+// tenants' Salesforce describes, linked to the dashboard. Emails are sent
+// once a mail sender is configured.
+func newAlerts(pool *pgxpool.Pool, c config, logger *slog.Logger) *jobs.Alerts {
+	return jobs.NewAlerts(pool, jobs.SetupConfig{Setup: setup.NewStore(pool)}, nil,
+		c.baseURL()+"/dashboard", logger.With("component", "alerts"))
+}
