@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/tandemsync/tandem/integrations/mail"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/jobs/sync"
@@ -44,9 +45,6 @@ type Alert struct {
 	Message string
 }
 
-// SendMail delivers one plain-text email (cmd wires it to a mail.Sender).
-type SendMail func(ctx context.Context, to, subject, body string) error
-
 // Alerts computes a tenant's alerts (the dashboard's banner) and emails
 // them to the tenant's owners and admins, at most once per cause per UTC day.
 type Alerts struct {
@@ -56,8 +54,8 @@ type Alerts struct {
 	// Config and Mappings find schema drift; nil Config skips that check.
 	Config   sync.ConfigSource
 	Mappings *mapping.Store
-	// Send, when set, emails alerts; nil only shows them on the dashboard.
-	Send SendMail
+	// Mail, when set, emails alerts; nil only shows them on the dashboard.
+	Mail mail.Sender
 	// DashboardURL is linked from the emails.
 	DashboardURL string
 	Logger       *slog.Logger
@@ -65,10 +63,10 @@ type Alerts struct {
 }
 
 // NewAlerts returns Alerts over pool, reading drift through config (nil
-// skips drift) and mailing with send (nil mails nothing).
-func NewAlerts(pool *pgxpool.Pool, config sync.ConfigSource, send SendMail, dashboardURL string, logger *slog.Logger) *Alerts {
+// skips drift) and mailing with sender (nil mails nothing).
+func NewAlerts(pool *pgxpool.Pool, config sync.ConfigSource, sender mail.Sender, dashboardURL string, logger *slog.Logger) *Alerts {
 	return &Alerts{Pool: pool, Ledger: ledger.New(pool), Tenants: tenants.NewStore(pool), Config: config,
-		Mappings: mapping.NewStore(pool), Send: send, DashboardURL: dashboardURL, Logger: logger}
+		Mappings: mapping.NewStore(pool), Mail: sender, DashboardURL: dashboardURL, Logger: logger}
 }
 
 func (a *Alerts) now() time.Time {
@@ -147,7 +145,7 @@ func (a *Alerts) drift(ctx context.Context, tenantID string) ([]mapping.DriftIte
 // today, and returns how many alerts it mailed. Without Send it does
 // nothing.
 func (a *Alerts) Notify(ctx context.Context, tenantID string) (int, error) {
-	if a.Send == nil {
+	if a.Mail == nil {
 		return 0, nil
 	}
 	alerts, err := a.Current(ctx, tenantID)
@@ -185,7 +183,7 @@ func (a *Alerts) Notify(ctx context.Context, tenantID string) (int, error) {
 		body := fmt.Sprintf("%s\n\nOpen your dashboard: %s\n\nYou get this email at most once a day per problem while it lasts.\n", al.Message, a.DashboardURL)
 		var serr error
 		for _, addr := range to {
-			serr = errors.Join(serr, a.Send(ctx, addr, subject, body))
+			serr = errors.Join(serr, a.Mail.Send(ctx, mail.Message{To: addr, Subject: subject, Body: body}))
 		}
 		if serr != nil {
 			// Release the claim so the next round tries again.

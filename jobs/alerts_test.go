@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/tandemsync/tandem/integrations/mail"
 	"github.com/tandemsync/tandem/jobs"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/sql/dbtest"
@@ -18,28 +18,10 @@ import (
 
 var cheapParams = tenants.PasswordParams{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// outbox records the emails an Alerts sends.
-type outbox struct {
-	mu   gosync.Mutex
-	msgs []string // "to|subject|body"
-	fail error
-}
+// failingMail refuses every message, like a mail server that is down.
+type failingMail struct{ err error }
 
-func (o *outbox) send(_ context.Context, to, subject, body string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.fail != nil {
-		return o.fail
-	}
-	o.msgs = append(o.msgs, to+"|"+subject+"|"+body)
-	return nil
-}
-
-func (o *outbox) count() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.msgs)
-}
+func (f failingMail) Send(context.Context, mail.Message) error { return f.err }
 
 // signUp creates a tenant with an owner and returns the tenant id.
 func signUp(t *testing.T, pool *pgxpool.Pool, business, email string) string {
@@ -81,8 +63,8 @@ func TestAlertsFailedRunsMailOncePerDay(t *testing.T) {
 		}
 	}
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	box := &outbox{}
-	a := jobs.NewAlerts(pool, nil, box.send, "https://app.tandem.example/dashboard", nil)
+	box := mail.NewMailbox()
+	a := jobs.NewAlerts(pool, nil, box, "https://app.tandem.example/dashboard", nil)
 	a.Now = func() time.Time { return now }
 
 	// Two failures are not yet an alert; the other tenant has none.
@@ -91,7 +73,7 @@ func TestAlertsFailedRunsMailOncePerDay(t *testing.T) {
 	if err := a.Round(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := box.count(); n != 0 {
+	if n := len(box.Messages()); n != 0 {
 		t.Fatalf("after two failed runs: %d emails, want 0", n)
 	}
 
@@ -108,13 +90,13 @@ func TestAlertsFailedRunsMailOncePerDay(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := box.count(); n != 1 {
+	if n := len(box.Messages()); n != 1 {
 		t.Fatalf("third failed run, two rounds: %d emails, want 1", n)
 	}
-	msg := box.msgs[0]
-	if !strings.HasPrefix(msg, "owner@alert.example|Tandem: Alert Boutique needs you|") ||
-		!strings.Contains(msg, "INTERNAL_ERROR") || !strings.Contains(msg, "https://app.tandem.example/dashboard") {
-		t.Errorf("email = %q", msg)
+	msg := box.Messages()[0]
+	if msg.To != "owner@alert.example" || msg.Subject != "Tandem: Alert Boutique needs you" ||
+		!strings.Contains(msg.Body, "INTERNAL_ERROR") || !strings.Contains(msg.Body, "https://app.tandem.example/dashboard") {
+		t.Errorf("email = %+v", msg)
 	}
 
 	// A fourth failure the same day: still one email.
@@ -122,7 +104,7 @@ func TestAlertsFailedRunsMailOncePerDay(t *testing.T) {
 	if err := a.Round(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := box.count(); n != 1 {
+	if n := len(box.Messages()); n != 1 {
 		t.Fatalf("fourth failed run the same day: %d emails, want 1", n)
 	}
 
@@ -131,7 +113,7 @@ func TestAlertsFailedRunsMailOncePerDay(t *testing.T) {
 	if err := a.Round(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := box.count(); n != 2 {
+	if n := len(box.Messages()); n != 2 {
 		t.Fatalf("next day: %d emails, want 2", n)
 	}
 }
@@ -148,16 +130,16 @@ func TestAlertsFailedSendRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	failRuns(t, l, k, 3)
-	box := &outbox{fail: errors.New("smtp: 451 try later")}
-	a := jobs.NewAlerts(pool, nil, box.send, "http://localhost/dashboard", nil)
+	a := jobs.NewAlerts(pool, nil, failingMail{errors.New("smtp: 451 try later")}, "http://localhost/dashboard", nil)
 	if err := a.Round(ctx); err == nil {
 		t.Fatal("Round with a failing sender: no error")
 	}
-	box.fail = nil
+	box := mail.NewMailbox()
+	a.Mail = box
 	if err := a.Round(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := box.count(); n != 1 {
+	if n := len(box.Messages()); n != 1 {
 		t.Fatalf("after the server recovered: %d emails, want 1", n)
 	}
 }

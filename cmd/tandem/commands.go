@@ -135,8 +135,11 @@ func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string
 		return err
 	}
 	syncCfg.Workers = *syncWorkers
-	jcfg := jobs.Config{Logger: logger, MaxWorkers: *maxWorkers, Sync: syncCfg, EventRetention: c.EventRetention,
-		Alerts: newAlerts(pool, c, logger)}
+	alerts, err := newAlerts(pool, c, logger, nil)
+	if err != nil {
+		return err
+	}
+	jcfg := jobs.Config{Logger: logger, MaxWorkers: *maxWorkers, Sync: syncCfg, EventRetention: c.EventRetention, Alerts: alerts}
 	if c.LightspeedClientID != "" {
 		jcfg.LightspeedKeepAlive = &jobs.LightspeedKeepAlive{Vault: v, OAuth: providers.LightspeedOAuth()}
 	}

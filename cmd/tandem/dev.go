@@ -158,12 +158,16 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	if err != nil {
 		return err
 	}
+	alerts, err := newAlerts(pool, c, logger, devMail)
+	if err != nil {
+		return err
+	}
 	worker, err := jobs.NewClient(pool, jobs.Config{
 		Logger:              logger,
 		LightspeedKeepAlive: &jobs.LightspeedKeepAlive{Vault: v, OAuth: providers.LightspeedOAuth()},
 		Sync:                syncCfg,
 		EventRetention:      c.EventRetention,
-		Alerts:              newAlerts(pool, c, logger),
+		Alerts:              alerts,
 	})
 	if err != nil {
 		return err

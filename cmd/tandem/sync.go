@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/mail"
 	"github.com/tandemsync/tandem/jobs"
 	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/ledger"
@@ -43,9 +44,21 @@ func newSyncConfig(pool *pgxpool.Pool, v *vault.Vault, providers connect.Provide
 }
 
 // newAlerts wires the alerts: computed from the sync's state and the
-// tenants' Salesforce describes, linked to the dashboard. Emails are sent
-// once a mail sender is configured.
-func newAlerts(pool *pgxpool.Pool, c config, logger *slog.Logger) *jobs.Alerts {
-	return jobs.NewAlerts(pool, jobs.SetupConfig{Setup: setup.NewStore(pool)}, nil,
-		c.baseURL()+"/dashboard", logger.With("component", "alerts"))
+// tenants' Salesforce describes, linked to the dashboard, mailed through
+// SMTP_URL when it is set, else to devMail (tandem dev's mailbox) when
+// given; with neither they are shown on the dashboard only.
+func newAlerts(pool *pgxpool.Pool, c config, logger *slog.Logger, devMail *mail.Mailbox) (*jobs.Alerts, error) {
+	var sender mail.Sender
+	switch {
+	case c.SMTPURL != "":
+		smtp, err := c.mailSender()
+		if err != nil {
+			return nil, configErrorf("SMTP_URL: %v", err)
+		}
+		sender = smtp
+	case devMail != nil:
+		sender = devMail
+	}
+	return jobs.NewAlerts(pool, jobs.SetupConfig{Setup: setup.NewStore(pool)}, sender,
+		c.baseURL()+"/dashboard", logger.With("component", "alerts")), nil
 }
