@@ -141,6 +141,9 @@ func CursorAt(stream, current string, at time.Time) (string, error) {
 		return string(b), err
 	case ledger.SalesToSalesforce:
 		cur, _ := parseSalesCursor(current)
+		// A Bulk API step under way reads from the old position: drop it,
+		// the next run starts over from at.
+		cur.Bulk = nil
 		cur.UpdatedAt = at
 		return cur.encode(), nil
 	}

@@ -181,6 +181,11 @@ func TestCursorAtReadsAgain(t *testing.T) {
 			t.Errorf("%s after reset read nothing again: %v", stream, res.Run.Counts)
 		}
 	}
+	at := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
+	pos, err := sync.CursorAt(ledger.SalesToSalesforce, `{"updated_at":"2026-03-01T00:00:00Z","bulk":{},"import":{"done":5,"total":5,"finished":true}}`, at)
+	if err != nil || pos != `{"updated_at":"2026-01-15T00:00:00Z","import":{"done":5,"total":5,"finished":true}}` {
+		t.Errorf("sales cursor reset to %s: %s, %v", at, pos, err)
+	}
 	if _, err := sync.CursorAt("nonsense", "", time.Now()); !errors.Is(err, sync.ErrUnknownStream) {
 		t.Errorf("unknown stream: %v", err)
 	}
