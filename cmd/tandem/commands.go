@@ -157,7 +157,9 @@ func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string
 	}
 	logger.Info("worker started", "max_workers", *maxWorkers, "sync_workers", *syncWorkers, "sync_interval", c.SyncInterval, "metrics_addr", mln.Addr().String())
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveHTTP(gctx, logger, mln, metricsHandler(newRegistry())) })
+	reg := newRegistry()
+	reg.MustRegister(jobs.NewSyncCollector(pool))
+	g.Go(func() error { return serveHTTP(gctx, logger, mln, metricsHandler(reg)) })
 	<-gctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()

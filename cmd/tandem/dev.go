@@ -146,6 +146,7 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 		mailLine = "none: mail is sent via " + smtp.String()
 	}
 	reg := newRegistry()
+	reg.MustRegister(jobs.NewSyncCollector(pool))
 	handler, err := newWebHandler(pool, logger, c, providers, limits, devMail, reg)
 	if err != nil {
 		return err
