@@ -31,7 +31,7 @@ func TestConnectLightspeed(t *testing.T) {
 	}
 	// The shops table matches what the sandbox holds.
 	var shops []string
-	p.doc.Find("[data-testid=connect-shops] tbody tr").Each(func(_ int, s *goquery.Selection) {
+	p.doc.Find("[data-testid=connect-shops] tbody tr:not([data-all-stores])").Each(func(_ int, s *goquery.Selection) {
 		shops = append(shops, strings.Join(strings.Fields(s.Text()), " "))
 	})
 	if len(shops) == 0 {

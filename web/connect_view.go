@@ -82,11 +82,9 @@ func (s *Server) connectPage(c echo.Context, v onboard.ConnectionView, edit bool
 			shops, regs, emps := ld.Counts()
 			p.Facts = []ui.Fact{
 				{Label: "Account", Value: fmt.Sprintf("%s (#%d)", ld.AccountName, ld.AccountID)},
-				{Label: "Found", Value: fmt.Sprintf("%s, %s, %s", plural(shops, "store"), plural(regs, "register"), plural(emps, "employee"))},
+				{Label: "Found", Value: fmt.Sprintf("%s, %s, %s (archived ones are not counted)", plural(shops, "store"), plural(regs, "register"), plural(emps, "active employee"))},
 			}
-			for _, sh := range ld.Shops {
-				p.Shops = append(p.Shops, ui.ShopLine{Name: sh.Name, Registers: sh.Registers, Employees: sh.Employees})
-			}
+			p.Shops = shopLines(ld)
 			var pts, cfs []string
 			for _, pt := range ld.PaymentTypes {
 				pts = append(pts, pt.Name)
@@ -104,6 +102,35 @@ func (s *Server) connectPage(c echo.Context, v onboard.ConnectionView, edit bool
 		}
 	}
 	return p
+}
+
+// shopLines are the per-store rows of the connect page. Each active
+// employee is counted once, so the rows add up to the total above them: in
+// the store they are limited to, or in a last row for those who may work in
+// any store (Lightspeed lists only active employees; archived ones are not
+// counted anywhere).
+func shopLines(ld *setup.LightspeedDiscovery) []ui.ShopLine {
+	limited := map[int64]int{}
+	anyStore := 0
+	known := map[int64]bool{}
+	for _, sh := range ld.Shops {
+		known[sh.ID] = true
+	}
+	for _, e := range ld.Employees {
+		if e.LimitToShopID != 0 && known[e.LimitToShopID] {
+			limited[e.LimitToShopID]++
+		} else {
+			anyStore++
+		}
+	}
+	lines := make([]ui.ShopLine, 0, len(ld.Shops)+1)
+	for _, sh := range ld.Shops {
+		lines = append(lines, ui.ShopLine{Name: sh.Name, Registers: sh.Registers, Employees: limited[sh.ID]})
+	}
+	if anyStore > 0 {
+		lines = append(lines, ui.ShopLine{Name: "Any store (employees not limited to one)", Employees: anyStore, AllStores: true})
+	}
+	return lines
 }
 
 func salesforceDiscovery(v onboard.ConnectionView) *setup.SalesforceDiscovery {
@@ -184,7 +211,7 @@ func (s *Server) connectionCard(c echo.Context, v onboard.ConnectionView, edit b
 		card.Summary = "Connected to " + v.AccountName
 		if d := v.Discovery; d != nil && d.Lightspeed != nil {
 			shops, regs, emps := d.Lightspeed.Counts()
-			card.Summary += fmt.Sprintf(": %s, %s, %s", plural(shops, "store"), plural(regs, "register"), plural(emps, "employee"))
+			card.Summary += fmt.Sprintf(": %s, %s, %s", plural(shops, "store"), plural(regs, "register"), plural(emps, "active employee"))
 		}
 		if sd := salesforceDiscovery(v); sd != nil {
 			card.Summary += " as " + sd.UserName

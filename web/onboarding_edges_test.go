@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +170,41 @@ func TestStaffActivityLogInWords(t *testing.T) {
 		if !found {
 			t.Errorf("no row %q in:\n%s", want, strings.Join(rows, "\n"))
 		}
+	}
+}
+
+// The employee count of the summary is the sum of the per-store rows:
+// each active employee counted once, and the page says who is counted.
+func TestEmployeeCountsAgree(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	b, _ := a.merchant("Harbour Threads")
+	p := b.connect(onboard.Lightspeed)
+	var found string
+	p.doc.Find("[data-testid=connect-facts] dt").Each(func(_ int, s *goquery.Selection) {
+		if s.Text() == "Found" {
+			found = s.Next().Text()
+		}
+	})
+	var total int
+	if _, err := fmt.Sscanf(found[strings.LastIndex(found, ", ")+2:], "%d active employees", &total); err != nil || !strings.Contains(found, "archived ones are not counted") {
+		t.Fatalf("Found = %q (%v)", found, err)
+	}
+	sum := 0
+	p.doc.Find("[data-testid=connect-shops] tbody tr").Each(func(_ int, s *goquery.Selection) {
+		n, err := strconv.Atoi(strings.TrimSpace(s.Find("td").Last().Text()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += n
+	})
+	if sum != total || total == 0 {
+		t.Errorf("per-store rows add up to %d; the summary says %d", sum, total)
+	}
+	if !strings.Contains(p.text("main"), "Each active employee is counted once") {
+		t.Error("the page does not say who is counted")
+	}
+	if card := b.get("/dashboard").text("[data-testid=connection-card][data-provider=lightspeed] [data-testid=connection-summary]"); !strings.Contains(card, fmt.Sprintf("%d active employees", total)) {
+		t.Errorf("dashboard summary %q; want %d active employees", card, total)
 	}
 }
