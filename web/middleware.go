@@ -79,7 +79,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		s.metrics.observe(route, req.Method, res.Status, elapsed)
 
-		level := slog.LevelInfo
+		level := s.reqLevel
 		if stateless(c) {
 			level = slog.LevelDebug // probes and assets would drown the rest
 		}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
+	"github.com/tandemsync/tandem/web"
 	"github.com/tandemsync/tandem/web/onboard"
 )
 
@@ -206,5 +208,29 @@ func TestEmployeeCountsAgree(t *testing.T) {
 	}
 	if card := b.get("/dashboard").text("[data-testid=connection-card][data-provider=lightspeed] [data-testid=connection-summary]"); !strings.Contains(card, fmt.Sprintf("%d active employees", total)) {
 		t.Errorf("dashboard summary %q; want %d active employees", card, total)
+	}
+}
+
+// `tandem dev` logs requests at debug level, so its terminal stays
+// readable; a logger at debug (LOG_LEVEL=debug) still shows them.
+func TestRequestLogLevel(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		level, logger slog.Level
+		logged        bool
+	}{
+		{slog.LevelInfo, slog.LevelInfo, true},
+		{slog.LevelDebug, slog.LevelInfo, false},
+		{slog.LevelDebug, slog.LevelDebug, true},
+	} {
+		var buf syncBuffer
+		a := newApp(t, func(c *web.Config) {
+			c.RequestLogLevel = tt.level
+			c.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tt.logger}))
+		})
+		a.browser().get("/login")
+		if got := strings.Contains(buf.String(), "msg=request"); got != tt.logged {
+			t.Errorf("request level %v, logger %v: logged %v; want %v", tt.level, tt.logger, got, tt.logged)
+		}
 	}
 }

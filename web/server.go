@@ -91,6 +91,10 @@ type Config struct {
 	// DevMailbox, set only by `tandem dev`, is shown at /dev/mail; without
 	// it that page does not exist.
 	DevMailbox *mail.Mailbox
+	// RequestLogLevel is the level of the log line of each request (probes
+	// and static files are always debug); the zero value is info.
+	// `tandem dev` sets debug so its terminal stays readable.
+	RequestLogLevel slog.Level
 }
 
 // Server is the web application. Create it with New and serve Handler.
@@ -114,6 +118,7 @@ type Server struct {
 	// lightspeedWebURL is where Lightspeed records open (history links).
 	lightspeedWebURL string
 	mail             mail.Sender
+	reqLevel         slog.Level
 	devMail          *mail.Mailbox
 	alerts           *jobs.Alerts
 	// csp is the Content-Security-Policy of every response: form-action
@@ -151,6 +156,7 @@ func New(cfg Config) (*Server, error) {
 		baseURL:  strings.TrimRight(cfg.BaseURL, "/"),
 		mail:     cfg.Mail,
 		devMail:  cfg.DevMailbox,
+		reqLevel: cfg.RequestLogLevel,
 	}
 	switch {
 	case s.mail != nil:

@@ -32,6 +32,9 @@ type config struct {
 	LogLevel    slog.Level
 	LogFormat   string // text | json
 	SMTPURL     string // SMTP_URL; empty means no mail (dev: the dev mailbox)
+	// RequestLogLevel is the level of the web app's request logs: info,
+	// or debug in `tandem dev` (not read from the environment).
+	RequestLogLevel slog.Level
 
 	LightspeedClientID, LightspeedClientSecret string
 	SalesforceClientID, SalesforceClientSecret string

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
@@ -22,6 +24,7 @@ import (
 	"github.com/tandemsync/tandem/sql/devpg"
 	"github.com/tandemsync/tandem/sql/migrate"
 	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/web/onboard"
 )
 
 // The demo logins `tandem dev` creates and prints. They exist only in a
@@ -92,6 +95,15 @@ func runDev(ctx context.Context, args []string, io *stdio, getenv func(string) s
 	if err := seedDemo(ctx, tenants.NewStore(pool)); err != nil {
 		return err
 	}
+	// The sandboxes below start empty on every run: connections from the
+	// last run would say "connected" against tokens they never issued.
+	forgotten, err := forgetSandboxConnections(ctx, pool, c)
+	if err != nil {
+		return err
+	}
+	// Request logs at debug level, so the banner below stays readable;
+	// LOG_LEVEL=debug shows them.
+	c.RequestLogLevel = slog.LevelDebug
 
 	webLn, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -209,11 +221,11 @@ Tandem is running (ready in %s).
   Staff login:         %s / %s   (%s/staff)
   Salesforce sandbox user: %s / %s
   Dev mailbox:         %s
-
+%s
 Press Ctrl-C to stop.
 `, time.Since(start).Round(time.Millisecond), base, lsURL, sfURL, metricsURL,
 		demoEmail, demoPassword, demoStaffEmail, demoStaffPassword, base,
-		sfsandbox.DefaultUsername, sfsandbox.DefaultPassword, mailLine)
+		sfsandbox.DefaultUsername, sfsandbox.DefaultPassword, mailLine, restartNote(forgotten))
 
 	err = g.Wait()
 	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {
@@ -300,4 +312,28 @@ func offsetAddr(addr string, n int) string {
 		return net.JoinHostPort(host, "0")
 	}
 	return net.JoinHostPort(host, strconv.Itoa(p+n))
+}
+
+// forgetSandboxConnections marks disconnected every connection the last
+// run left, which the fresh sandboxes do not know (see
+// onboard.ForgetSandboxConnections).
+func forgetSandboxConnections(ctx context.Context, pool *pgxpool.Pool, c config) (int, error) {
+	v, err := newVault(pool, c)
+	if err != nil {
+		return 0, err
+	}
+	n, err := onboard.ForgetSandboxConnections(ctx, pool, v)
+	if err != nil {
+		return 0, fmt.Errorf("reset connections to the restarted sandboxes: %w", err)
+	}
+	return n, nil
+}
+
+// restartNote tells, in the banner, that connections of the last run were
+// marked disconnected, or nothing when there were none.
+func restartNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n  The sandboxes start empty on every run: %d connection(s) from the last run are now\n  \"disconnected\". Connect again from the dashboard; settings and store choices are kept.\n", n)
 }

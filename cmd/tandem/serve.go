@@ -114,6 +114,7 @@ func newWebHandler(pool *pgxpool.Pool, logger *slog.Logger, c config, providers 
 		Providers:        providers,
 		LightspeedLimits: limits,
 		Mail:             sender,
+		RequestLogLevel:  c.RequestLogLevel,
 		DevMailbox:       devMail,
 		Registry:         reg,
 	})
