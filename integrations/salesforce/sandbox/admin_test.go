@@ -93,6 +93,9 @@ func TestFaults(t *testing.T) {
 		if failed < 50 || failed > 150 {
 			t.Errorf("%d of 200 calls failed at errorRate 0.5", failed)
 		}
+		if got := b.srv.Stats().FaultsInjected; got != failed {
+			t.Errorf("stats count %d faults injected; %d calls failed", got, failed)
+		}
 	})
 	t.Run("bad fault bodies", func(t *testing.T) {
 		t.Parallel()

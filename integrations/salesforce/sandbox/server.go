@@ -89,6 +89,8 @@ type Server struct {
 	redirects []string
 	faults    Faults
 	failNext  int
+	// faulted counts the calls pickFault failed, for Stats.
+	faulted int
 	rng       *rand.Rand
 	usage     usageWindow
 	calls     map[[2]string]int
@@ -325,13 +327,15 @@ type Stats struct {
 	Calls []CallStat `json:"calls"`
 	// Records is the number of live (not deleted) records per object.
 	Records map[string]int `json:"records"`
+	// FaultsInjected is the number of calls failed by POST /_sandbox/faults.
+	FaultsInjected int `json:"faultsInjected"`
 }
 
 // Stats returns the call counts and API usage so far.
 func (s *Server) Stats() Stats {
 	now := s.clk.Now()
 	s.mu.Lock()
-	st := Stats{APIUsage: s.usage.used(now), APILimit: s.opts.DailyAPILimit, Calls: []CallStat{}}
+	st := Stats{APIUsage: s.usage.used(now), APILimit: s.opts.DailyAPILimit, Calls: []CallStat{}, FaultsInjected: s.faulted}
 	for k, n := range s.calls {
 		st.Calls = append(st.Calls, CallStat{Resource: k[0], Method: k[1], Count: n})
 		st.Total += n
@@ -710,6 +714,7 @@ func (s *Server) pickFault() *result {
 	if !hit {
 		return nil
 	}
+	s.faulted++
 	code := f.ErrorCode
 	if code == "" {
 		code = "SERVER_UNAVAILABLE"
