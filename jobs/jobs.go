@@ -117,9 +117,10 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		// River reports routine activity (job counts every few seconds) at
 		// info; only its warnings and errors belong in Tandem's log.
-		Logger:  slog.New(minLevel{Handler: cfg.Logger.Handler(), min: slog.LevelWarn}),
-		Queues:  queues,
-		Workers: workers,
+		Logger:               slog.New(minLevel{Handler: cfg.Logger.Handler(), min: slog.LevelWarn}),
+		Queues:               queues,
+		Workers:              workers,
+		RescueStuckJobsAfter: rescueStuckAfter,
 		PeriodicJobs: append(append([]*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.CleanupInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },

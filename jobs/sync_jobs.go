@@ -63,8 +63,18 @@ type SyncWorker struct {
 // reserve is reached, with the reason to show.
 type ReserveCheck func(ctx context.Context, tenantID string) (reached bool, reason string, err error)
 
-// Timeout bounds one run; a run stops at its batch limit long before.
-func (w *SyncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return 10 * time.Minute }
+// syncTimeout bounds one run; a run stops at its batch limit long before.
+const syncTimeout = 10 * time.Minute
+
+// rescueStuckAfter is when River hands a job still marked running to
+// another worker: its worker died (SIGKILL, a lost machine) without
+// finishing it. Until then the stream's unique job blocks every new run of
+// the stream, so River's default of an hour stalled a stream that long. It
+// must exceed syncTimeout, or a slow live run would be run twice at once.
+const rescueStuckAfter = syncTimeout + time.Minute
+
+// Timeout bounds one run.
+func (w *SyncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return syncTimeout }
 
 // Work runs the stream once; the outcome of an error is decided by
 // Outcome.
