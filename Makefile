@@ -18,6 +18,13 @@ build:
 test: test-deps fmt-check vet generate-check npm-deps
 	$(GO) test -race -count=1 ./...
 
+## soak: the fault soak (separate processes, killed workers, 503s, expired
+## tokens) and the freshness figures; not part of `make test`. Longer runs:
+## make soak SOAK_ARGS='-duration 10m -interval 30s -freshness 5m'
+SOAK_ARGS ?=
+soak: test-deps
+	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 60m ./cmd/tandem/soak/ -args $(SOAK_ARGS)
+
 ## bench: the benchmarks whose figures the README reports.
 bench: npm-deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
