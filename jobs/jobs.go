@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/jobs/sync"
 	"github.com/tandemsync/tandem/tenants"
 )
@@ -106,6 +107,10 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 		}
 		if err := river.AddWorkerSafely(workers, &RetryWorker{Engine: sc.Engine}); err != nil {
 			return nil, fmt.Errorf("jobs: register retry worker: %w", err)
+		}
+		if err := river.AddWorkerSafely(workers, &ResyncWorker{Engine: sc.Engine, Ledger: ledger.New(pool),
+			Mappings: mapping.NewStore(pool), Logger: cfg.Logger, Reserve: sc.Reserve, Flush: sc.Flush}); err != nil {
+			return nil, fmt.Errorf("jobs: register resync worker: %w", err)
 		}
 		if err := river.AddWorkerSafely(workers, &SchedulerWorker{Pool: pool}); err != nil {
 			return nil, fmt.Errorf("jobs: register scheduler: %w", err)

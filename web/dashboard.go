@@ -80,7 +80,9 @@ func (s *Server) showDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	progress.MappingURL = "" // the dashboard links it once, below
 	h.Setup = &progress
+	h.MappingURL = s.url(routeMapping)
 	if h.Sync, err = s.syncView(c, cur.TenantID, canEdit(cur.Role)); err != nil {
 		return err
 	}

@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	s.connectRoutes(e)
 	s.setupRoutes(e)
 	s.historyRoutes(e)
+	s.mappingRoutes(e)
 
 	// Support staff: the log-in page when signed out (staff log in there
 	// too), 404 for merchants. Every view of a tenant is audit-logged.

@@ -175,7 +175,7 @@ func (s *Server) setupProgress(ctx context.Context, tenantID string) (ui.SetupPr
 
 func (s *Server) progressView(st *setupState, current onboard.Step) ui.SetupProgressView {
 	steps := onboard.Progress(st.progressState())
-	var v ui.SetupProgressView
+	v := ui.SetupProgressView{MappingURL: s.url(routeMapping)}
 	for _, ss := range steps {
 		label, url := s.stepInfo(ss.Step)
 		item := ui.SetupStep{Key: string(ss.Step), Label: label, URL: url, Done: ss.Done, Current: ss.Step == current}

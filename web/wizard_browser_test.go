@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
@@ -42,6 +43,9 @@ type devStack struct {
 	logs   *syncBuffer
 	// worker runs the sync streams, as `tandem dev` does.
 	worker *river.Client[pgx.Tx]
+	// pool is Tandem's database; lsURL and sfURL the sandboxes' addresses.
+	pool         *pgxpool.Pool
+	lsURL, sfURL string
 }
 
 func newDevStack(t *testing.T) *devStack {
@@ -57,6 +61,7 @@ func newDevStack(t *testing.T) *devStack {
 	sfSrv := httptest.NewServer(d.sf)
 	t.Cleanup(sfSrv.Close)
 	t.Cleanup(d.sf.Close)
+	d.lsURL, d.sfURL = lsSrv.URL, sfSrv.URL
 
 	// Tandem's address must be known before it is built: its redirect
 	// URIs are registered with the sandboxes and it is its BaseURL.
@@ -67,6 +72,7 @@ func newDevStack(t *testing.T) *devStack {
 	d.sf.AddRedirectURI(base + "/connect/salesforce/callback")
 
 	pool := dbtest.New(t)
+	d.pool = pool
 	providers := connect.Providers{
 		Lightspeed: connect.LightspeedProvider{ClientID: clientID, ClientSecret: clientSecret,
 			AuthURL: lsSrv.URL, APIURL: lsSrv.URL},
@@ -99,7 +105,7 @@ func newDevStack(t *testing.T) *devStack {
 		t.Fatal(err)
 	}
 	engine := sync.New(ledger.New(pool), mapping.NewStore(pool), clients, jobs.SetupConfig{Setup: setup.NewStore(pool)},
-		nil, sync.Options{Interval: time.Hour})
+		nil, sync.Options{Interval: time.Hour, Describes: setup.NewStore(pool)})
 	d.worker, err = jobs.NewClient(pool, jobs.Config{Sync: &jobs.SyncConfig{Engine: engine, Interval: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +332,11 @@ func TestBrowserWizard(t *testing.T) {
 	}
 	step("sync now", chromedp.Click(css(`[data-testid=sync-now]`)), chromedp.WaitVisible(css(`.flash.success`)))
 	created := `[data-testid=stream][data-stream="customers:ls→sf"] [data-action=created]`
-	for deadline := time.Now().Add(60 * time.Second); count(created) == 0; {
+	// The run commits its pages before it finishes: wait for both.
+	stillRunning := func() bool {
+		return strings.Contains(text(`[data-testid=stream][data-stream="customers:ls→sf"] [data-testid=stream-state]`), "running")
+	}
+	for deadline := time.Now().Add(60 * time.Second); count(created) == 0 || stillRunning(); {
 		if time.Now().After(deadline) {
 			t.Fatalf("no customers created after Sync now: %q", text(`[data-testid=sync]`))
 		}

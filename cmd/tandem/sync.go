@@ -34,7 +34,7 @@ func newSyncConfig(pool *pgxpool.Pool, v *vault.Vault, providers connect.Provide
 		return nil, err
 	}
 	engine := sync.New(ledger.New(pool), mapping.NewStore(pool), clients, jobs.SetupConfig{Setup: setup.NewStore(pool)},
-		logger.With("component", "sync"), sync.Options{Interval: interval})
+		logger.With("component", "sync"), sync.Options{Interval: interval, Describes: setup.NewStore(pool)})
 	return &jobs.SyncConfig{
 		Engine:   engine,
 		Interval: interval,

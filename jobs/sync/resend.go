@@ -50,6 +50,11 @@ func (rc *runContext) resend(ctx context.Context, lsIDs []string) error {
 			batch = append(batch, c)
 		}
 		if len(batch) >= rc.opts.BatchSize {
+			// Within the API reserve: stop between batches once Salesforce
+			// says the org is at it.
+			if err := rc.checkReserve(w.sf); err != nil {
+				return err
+			}
 			if err := w.writeBatch(ctx, batch); err != nil {
 				return err
 			}
@@ -58,6 +63,9 @@ func (rc *runContext) resend(ctx context.Context, lsIDs []string) error {
 	}
 	if len(batch) == 0 {
 		return nil
+	}
+	if err := rc.checkReserve(w.sf); err != nil {
+		return err
 	}
 	return w.writeBatch(ctx, batch)
 }

@@ -1,0 +1,269 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/salesforce"
+	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs"
+	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
+)
+
+// TestBrowserFieldMapping maps, in a real browser, Loyalty tier to a
+// Contact field and Sales employee to Opportunity.Stylist__c, is refused
+// Student → Birthdate with the reason next to the row, saves, previews a
+// real Lightspeed customer with the mapping on screen, resyncs, and finds
+// the loyalty tiers on the Salesforce sandbox's contacts.
+//
+// The sales stream is not built yet: the sales rule is checked as saved,
+// and applies when sales sync.
+func TestBrowserFieldMapping(t *testing.T) {
+	t.Parallel()
+	d := newDevStack(t)
+	for _, f := range []sfsandbox.FieldSpec{
+		{Name: "Lightspeed_Customer_ID__c", Label: "Lightspeed Customer ID", Type: "Text", Length: 40, ExternalID: true, Unique: true},
+		{Name: "Lightspeed_Created_Date__c", Label: "Lightspeed Created Date", Type: "DateTime"},
+		{Name: "Lightspeed_Customer_Type__c", Label: "Lightspeed Customer Type", Type: "Text", Length: 255},
+		{Name: "Loyalty_Tier__c", Label: "Loyalty Tier", Type: "Text", Length: 40},
+	} {
+		if err := d.sf.AddCustomField("Contact", f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := newBrowser(t, 180*time.Second)
+	b := &chrome{t: t, ctx: ctx, d: d}
+
+	b.step("sign up",
+		chromedp.Navigate(d.tandem.URL+"/signup"),
+		chromedp.WaitVisible(chromedp.CSS(`#business_name`)),
+		chromedp.SendKeys(chromedp.CSS(`#business_name`), "Harbour Bikes"),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "owner@harbour.example"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "a good password"),
+		chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=tenant-name]`)),
+	)
+	b.step("connect Lightspeed",
+		chromedp.Navigate(d.tandem.URL+"/connect/lightspeed"),
+		chromedp.Click(chromedp.CSS(`[data-testid=connect-page] form[data-testid=connect] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[value=authorize]`)),
+		chromedp.Click(chromedp.CSS(`button[value=authorize]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=connect-page][data-provider=lightspeed][data-state=connected]`)),
+	)
+	b.step("connect Salesforce",
+		chromedp.Navigate(d.tandem.URL+"/connect/salesforce"),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-testid=salesforce-environment]`)),
+		chromedp.Click(chromedp.CSS(`input[name=environment][value=production]`)),
+		chromedp.Click(chromedp.CSS(`form[data-testid=salesforce-environment] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button.allow`)),
+		chromedp.Click(chromedp.CSS(`button.allow`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=connect-page][data-provider=salesforce][data-state=connected]`)),
+	)
+	// The rest of setup (the Classic model, customers to Contacts, no sales
+	// history) is what the wizard test walks; here it is stored directly.
+	var tenantID string
+	if err := d.pool.QueryRow(context.Background(), `SELECT id FROM tenants WHERE name = 'Harbour Bikes'`).Scan(&tenantID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup.NewStore(d.pool).Update(context.Background(), tenantID, tenants.Actor{}, func(s *setup.Settings) error {
+		s.DataModel, s.CustomerTarget, s.History, s.LocationsSaved = setup.ModelClassic, setup.TargetContact, setup.HistoryNone, true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.EnsureStreams(context.Background(), d.pool, tenantID); err != nil {
+		t.Fatal(err)
+	}
+	b.step("sync customers", chromedp.Navigate(d.tandem.URL+"/dashboard"), chromedp.Click(chromedp.CSS(`[data-testid=sync-now]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash.success`)))
+	sf := d.salesforceClient(t)
+	b.waitFor("customers in Salesforce", func() bool { return len(contactsByLightspeedID(t, sf)) >= 10 })
+
+	b.step("open the mapping from the dashboard",
+		chromedp.Navigate(d.tandem.URL+"/dashboard"),
+		chromedp.Click(chromedp.CSS(`[data-testid=mapping-link]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=mapping-form]`)),
+	)
+	row := func(label string) string { return fmt.Sprintf(`select[aria-label="Salesforce field for %s"]`, label) }
+	b.step("map Loyalty tier, Sales employee, and Student to Birthdate",
+		chromedp.SetValue(chromedp.CSS(row("Loyalty tier")), "Loyalty_Tier__c"),
+		chromedp.SetValue(chromedp.CSS(row("Sales employee")), "Stylist__c"),
+		chromedp.SetValue(chromedp.CSS(row("Birth date")), ""),
+		chromedp.SetValue(chromedp.CSS(row("Student")), "Birthdate"),
+		chromedp.Click(chromedp.CSS(`button[data-testid=save]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=form-error]`)),
+	)
+	if e := b.text(`[data-row-error=f-customers-custom-2]`); !strings.Contains(e, "Student is a checkbox (true or false); Birthdate (Birthdate) is a date field, which cannot hold it.") {
+		t.Fatalf("Student → Birthdate: row error %q", e)
+	}
+	if n := d.count("field_mappings", "tenant_id = $1", tenantID); n != 0 {
+		t.Fatalf("the refused save stored %d rules", n)
+	}
+	b.step("put Birthdate back and save",
+		chromedp.SetValue(chromedp.CSS(row("Student")), ""),
+		chromedp.SetValue(chromedp.CSS(row("Birth date")), "Birthdate"),
+		chromedp.Click(chromedp.CSS(`button[data-testid=save]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash.success`)),
+	)
+	if got := b.text(`.flash.success`); !strings.Contains(got, "Mapping saved as version 1.") {
+		t.Fatalf("after save: %q", got)
+	}
+	if n := d.count("field_mappings", "tenant_id = $1 AND version = 1 AND stream = 'sales' AND source_field = 'sales_employee' AND target_object = 'Opportunity' AND target_field = 'Stylist__c'", tenantID); n != 1 {
+		t.Fatal("the sales employee → Opportunity.Stylist__c rule was not saved")
+	}
+
+	// Preview a real customer who has a loyalty tier, found by email.
+	ls := d.lightspeedClient(t)
+	tiers := map[string]string{}
+	var who lightspeed.Customer
+	for c, err := range ls.Customers.ListIter(ctx, lightspeed.NewQuery().LoadRelations("Contact", "CustomFieldValues").Limit(100)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range c.CustomFieldValues {
+			if c.Archived || v.Value == "" {
+				continue
+			}
+			var f *lightspeed.CustomField
+			f, _, err = ls.CustomFields.Get(ctx, v.CustomFieldID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Name == "Loyalty tier" {
+				tiers[strconv.FormatInt(c.CustomerID, 10)] = v.Value
+				if who.CustomerID == 0 && c.Contact != nil && c.Contact.Email("Primary") != "" {
+					who = c
+				}
+			}
+		}
+	}
+	if who.CustomerID == 0 {
+		t.Fatal("no Lightspeed customer with a loyalty tier and an email")
+	}
+	whoID := strconv.FormatInt(who.CustomerID, 10)
+	b.step("preview",
+		chromedp.SendKeys(chromedp.CSS(`#preview-q`), who.Contact.Email("Primary")),
+		chromedp.Click(chromedp.CSS(`button[data-testid=preview-button]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=preview-table]`)),
+	)
+	if got := b.text(`[data-testid=preview-table] tr[data-field=Loyalty_Tier__c] td[data-value]`); got != tiers[whoID] {
+		t.Fatalf("preview writes Loyalty_Tier__c = %q, want %q: %s", got, tiers[whoID], b.text(`[data-testid=preview-result]`))
+	}
+	if got := b.text(`[data-testid=preview-table] tr[data-field=Lightspeed_Customer_ID__c] td[data-value]`); got != whoID {
+		t.Errorf("preview's Lightspeed Customer ID = %q, want %s", got, whoID)
+	}
+	if before := contactsByLightspeedID(t, sf)[whoID]; before != "" {
+		t.Fatalf("the loyalty tier reached Salesforce before the resync: %q", before)
+	}
+
+	b.step("resync", chromedp.Click(chromedp.CSS(`button[data-testid=resync]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=resync-status]`)))
+	b.waitFor("the resync to finish", func() bool {
+		b.step("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=resync-status]`)))
+		return b.text(`[data-testid=resync-status]`) == "done"
+	})
+	if p := b.text(`[data-testid=resync-progress]`); !strings.HasSuffix(p, "linked customers re-sent.") || strings.HasPrefix(p, "0 of") {
+		t.Errorf("resync progress = %q", p)
+	}
+	got := contactsByLightspeedID(t, sf)
+	matched := 0
+	for id, tier := range tiers {
+		if v, ok := got[id]; ok {
+			matched++
+			if v != tier {
+				t.Errorf("contact of Lightspeed customer %s: Loyalty_Tier__c = %q, want %q", id, v, tier)
+			}
+		}
+	}
+	if matched == 0 || got[whoID] != tiers[whoID] {
+		t.Fatalf("no loyalty tier reached Salesforce (%d matched)", matched)
+	}
+}
+
+// chrome drives the test's browser.
+type chrome struct {
+	t   *testing.T
+	ctx context.Context
+	d   *devStack
+}
+
+func (c *chrome) step(name string, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, actions...); err != nil {
+		loc, _ := chromedp.Run(c.ctx, chromedp.Location())
+		body, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
+		c.t.Fatalf("%s: %v\nat %s:\n%s\nserver log:\n%s", name, err, loc, tail(body, 3000), tail(c.d.logs.String(), 3000))
+	}
+}
+
+// text reads an element's text without waiting for it: "" when absent.
+func (c *chrome) text(sel string) string {
+	c.t.Helper()
+	v, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](fmt.Sprintf("(document.querySelector(%q) || {}).textContent || ''", sel)))
+	if err != nil {
+		c.t.Fatalf("read %s: %v", sel, err)
+	}
+	return strings.Join(strings.Fields(v), " ")
+}
+
+// waitFor polls done for up to a minute.
+func (c *chrome) waitFor(what string, done func() bool) {
+	c.t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !done(); {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out waiting for %s\nserver log:\n%s", what, tail(c.d.logs.String(), 3000))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+func (d *devStack) count(table, where string, args ...any) int {
+	var n int
+	if err := d.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&n); err != nil {
+		panic(err)
+	}
+	return n
+}
+
+func (d *devStack) salesforceClient(t *testing.T) *salesforce.Client {
+	t.Helper()
+	tr := d.sf.MintToken(d.sfURL)
+	c, err := salesforce.NewClient(http.DefaultClient, salesforce.Token{AccessToken: tr.AccessToken, InstanceURL: tr.InstanceURL, ID: tr.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (d *devStack) lightspeedClient(t *testing.T) *lightspeed.Client {
+	t.Helper()
+	tp := d.ls.MintToken()
+	c, err := lightspeed.NewClient(http.DefaultClient, lightspeed.Options{BaseURL: d.lsURL, AccountID: int64(tp.AccountID),
+		ClientID: "tandem-dev", Tokens: lightspeed.StaticToken{AccessToken: tp.AccessToken, TokenType: "Bearer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// contactsByLightspeedID maps the Lightspeed Customer ID of each linked
+// Contact to its Loyalty_Tier__c.
+func contactsByLightspeedID(t *testing.T, sf *salesforce.Client) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for rec, err := range sf.Query(context.Background(), "SELECT Id, Lightspeed_Customer_ID__c, Loyalty_Tier__c FROM Contact WHERE Lightspeed_Customer_ID__c != null", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[rec.String("Lightspeed_Customer_ID__c")] = rec.String("Loyalty_Tier__c")
+	}
+	return out
+}
