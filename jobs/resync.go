@@ -52,8 +52,8 @@ func EnqueueResync(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx,
 	return id, nil
 }
 
-// ResyncWorker re-sends a tenant's linked customers, a page of links at a
-// time, recording progress after each. Before each page it checks the
+// ResyncWorker re-sends a tenant's linked customers and sales, a page of
+// links at a time, recording progress after each. Before each page it checks the
 // Salesforce API reserve: at the reserve the resync waits (snoozes) and
 // later carries on where it stopped, since links re-sent after the request
 // are skipped. A resync requested later covers an earlier one, which stops.
@@ -84,6 +84,46 @@ func (w *ResyncWorker) Work(ctx context.Context, job *river.Job[ResyncArgs]) err
 	return w.run(ctx, job.Args.TenantID, r)
 }
 
+// page re-sends one page of links (those not written since the resync was
+// requested) and records the progress.
+func (w *ResyncWorker) page(ctx context.Context, tenantID string, r *mapping.Resync, links []ledger.Link, send func([]string) error) error {
+	if latest, err := w.Mappings.LatestResync(ctx, tenantID); err != nil {
+		return err
+	} else if latest.ID != r.ID {
+		return errCovered
+	}
+	var ids []string
+	for _, l := range links {
+		// Re-sent by this resync before a pause, or written since the
+		// request with the mapping it re-sends: done.
+		if l.SyncedAt.Before(r.RequestedAt) {
+			ids = append(ids, l.LSID)
+		}
+	}
+	if len(ids) > 0 {
+		if w.Reserve != nil {
+			reached, reason, err := w.Reserve(ctx, tenantID)
+			if err != nil {
+				return err
+			}
+			if reached {
+				return errReserve{reason}
+			}
+		}
+		err := send(ids)
+		if w.Flush != nil {
+			if ferr := w.Flush(context.WithoutCancel(ctx), tenantID); ferr != nil && w.Logger != nil {
+				w.Logger.Warn("resync: write API usage", "tenant", tenantID, "err", ferr)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	r.Done = min(r.Done+len(links), r.Total)
+	return w.Mappings.SaveResync(ctx, tenantID, r)
+}
+
 // errCovered stops a resync a later one replaces.
 var errCovered = errors.New("covered by a later resync")
 
@@ -93,51 +133,52 @@ type errReserve struct{ reason string }
 func (e errReserve) Error() string { return e.reason }
 
 func (w *ResyncWorker) run(ctx context.Context, tenantID string, r *mapping.Resync) error {
-	total, err := w.Ledger.CountLinks(ctx, tenantID, ledger.KindCustomer, ledger.LinkActive)
+	customers, err := w.Ledger.CountLinks(ctx, tenantID, ledger.KindCustomer, ledger.LinkActive)
 	if err != nil {
 		return err
 	}
-	r.Status, r.Total, r.Done, r.Message = mapping.ResyncRunning, total, 0, ""
+	sales, err := w.Ledger.CountLinks(ctx, tenantID, ledger.KindSale, ledger.LinkActive)
+	if err != nil {
+		return err
+	}
+	streams, err := w.Ledger.Streams(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	var salesStreams []ledger.StreamKey
+	for _, st := range streams {
+		if st.Stream == ledger.SalesToSalesforce {
+			salesStreams = append(salesStreams, st.StreamKey)
+		}
+	}
+	r.Status, r.Total, r.Done, r.Message = mapping.ResyncRunning, customers+sales, 0, ""
 	if err := w.Mappings.SaveResync(ctx, tenantID, r); err != nil {
 		return err
 	}
-	err = w.Ledger.LinkedPairs(ctx, tenantID, ledger.KindCustomer, func(links []ledger.Link) error {
-		if latest, err := w.Mappings.LatestResync(ctx, tenantID); err != nil {
+	// Customers first (sales refer to them), then sales: a link's sale is
+	// sent by the sales stream of its store, which reads only its own.
+	resend := map[string]func(ids []string) error{
+		ledger.KindCustomer: func(ids []string) error {
+			_, err := w.Engine.Resend(ctx, tenantID, ids)
 			return err
-		} else if latest.ID != r.ID {
-			return errCovered
-		}
-		var ids []string
-		for _, l := range links {
-			// Re-sent by this resync before a pause, or written since
-			// the request with the mapping it re-sends: done.
-			if l.SyncedAt.Before(r.RequestedAt) {
-				ids = append(ids, l.LSID)
-			}
-		}
-		if len(ids) > 0 {
-			if w.Reserve != nil {
-				reached, reason, err := w.Reserve(ctx, tenantID)
-				if err != nil {
+		},
+		ledger.KindSale: func(ids []string) error {
+			for _, k := range salesStreams {
+				if _, err := w.Engine.ResendSales(ctx, k, ids, ledger.TriggerResync); err != nil {
 					return err
 				}
-				if reached {
-					return errReserve{reason}
-				}
 			}
-			_, err := w.Engine.Resend(ctx, tenantID, ids)
-			if w.Flush != nil {
-				if ferr := w.Flush(context.WithoutCancel(ctx), tenantID); ferr != nil && w.Logger != nil {
-					w.Logger.Warn("resync: write API usage", "tenant", tenantID, "err", ferr)
-				}
-			}
-			if err != nil {
-				return err
-			}
+			return nil
+		},
+	}
+	for _, kind := range []string{ledger.KindCustomer, ledger.KindSale} {
+		err = w.Ledger.LinkedPairs(ctx, tenantID, kind, func(links []ledger.Link) error {
+			return w.page(ctx, tenantID, r, links, resend[kind])
+		})
+		if err != nil {
+			break
 		}
-		r.Done = min(r.Done+len(links), r.Total)
-		return w.Mappings.SaveResync(ctx, tenantID, r)
-	})
+	}
 	if errors.Is(err, errCovered) {
 		r.Status, r.Message = mapping.ResyncDone, "Covered by a later resync."
 		return w.Mappings.SaveResync(ctx, tenantID, r)

@@ -417,7 +417,7 @@ func (s *Server) resyncMapping(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		addFlash(c, ui.FlashSuccess, "Resync started: every linked customer is sent again with the saved mapping, within your Salesforce API reserve. This page shows its progress.")
+		addFlash(c, ui.FlashSuccess, "Resync started: every linked customer and sale is sent again with the saved mapping, within your Salesforce API reserve. This page shows its progress.")
 		if err := s.saveSession(c); err != nil {
 			return err
 		}
@@ -500,7 +500,7 @@ func (s *Server) previewMapping(c echo.Context) error {
 }
 
 // previewRelations are what a preview loads with a sale.
-var previewSaleRelations = []string{"SaleLines.Item", "SalePayments.PaymentType", "Customer"}
+var previewSaleRelations = []string{"SaleLines", "SaleLines.Item", "SalePayments", "SalePayments.PaymentType", "Customer"}
 
 func (s *Server) preview(ctx context.Context, ms *mappingState, m mapping.Mapping, q, pick string) *ui.MappingPreview {
 	if q == "" && pick == "" {
@@ -615,20 +615,20 @@ func (ms *mappingState) previewSale(m mapping.Mapping, sale *lightspeed.Sale) *u
 			names.Employees[x.ID] = x.Name
 		}
 	}
-	rec, lines, payments := mapping.SaleRecord(sale, names)
+	canon := mapping.FromLightspeedSale(sale, names)
 	p := &ui.MappingPreview{Title: fmt.Sprintf("Sale %s", sale.TicketNumber)}
 	add := func(stream, heading string, r mapping.Record) {
 		obj := ms.preset.StreamObject(stream)
-		p.Objects = append(p.Objects, ms.previewObject(m, stream, obj, heading, r, m.ToSalesforce(stream, obj, r, nil)))
+		p.Objects = append(p.Objects, ms.previewObject(m, stream, obj, heading, r, m.SalesToSalesforce(stream, obj, r)))
 	}
-	add(mapping.StreamSales, ms.preset.StreamObject(mapping.StreamSales), rec)
-	for i, l := range lines {
-		add(mapping.StreamLines, fmt.Sprintf("%s, line %d", ms.preset.StreamObject(mapping.StreamLines), i+1), l)
+	add(mapping.StreamSales, ms.preset.StreamObject(mapping.StreamSales), canon.Values)
+	for i, l := range canon.Lines {
+		add(mapping.StreamLines, fmt.Sprintf("%s, line %d", ms.preset.StreamObject(mapping.StreamLines), i+1), l.Values)
 	}
-	for i, pay := range payments {
-		add(mapping.StreamPayments, fmt.Sprintf("%s, payment %d", ms.preset.StreamObject(mapping.StreamPayments), i+1), pay)
+	for i, pay := range canon.Payments {
+		add(mapping.StreamPayments, fmt.Sprintf("%s, payment %d", ms.preset.StreamObject(mapping.StreamPayments), i+1), pay.Values)
 	}
-	if len(rec) > 0 {
+	if len(p.Objects) > 0 {
 		p.Empty = "Besides these, the sales stream writes the fields every sale needs (its name, stage, close date, amount, customer and Lightspeed ids)."
 	}
 	return p

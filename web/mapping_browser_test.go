@@ -15,8 +15,10 @@ import (
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/jobs"
+	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
+	"github.com/tandemsync/tandem/tenants/vault"
 )
 
 // TestBrowserFieldMapping maps, in a real browser, Loyalty tier to a
@@ -25,20 +27,14 @@ import (
 // real Lightspeed customer with the mapping on screen, resyncs, and finds
 // the loyalty tiers on the Salesforce sandbox's contacts.
 //
-// The sales stream is not built yet: the sales rule is checked as saved,
-// and applies when sales sync.
+// The sales then synced carry their sales employees in Stylist__c.
 func TestBrowserFieldMapping(t *testing.T) {
 	t.Parallel()
 	d := newDevStack(t)
-	for _, f := range []sfsandbox.FieldSpec{
-		{Name: "Lightspeed_Customer_ID__c", Label: "Lightspeed Customer ID", Type: "Text", Length: 40, ExternalID: true, Unique: true},
-		{Name: "Lightspeed_Created_Date__c", Label: "Lightspeed Created Date", Type: "DateTime"},
-		{Name: "Lightspeed_Customer_Type__c", Label: "Lightspeed Customer Type", Type: "Text", Length: 255},
-		{Name: "Loyalty_Tier__c", Label: "Loyalty Tier", Type: "Text", Length: 40},
-	} {
-		if err := d.sf.AddCustomField("Contact", f); err != nil {
-			t.Fatal(err)
-		}
+	// The merchant's own Contact field; the fields Tandem needs are created
+	// by the setup check's "Create them for me" below.
+	if err := d.sf.AddCustomField("Contact", sfsandbox.FieldSpec{Name: "Loyalty_Tier__c", Label: "Loyalty Tier", Type: "Text", Length: 40}); err != nil {
+		t.Fatal(err)
 	}
 	ctx := newBrowser(t, 180*time.Second)
 	b := &chrome{t: t, ctx: ctx, d: d}
@@ -68,14 +64,32 @@ func TestBrowserFieldMapping(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button.allow`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=connect-page][data-provider=salesforce][data-state=connected]`)),
 	)
-	// The rest of setup (the Classic model, customers to Contacts, no sales
-	// history) is what the wizard test walks; here it is stored directly.
+	b.step("create the fields Tandem needs",
+		chromedp.Navigate(d.tandem.URL+"/setup/salesforce-fields"),
+		chromedp.Click(chromedp.CSS(`[data-testid=create-fields]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=check-complete]`)),
+	)
+	// The rest of setup (the Classic model, customers to Contacts, every
+	// store, all sales history) is what the wizard test walks; here it is
+	// stored directly.
 	var tenantID string
 	if err := d.pool.QueryRow(context.Background(), `SELECT id FROM tenants WHERE name = 'Harbour Bikes'`).Scan(&tenantID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := setup.NewStore(d.pool).Update(context.Background(), tenantID, tenants.Actor{}, func(s *setup.Settings) error {
-		s.DataModel, s.CustomerTarget, s.History, s.LocationsSaved = setup.ModelClassic, setup.TargetContact, setup.HistoryNone, true
+	store := setup.NewStore(d.pool)
+	locs, err := store.Locations(context.Background(), tenantID)
+	if err != nil || len(locs) == 0 {
+		t.Fatalf("locations: %v, %v", locs, err)
+	}
+	var shops []string
+	for _, l := range locs {
+		shops = append(shops, l.ShopID)
+	}
+	if _, err := store.SaveLocations(context.Background(), tenantID, tenants.Actor{}, shops, shops); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Update(context.Background(), tenantID, tenants.Actor{}, func(s *setup.Settings) error {
+		s.DataModel, s.CustomerTarget, s.History = setup.ModelClassic, setup.TargetContact, setup.HistoryAll
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -86,7 +100,23 @@ func TestBrowserFieldMapping(t *testing.T) {
 	b.step("sync customers", chromedp.Navigate(d.tandem.URL+"/dashboard"), chromedp.Click(chromedp.CSS(`[data-testid=sync-now]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.flash.success`)))
 	sf := d.salesforceClient(t)
-	b.waitFor("customers in Salesforce", func() bool { return len(contactsByLightspeedID(t, sf)) >= 10 })
+	ls := d.lightspeedClient(t)
+	want := expectedStylists(t, d, ls, tenantID)
+	b.waitFor("customers and sales in Salesforce", func() bool {
+		if len(contactsByLightspeedID(t, sf)) >= 10 && len(opportunityStylists(t, sf)) >= len(want) {
+			return true
+		}
+		var failed []string
+		rows, _ := d.pool.Query(context.Background(), `SELECT kind || ' ' || action || ' ' || coalesce(code, '') || ' ' || message || ' ' || coalesce(detail::text, '') FROM sync_events WHERE action = 'failed' `)
+		for rows.Next() {
+			var r string
+			_ = rows.Scan(&r)
+			failed = append(failed, r)
+		}
+		rows.Close()
+		t.Logf("%d opportunities of %d; failed events %q", len(opportunityStylists(t, sf)), len(want), failed)
+		return false
+	})
 
 	b.step("open the mapping from the dashboard",
 		chromedp.Navigate(d.tandem.URL+"/dashboard"),
@@ -112,17 +142,26 @@ func TestBrowserFieldMapping(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(row("Student")), ""),
 		chromedp.SetValue(chromedp.CSS(row("Birth date")), "Birthdate"),
 		chromedp.Click(chromedp.CSS(`button[data-testid=save]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash.success`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash.success, [data-testid=form-error]`)),
 	)
 	if got := b.text(`.flash.success`); !strings.Contains(got, "Mapping saved as version 1.") {
-		t.Fatalf("after save: %q", got)
+		errs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('[data-row-error]')).map(e => e.dataset.rowError + ': ' + e.textContent).join('\n')`))
+		t.Fatalf("after save: %q %q\n%s", got, b.text(`[data-testid=form-error]`), errs)
 	}
 	if n := d.count("field_mappings", "tenant_id = $1 AND version = 1 AND stream = 'sales' AND source_field = 'sales_employee' AND target_object = 'Opportunity' AND target_field = 'Stylist__c'", tenantID); n != 1 {
 		t.Fatal("the sales employee → Opportunity.Stylist__c rule was not saved")
 	}
 
 	// Preview a real customer who has a loyalty tier, found by email.
-	ls := d.lightspeedClient(t)
+	var tierID int64
+	for f, err := range ls.CustomFields.ListIter(ctx, lightspeed.NewQuery()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == "Loyalty tier" {
+			tierID = f.CustomFieldID
+		}
+	}
 	tiers := map[string]string{}
 	var who lightspeed.Customer
 	for c, err := range ls.Customers.ListIter(ctx, lightspeed.NewQuery().LoadRelations("Contact", "CustomFieldValues").Limit(100)) {
@@ -130,19 +169,12 @@ func TestBrowserFieldMapping(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, v := range c.CustomFieldValues {
-			if c.Archived || v.Value == "" {
+			if c.Archived || v.Value == "" || v.CustomFieldID != tierID {
 				continue
 			}
-			var f *lightspeed.CustomField
-			f, _, err = ls.CustomFields.Get(ctx, v.CustomFieldID, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f.Name == "Loyalty tier" {
-				tiers[strconv.FormatInt(c.CustomerID, 10)] = v.Value
-				if who.CustomerID == 0 && c.Contact != nil && c.Contact.Email("Primary") != "" {
-					who = c
-				}
+			tiers[strconv.FormatInt(c.CustomerID, 10)] = v.Value
+			if who.CustomerID == 0 && c.Contact != nil && c.Contact.Email("Primary") != "" {
+				who = c
 			}
 		}
 	}
@@ -170,7 +202,7 @@ func TestBrowserFieldMapping(t *testing.T) {
 		b.step("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=resync-status]`)))
 		return b.text(`[data-testid=resync-status]`) == "done"
 	})
-	if p := b.text(`[data-testid=resync-progress]`); !strings.HasSuffix(p, "linked customers re-sent.") || strings.HasPrefix(p, "0 of") {
+	if p := b.text(`[data-testid=resync-progress]`); !strings.HasSuffix(p, "linked customers and sales re-sent.") || strings.HasPrefix(p, "0 of") {
 		t.Errorf("resync progress = %q", p)
 	}
 	got := contactsByLightspeedID(t, sf)
@@ -186,6 +218,65 @@ func TestBrowserFieldMapping(t *testing.T) {
 	if matched == 0 || got[whoID] != tiers[whoID] {
 		t.Fatalf("no loyalty tier reached Salesforce (%d matched)", matched)
 	}
+
+	// The sales synced before the mapping was saved got their sales
+	// employees in Opportunity.Stylist__c with the resync: the employees of
+	// each sale's lines.
+	stylists := opportunityStylists(t, sf)
+	if len(want) == 0 || len(stylists) < len(want) {
+		t.Fatalf("%d sales in Salesforce, want %d", len(stylists), len(want))
+	}
+	withEmployee := 0
+	for id, w := range want {
+		if stylists[id] != w {
+			t.Errorf("opportunity of Lightspeed sale %s: Stylist__c = %q, want %q", id, stylists[id], w)
+		}
+		if w != "" {
+			withEmployee++
+		}
+	}
+	if withEmployee == 0 {
+		t.Fatal("no synced sale has a sales employee")
+	}
+}
+
+// expectedStylists is what Tandem should write to Stylist__c for each
+// completed, unvoided Lightspeed sale: its sales employees.
+func expectedStylists(t *testing.T, d *devStack, ls *lightspeed.Client, tenantID string) map[string]string {
+	t.Helper()
+	disc, err := setup.NewStore(d.pool).Discovery(context.Background(), tenantID, vault.Lightspeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := mapping.SaleNames{Shops: map[int64]string{}, Registers: map[int64]string{}, Employees: map[int64]string{}}
+	for _, e := range disc.Lightspeed.Employees {
+		names.Employees[e.ID] = e.Name
+	}
+	out := map[string]string{}
+	q := lightspeed.NewQuery().LoadRelations("SaleLines", "SaleLines.Item", "SalePayments", "SalePayments.PaymentType", "Customer").Limit(100)
+	for s, err := range ls.Sales.ListIter(context.Background(), q) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Completed && !s.Voided && !s.Archived {
+			out[strconv.FormatInt(s.SaleID, 10)] = mapping.FromLightspeedSale(&s, names).Values[mapping.SaleSalesEmployee]
+		}
+	}
+	return out
+}
+
+// opportunityStylists maps each synced sale's Lightspeed id to its
+// opportunity's Stylist__c.
+func opportunityStylists(t *testing.T, sf *salesforce.Client) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for rec, err := range sf.Query(context.Background(), "SELECT Id, Lightspeed_Sale_ID__c, Stylist__c FROM Opportunity WHERE Lightspeed_Sale_ID__c != null", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[rec.String("Lightspeed_Sale_ID__c")] = rec.String("Stylist__c")
+	}
+	return out
 }
 
 // chrome drives the test's browser.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tandemsync/tandem/integrations/salesforce"
 	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
@@ -254,7 +255,8 @@ func (s *Server) salesforceGate(st *setupState, why string) *ui.SetupGate {
 // (with outcome, the "Create them for me" that preceded it, if any). For a
 // viewer, who may not change setup, the result is only shown.
 func (s *Server) runCheck(ctx context.Context, st *setupState, api onboard.SalesforceAPI, outcome *setup.CreateOutcome) error {
-	res, err := onboard.Check(ctx, api, st.settings.Model(), s.now())
+	rec := &describeRecorder{SalesforceAPI: api}
+	res, err := onboard.Check(ctx, rec, st.settings.Model(), s.now())
 	if err != nil {
 		return err
 	}
@@ -263,11 +265,33 @@ func (s *Server) runCheck(ctx context.Context, st *setupState, api onboard.Sales
 		st.settings.SalesforceCheck = &res
 		return nil
 	}
+	// The describes the check just read are the freshest: keep them in the
+	// cached discovery, which the field mapping and the sync judge targets
+	// against (fields "Create them for me" made are there at once).
+	for _, d := range rec.seen {
+		if err := s.setupStore().SaveSalesforceObject(ctx, st.tenantID, mapping.SObjectOf(d)); err != nil {
+			return err
+		}
+	}
 	st.settings, err = s.setupStore().Update(ctx, st.tenantID, st.actor, func(set *setup.Settings) error {
 		set.SalesforceCheck = &res
 		return nil
 	})
 	return err
+}
+
+// describeRecorder keeps the object describes a setup check reads.
+type describeRecorder struct {
+	onboard.SalesforceAPI
+	seen []*salesforce.SObjectDescribe
+}
+
+func (r *describeRecorder) Describe(ctx context.Context, sobject string) (*salesforce.SObjectDescribe, error) {
+	d, err := r.SalesforceAPI.Describe(ctx, sobject)
+	if err == nil {
+		r.seen = append(r.seen, d)
+	}
+	return d, err
 }
 
 // setupStore is the settings and locations store.

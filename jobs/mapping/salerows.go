@@ -2,8 +2,6 @@ package mapping
 
 import (
 	"slices"
-
-	"github.com/tandemsync/tandem/integrations/lightspeed"
 )
 
 // Canonical sale keys: the sale (stream "sales"), each line ("sale_lines")
@@ -98,17 +96,4 @@ type SaleNames struct {
 	Shops     map[int64]string
 	Registers map[int64]string
 	Employees map[int64]string
-}
-
-// SaleRecord is a sale in canonical form: the sale's values, then one
-// record per line and per payment (FromLightspeedSale's values).
-func SaleRecord(s *lightspeed.Sale, names SaleNames) (sale Record, lines, payments []Record) {
-	cs := FromLightspeedSale(s, names)
-	for _, l := range cs.Lines {
-		lines = append(lines, l.Values)
-	}
-	for _, p := range cs.Payments {
-		payments = append(payments, p.Values)
-	}
-	return cs.Values, lines, payments
 }

@@ -39,19 +39,24 @@ func (rc *runContext) streamDrift(stream string) []mapping.DriftItem {
 }
 
 // commit commits a page, first noting on the events of the records it
-// wrote which fields were left out because their Salesforce field changed.
+// wrote which fields were left out because their Salesforce field changed:
+// customer events name the customer rules', sale events the sales rules'.
 func (rc *runContext) commit(ctx context.Context, page ledger.Page) error {
-	if note := mapping.DriftNote(rc.streamDrift(mapping.StreamCustomers)); note != "" {
-		for i := range page.Events {
-			e := &page.Events[i]
-			if e.Kind != ledger.KindCustomer || !slices.Contains([]string{ledger.ActionCreated, ledger.ActionUpdated, ledger.ActionLinked}, e.Action) {
-				continue
-			}
-			if e.Message != "" {
-				e.Message += " "
-			}
-			e.Message += note
+	notes := map[string]string{
+		ledger.KindCustomer: mapping.DriftNote(rc.streamDrift(mapping.StreamCustomers)),
+		ledger.KindSale: mapping.DriftNote(slices.Concat(rc.streamDrift(mapping.StreamSales),
+			rc.streamDrift(mapping.StreamLines), rc.streamDrift(mapping.StreamPayments))),
+	}
+	for i := range page.Events {
+		e := &page.Events[i]
+		note := notes[e.Kind]
+		if note == "" || !slices.Contains([]string{ledger.ActionCreated, ledger.ActionUpdated, ledger.ActionLinked}, e.Action) {
+			continue
 		}
+		if e.Message != "" {
+			e.Message += " "
+		}
+		e.Message += note
 	}
 	return rc.ledger.CommitPage(ctx, rc.run, page)
 }

@@ -160,7 +160,7 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		}
 		pos := cur.encode()
 		page.Cursor = &pos
-		if err := rc.ledger.CommitPage(ctx, rc.run, page); err != nil {
+		if err := rc.commit(ctx, page); err != nil {
 			return err
 		}
 		batch, fresh, committed = batch[:0], 0, cur.UpdatedAt
@@ -269,7 +269,7 @@ func (e *Engine) ResendSales(ctx context.Context, k ledger.StreamKey, saleIDs []
 			if err != nil {
 				return false, err
 			}
-			if err := rc.ledger.CommitPage(ctx, rc.run, page); err != nil {
+			if err := rc.commit(ctx, page); err != nil {
 				return false, err
 			}
 		}

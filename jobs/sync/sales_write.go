@@ -370,6 +370,21 @@ func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, 
 				}
 			}
 		}
+		// A customer the customer stream linked meanwhile is unchanged to
+		// the send above, which then returns no link for it: read it.
+		var again []string
+		for _, id := range ids {
+			if l, ok := links[id]; (!ok || l.SFID == "") && failed[id].Action == "" {
+				again = append(again, id)
+			}
+		}
+		if len(again) > 0 {
+			found, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindCustomer, again)
+			if err != nil {
+				return err
+			}
+			maps.Copy(links, found)
+		}
 	}
 	for _, ps := range todo {
 		id := ps.sale.CustomerID
