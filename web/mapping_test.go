@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
+	"github.com/tandemsync/tandem/jobs"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
@@ -271,9 +272,23 @@ func TestMappingSaveDriftAndNew(t *testing.T) {
 	if e := rowError(p, "Loyalty tier"); !strings.Contains(e, "Stopped syncing: Contact has no field Loyalty_Tier__c") {
 		t.Errorf("row error = %q", e)
 	}
+	// The dashboard's alerts speak once the tenant syncs.
+	if _, err := setup.NewStore(sa.pool).Update(context.Background(), sa.tenant.ID, tenants.Actor{}, func(s *setup.Settings) error {
+		s.History = setup.HistoryNone
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.EnsureStreams(context.Background(), sa.pool, sa.tenant.ID); err != nil {
+		t.Fatal(err)
+	}
 	dash := b.get("/dashboard")
-	if banner := dash.text("[data-testid=drift-banner]"); !strings.Contains(banner, "Contact.Loyalty_Tier__c (mapped from Loyalty tier) stopped syncing") {
-		t.Errorf("dashboard banner = %q", banner)
+	alert := dash.doc.Find("[data-testid=alert-banner][data-kind=drift]")
+	if banner := strings.Join(strings.Fields(alert.Text()), " "); !strings.Contains(banner, "Loyalty tier → Contact.Loyalty_Tier__c") {
+		t.Errorf("dashboard drift alert = %q", banner)
+	}
+	if href := alert.Find("a").AttrOr("href", ""); href != "/mapping" {
+		t.Errorf("the drift alert links %q", href)
 	}
 	if href := dash.doc.Find("[data-testid=mapping-link]").AttrOr("href", ""); href != "/mapping" {
 		t.Errorf("dashboard mapping link = %q", href)
