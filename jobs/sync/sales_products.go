@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/salesforce"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/mapping"
 )
@@ -79,6 +80,31 @@ func (w *saleWriter) ensureProducts(ctx context.Context, sales map[int64]*lights
 		results, err := w.sf.UpsertRecords(ctx, "Product2", itemIDField, records, nil)
 		if err != nil {
 			return nil, fmt.Errorf("write products to Salesforce: %w", err)
+		}
+		// Another location's stream may have created the same product a
+		// moment earlier (products are shared by every shop): its upsert
+		// then loses on the unique Lightspeed Item ID. A second upsert
+		// finds the record and updates it.
+		var again []int
+		for i, r := range results {
+			if !r.Success && duplicateRace(r.Errors) {
+				again = append(again, i)
+			}
+		}
+		if len(again) > 0 {
+			retry := make([]map[string]any, len(again))
+			for j, i := range again {
+				retry[j] = records[i]
+			}
+			second, err := w.sf.UpsertRecords(ctx, "Product2", itemIDField, retry, nil)
+			if err != nil {
+				return nil, fmt.Errorf("write products to Salesforce: %w", err)
+			}
+			for j, i := range again {
+				if j < len(second) {
+					results[i] = second[j]
+				}
+			}
 		}
 		for i, id := range upsert {
 			if i >= len(results) {
@@ -187,6 +213,28 @@ func (w *saleWriter) ensureEntries(ctx context.Context, items map[string]*itemIn
 	if err != nil {
 		return fmt.Errorf("write standard prices to Salesforce: %w", err)
 	}
+	// Another location's stream may have created the same standard price
+	// a moment earlier: read back the entries that lost that race.
+	var raced []string
+	for i, r := range results {
+		if !r.Success && duplicateRace(r.Errors) && i < len(createFor) {
+			raced = append(raced, createFor[i])
+		}
+	}
+	if len(raced) > 0 {
+		soql := "SELECT Id, Product2Id FROM PricebookEntry WHERE Pricebook2Id = " + soqlString(w.pricebook) +
+			" AND Product2Id IN " + soqlList(raced)
+		for rec, err := range w.sf.Query(ctx, soql, nil) {
+			if err != nil {
+				return fmt.Errorf("find standard prices in Salesforce: %w", err)
+			}
+			for i, pid := range createFor {
+				if pid == rec.String("Product2Id") && !results[i].Success {
+					results[i] = salesforce.SaveResult{ID: rec.ID(), Success: true}
+				}
+			}
+		}
+	}
 	for i, pid := range createFor {
 		if i >= len(results) {
 			break
@@ -242,4 +290,19 @@ func (w *saleWriter) loadPricebook(ctx context.Context) error {
 	}
 	w.pricebook = l["standard"].SFID
 	return nil
+}
+
+// duplicateRace reports whether a record was refused because an equal one
+// already exists: what a concurrent create of the same product or price by
+// another location's stream looks like.
+func duplicateRace(errs []salesforce.ErrorDetail) bool {
+	for _, e := range errs {
+		switch e.Code {
+		case "DUPLICATE_VALUE", "DUPLICATE_EXTERNAL_ID", "FIELD_INTEGRITY_EXCEPTION":
+			if e.Code != "FIELD_INTEGRITY_EXCEPTION" || strings.Contains(strings.ToLower(e.Message), "already exists") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,9 +1,14 @@
 package sync_test
 
 import (
+	"bytes"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -315,5 +320,65 @@ func TestSalesPersonAccounts(t *testing.T) {
 	rec, _, _ := w.saleRecord(sale.SaleID, "AccountId, ContactId")
 	if len(accts) != 1 || rec["AccountId"] != accts[0].ID() {
 		t.Errorf("opportunity account %v, person accounts %v", rec["AccountId"], accts)
+	}
+}
+
+// Two locations' streams creating the same products and standard prices
+// at once: the one that loses the race reads the winner's record back
+// instead of failing its sales.
+func TestShopsRaceOnSharedProducts(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 2, sales: 120}})
+	// Hold each stream's first standard-price create until the other's
+	// arrives, so both found no price before either writes one.
+	var mu stdsync.Mutex
+	arrived := map[string]bool{}
+	both := make(chan struct{})
+	w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
+		var body []byte
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/composite/sobjects") {
+			body, _ = io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		if bytes.Contains(body, []byte(`"PricebookEntry"`)) {
+			mu.Lock()
+			arrived[r.Header.Get("Authorization")] = true
+			if len(arrived) == 2 {
+				select {
+				case <-both:
+				default:
+					close(both)
+				}
+			}
+			mu.Unlock()
+			select {
+			case <-both:
+			case <-time.After(5 * time.Second): // one stream had no products to write
+			}
+		}
+		next.ServeHTTP(rw, r)
+	}
+	var wg stdsync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			for range 50 {
+				res, err := w.engine.Run(w.ctx, w.shopKey(i), ledger.TriggerSchedule)
+				if err != nil || !res.More {
+					errs[i] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("shop %d: %v", i, err)
+		}
+	}
+	w.sfFront = nil
+	for i := range 2 {
+		w.assertShopSynced(i)
 	}
 }
