@@ -242,6 +242,30 @@ func TestBrowserFieldMapping(t *testing.T) {
 	if withEmployee == 0 {
 		t.Fatal("no synced sale has a sales employee")
 	}
+
+	// A sale's preview, found by its ticket number, shows the sales
+	// employees going to Stylist__c.
+	var saleID, ticket string
+	for id, w := range want {
+		if w != "" {
+			n, _ := strconv.ParseInt(id, 10, 64)
+			sale, _, err := ls.Sales.Get(ctx, n, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			saleID, ticket = id, sale.TicketNumber
+			break
+		}
+	}
+	b.step("preview a sale",
+		chromedp.Navigate(d.tandem.URL+"/mapping"),
+		chromedp.SendKeys(chromedp.CSS(`#preview-q`), ticket),
+		chromedp.Click(chromedp.CSS(`button[data-testid=preview-button]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=preview-table]`)),
+	)
+	if got := b.text(`[data-testid=preview-table] tr[data-field=Stylist__c] td[data-value]`); got != want[saleID] {
+		t.Errorf("sale %s (ticket %s) preview writes Stylist__c = %q, want %q: %s", saleID, ticket, got, want[saleID], b.text(`[data-testid=preview-result]`))
+	}
 }
 
 // expectedStylists is what Tandem should write to Stylist__c for each
