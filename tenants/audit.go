@@ -19,6 +19,9 @@ const (
 	// ActionStaffListTenants records a staff view of the tenant list (every
 	// tenant's name and owner email); it names no one tenant.
 	ActionStaffListTenants = "staff.list_tenants"
+	// ActionStaffRiverUI records staff opening River UI (every tenant's
+	// jobs); it names no one tenant.
+	ActionStaffRiverUI = "staff.river_ui"
 	// Sync history actions: a merchant (or staff on their behalf) retried,
 	// resynced, reset, paused or resumed sync work.
 	ActionSyncRetry  = "sync.retry"

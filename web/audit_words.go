@@ -51,6 +51,9 @@ func auditRow(a tenants.AuditRecord) ui.AuditRow {
 		r.Action = "Logged in"
 	case tenants.ActionStaffViewTenant:
 		r.Action = "Support staff opened this business"
+		if str("page") != "" {
+			r.Detail = str("page")
+		}
 	case onboard.ActionConnect:
 		r.Action, r.Detail = "Connected", "to "+account()
 	case onboard.ActionReconnect:
@@ -120,6 +123,10 @@ func auditRow(a tenants.AuditRecord) ui.AuditRow {
 			b, _ := json.Marshal(d)
 			r.Detail = string(b)
 		}
+	}
+	if why := str("why"); why != "" {
+		// Staff acting on a merchant's behalf say why.
+		r.Detail = strings.TrimPrefix(r.Detail+"; why: "+why, "; ")
 	}
 	return r
 }

@@ -130,8 +130,8 @@ func TestStaffConsole(t *testing.T) {
 		rows = append(rows, row)
 	})
 	// created_at comes from the database's clock: check its shape only.
-	want := [][]string{{"Shop", "<date>", "owner@shop.example", "1"}}
-	if len(rows) == 1 && len(rows[0]) == 4 && regexp.MustCompile(`^\d{1,2} [A-Z][a-z]{2} \d{4}$`).MatchString(rows[0][1]) {
+	want := [][]string{{"Shop", "<date>", "owner@shop.example", "1", "Lightspeed: not connectedSalesforce: not connected", "", "0", ""}}
+	if len(rows) == 1 && len(rows[0]) == 8 && regexp.MustCompile(`^\d{1,2} [A-Z][a-z]{2} \d{4}$`).MatchString(rows[0][1]) {
 		rows[0][1] = "<date>"
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {

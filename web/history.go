@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"maps"
 	"errors"
 	"fmt"
 	"net/http"
@@ -277,37 +278,50 @@ func (s *Server) showRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	p, err := s.runPage(c, cur.TenantID, parseID(c.Param("id")), editor, func(id int64) string { return s.url(routeHistoryRun, id) })
+	if err != nil {
+		return err
+	}
+	p.BackURL = s.url(routeHistory)
+	return s.render(c, http.StatusOK, "Run "+p.Run.ID, ui.RunBody(p))
+}
+
+// runPage is the page of tenantID's run runID, its events after
+// the "after" query parameter; runURL is where a run's page is (the
+// merchant's or the staff console's). An unknown run is a 404.
+func (s *Server) runPage(c echo.Context, tenantID string, runID int64, editor bool, runURL func(int64) string) (ui.RunPage, error) {
 	ctx := c.Request().Context()
-	id := parseID(c.Param("id"))
-	run, err := s.ledger.Run(ctx, cur.TenantID, id)
+	run, err := s.ledger.Run(ctx, tenantID, runID)
 	if errors.Is(err, ledger.ErrNotFound) {
-		return echo.ErrNotFound
+		return ui.RunPage{}, echo.ErrNotFound
 	}
 	if err != nil {
-		return err
+		return ui.RunPage{}, err
 	}
-	shops, err := s.shopNames(ctx, cur.TenantID)
+	shops, err := s.shopNames(ctx, tenantID)
 	if err != nil {
-		return err
+		return ui.RunPage{}, err
 	}
-	evs, err := s.ledger.Events(ctx, cur.TenantID, run.ID, parseID(c.QueryParam("after")), historyPageSize+1)
+	evs, err := s.ledger.Events(ctx, tenantID, run.ID, parseID(c.QueryParam("after")), historyPageSize+1)
 	if err != nil {
-		return err
+		return ui.RunPage{}, err
 	}
-	p := ui.RunPage{Run: s.runRow(run, shops), BackURL: s.url(routeHistory)}
+	p := ui.RunPage{Run: s.runRow(run, shops)}
 	if len(evs) > historyPageSize {
 		evs = evs[:historyPageSize]
-		p.NextURL = s.url(routeHistoryRun, run.ID) + "?after=" + strconv.FormatInt(evs[len(evs)-1].ID, 10)
+		p.NextURL = runURL(run.ID) + "?after=" + strconv.FormatInt(evs[len(evs)-1].ID, 10)
 	}
-	links, err := s.recordLinks(ctx, cur.TenantID)
+	links, err := s.recordLinks(ctx, tenantID)
 	if err != nil {
-		return err
+		return ui.RunPage{}, err
 	}
 	for _, e := range evs {
 		e.RunID, e.Stream, e.Location = run.ID, run.Key.Stream, run.Key.Location
-		p.Events = append(p.Events, s.eventRow(c, e, links, shops, editor, false))
+		row := s.eventRow(c, e, links, shops, editor, false)
+		row.RunURL = runURL(run.ID)
+		p.Events = append(p.Events, row)
 	}
-	return s.render(c, http.StatusOK, "Run "+strconv.FormatInt(run.ID, 10), ui.RunBody(p))
+	return p, nil
 }
 
 func (s *Server) showFailures(c echo.Context) error {
@@ -507,10 +521,26 @@ func (s *Server) retryAll(c echo.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	ctx := c.Request().Context()
-	streams, err := s.ledger.Streams(ctx, cur.TenantID)
+	total, err := s.retryAllFailed(c, cur.TenantID, nil)
 	if err != nil {
 		return err
+	}
+	if total == 0 {
+		addFlash(c, ui.FlashInfo, "No failed records to retry.")
+	} else {
+		addFlash(c, ui.FlashSuccess, fmt.Sprintf("Retrying %s. Results appear in the sync history as they finish.", plural(total, "record")))
+	}
+	return s.backTo(c, s.url(routeHistoryFailures))
+}
+
+// retryAllFailed enqueues a retry of every failed record of every stream
+// of tenantID, with its audit entry (detail added to it) in the same
+// transaction, and returns how many records it sent.
+func (s *Server) retryAllFailed(c echo.Context, tenantID string, detail map[string]any) (int, error) {
+	ctx := c.Request().Context()
+	streams, err := s.ledger.Streams(ctx, tenantID)
+	if err != nil {
+		return 0, err
 	}
 	total := 0
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -524,18 +554,11 @@ func (s *Server) retryAll(c echo.Context) error {
 			}
 			total += len(ids)
 		}
-		return tenants.AuditTx(ctx, tx, actor(c).Entry(cur.TenantID, tenants.ActionSyncRetry,
-			map[string]any{"all": true, "records": total}))
+		d := map[string]any{"all": true, "records": total}
+		maps.Copy(d, detail)
+		return tenants.AuditTx(ctx, tx, actor(c).Entry(tenantID, tenants.ActionSyncRetry, d))
 	})
-	if err != nil {
-		return err
-	}
-	if total == 0 {
-		addFlash(c, ui.FlashInfo, "No failed records to retry.")
-	} else {
-		addFlash(c, ui.FlashSuccess, fmt.Sprintf("Retrying %s. Results appear in the sync history as they finish.", plural(total, "record")))
-	}
-	return s.backTo(c, s.url(routeHistoryFailures))
+	return total, err
 }
 
 // maxRetryAll bounds the records of one stream one Retry all sends.
@@ -670,7 +693,6 @@ func (s *Server) resetStream(c echo.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	ctx := c.Request().Context()
 	chosen, date := c.FormValue("stream"), strings.TrimSpace(c.FormValue("date"))
 	p, err := s.resetView(c, cur.TenantID, chosen, date)
 	if err != nil {
@@ -693,6 +715,17 @@ func (s *Server) resetStream(c echo.Context) error {
 		return s.render(c, http.StatusOK, "Reset a location", ui.ResetBody(p))
 	}
 	k := parseStreamKey(cur.TenantID, p.StreamValue)
+	if err := s.resetTo(c, k, at, nil); err != nil {
+		return err
+	}
+	addFlash(c, ui.FlashSuccess, fmt.Sprintf("%s will import again everything changed since %s; it starts with its next run.", p.StreamLabel, date))
+	return s.backTo(c, s.url(routeHistory))
+}
+
+// resetTo moves k's cursor back to at and wakes the stream, with the audit
+// entry (detail added to it) in the same transaction.
+func (s *Server) resetTo(c echo.Context, k ledger.StreamKey, at time.Time, detail map[string]any) error {
+	ctx := c.Request().Context()
 	current, _, err := s.ledger.Cursor(ctx, k)
 	if err != nil {
 		return err
@@ -701,21 +734,17 @@ func (s *Server) resetStream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := tenants.AuditTx(ctx, tx, actor(c).Entry(cur.TenantID, tenants.ActionSyncReset,
-			map[string]any{"stream": k.Stream, "location": k.Location, "from": date})); err != nil {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		d := map[string]any{"stream": k.Stream, "location": k.Location, "from": at.Format(time.DateOnly)}
+		maps.Copy(d, detail)
+		if err := tenants.AuditTx(ctx, tx, actor(c).Entry(k.TenantID, tenants.ActionSyncReset, d)); err != nil {
 			return err
 		}
 		if err := s.ledger.ResetCursor(ctx, k, pos); err != nil {
 			return err
 		}
-		return s.ledger.Wake(ctx, cur.TenantID, k.Stream)
+		return s.ledger.Wake(ctx, k.TenantID, k.Stream)
 	})
-	if err != nil {
-		return err
-	}
-	addFlash(c, ui.FlashSuccess, fmt.Sprintf("%s will import again everything changed since %s; it starts with its next run.", p.StreamLabel, date))
-	return s.backTo(c, s.url(routeHistory))
 }
 
 // backTo saves the flash and redirects.

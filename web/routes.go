@@ -52,7 +52,7 @@ const (
 
 // routes installs the middleware stack and every route. It is the one place
 // that answers "what URLs exist, and who may use them?".
-func (s *Server) routes() {
+func (s *Server) routes() error {
 	e := s.e
 	// Order matters. The request id comes first so every later log line
 	// carries it. observe logs and counts every request, including those
@@ -113,13 +113,23 @@ func (s *Server) routes() {
 	// too), 404 for merchants. Every view of a tenant is audit-logged.
 	e.GET("/staff", s.showStaffTenants, s.requireStaff).Name = routeStaffTenants
 	e.GET("/staff/tenants/:id", s.showStaffTenant, s.requireStaff).Name = routeStaffTenant
+	getPaths, postPaths := s.staffSyncRoutes(e)
+	if err := s.riverUIRoutes(e); err != nil {
+		return err
+	}
 	// Any other method would be 405 Method Not Allowed, which tells that
 	// the path exists: answer 404 like an unknown path.
-	for _, p := range []string{"/staff", "/staff/tenants/:id"} {
+	for _, p := range append([]string{"/staff", "/staff/tenants/:id"}, getPaths...) {
 		for _, r := range e.Match(staffOtherMethods, p, notFound) {
 			r.Name = routeStaffOther
 		}
 	}
+	for _, p := range postPaths {
+		for _, r := range e.Match(append(slicesWithout(staffOtherMethods, http.MethodPost), http.MethodGet), p, notFound) {
+			r.Name = routeStaffOther
+		}
+	}
+	return nil
 }
 
 // probeMethods are the methods health and readiness probes use.

@@ -243,7 +243,9 @@ func New(cfg Config) (*Server, error) {
 	// networks: a client on the internet must not pick the address that
 	// log-in throttling counts against.
 	s.e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	s.routes()
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,15 +31,24 @@ func (s *Server) showStaffTenants(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := ui.StaffTenants{Tenants: make([]ui.StaffTenantRow, len(list))}
-	for i, t := range list {
-		v.Tenants[i] = ui.StaffTenantRow{
+	q := strings.TrimSpace(c.QueryParam("q"))
+	v := ui.StaffTenants{SearchAction: s.url(routeStaffTenants), Query: q, Total: len(list)}
+	var ids []string
+	for _, t := range list {
+		if q != "" && !matchTenant(t, q) {
+			continue
+		}
+		ids = append(ids, t.ID)
+		v.Tenants = append(v.Tenants, ui.StaffTenantRow{
 			Name:       t.Name,
 			URL:        s.url(routeStaffTenant, t.ID),
 			Created:    t.CreatedAt.UTC().Format(dateFormat),
 			OwnerEmail: t.OwnerEmail,
 			Members:    t.Members,
-		}
+		})
+	}
+	if err := s.staffHealth(ctx, v.Tenants, ids); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "Tenants", ui.StaffTenantsBody(v))
 }
@@ -82,6 +92,9 @@ func (s *Server) showStaffTenant(c echo.Context) error {
 	}
 	for _, a := range log {
 		v.Audit = append(v.Audit, auditRow(a))
+	}
+	if v.Sync, err = s.staffSyncView(c, t.ID); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, t.Name, ui.StaffTenantBody(v))
 }

@@ -285,3 +285,31 @@ func (u *Usage) ReserveCheck(reservePct float64) func(ctx context.Context, tenan
 			"and Tandem leaves the last %g%% to your other tools; syncing resumes as the usage falls.", used, max, reservePct), nil
 	}
 }
+
+// CallsToday returns every tenant's calls today (UTC) per provider, by
+// tenant id: the staff console's list.
+func (u *Usage) CallsToday(ctx context.Context) (map[string]map[string]int64, error) {
+	rows, err := u.pool.Query(ctx, `SELECT tenant_id::text, provider, calls FROM api_usage WHERE day = $1`, utcDay(u.now()))
+	if err != nil {
+		return nil, fmt.Errorf("api usage today: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int64{}
+	for rows.Next() {
+		var (
+			id, provider string
+			n            int64
+		)
+		if err := rows.Scan(&id, &provider, &n); err != nil {
+			return nil, fmt.Errorf("api usage today: %w", err)
+		}
+		if out[id] == nil {
+			out[id] = map[string]int64{}
+		}
+		out[id][provider] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("api usage today: %w", err)
+	}
+	return out, nil
+}

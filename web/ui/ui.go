@@ -158,6 +158,9 @@ type TenantOption struct {
 // StaffTenants is the staff console's list of every tenant.
 type StaffTenants struct {
 	Tenants []StaffTenantRow
+	// Search is the list's search form: Query is what was searched.
+	SearchAction, Query string
+	Total               int // tenants before the search
 }
 
 // StaffTenantRow is one tenant in the staff list.
@@ -167,6 +170,12 @@ type StaffTenantRow struct {
 	Created    string // already formatted
 	OwnerEmail string
 	Members    int
+	// Health at a glance.
+	Connections []ConnectionState
+	Streams     []string // "Customers, Lightspeed → Salesforce: synced 2 minutes ago"
+	Failing     bool     // a stream's last run failed, or records failed today
+	Failures24h int
+	Calls       string // "Lightspeed 120 · Salesforce 45" today
 }
 
 // StaffTenant is the staff view of one tenant.
@@ -178,6 +187,9 @@ type StaffTenant struct {
 	Members     []MemberRow
 	Audit       []AuditRow
 	BackURL     string
+	// Sync is the tenant's sync for support: streams, runs, failures,
+	// River jobs and the actions staff take on the merchant's behalf.
+	Sync StaffSync
 }
 
 // MemberRow is one member of a tenant.
