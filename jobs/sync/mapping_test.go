@@ -249,3 +249,48 @@ func (mw *mappedWorld) cachedDescribe() *setup.SalesforceDiscovery {
 	}
 	return d.Salesforce
 }
+
+// A mapped sales field deleted in Salesforce stops only itself: the sale
+// graph naming it is refused, the sales objects are described again, and
+// the sale is sent without the field; its event says which field stopped.
+func TestDeletedSalesFieldStopsOnlyItself(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 5}})
+	if err := w.sfSrv.AddCustomField("Opportunity", sfsandboxText("Stylist__c")); err != nil {
+		t.Fatal(err)
+	}
+	w.saveMapping(mapping.Rule{Stream: mapping.StreamSales, Source: mapping.SaleSalesEmployee, Object: "Opportunity",
+		Target: "Stylist__c", Direction: mapping.ToSalesforce})
+	d := &setup.SalesforceDiscovery{}
+	for _, obj := range []string{"Contact", "Opportunity", "OpportunityLineItem", "Lightspeed_Payment__c"} {
+		desc, err := w.sf.Describe(w.ctx, obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Objects = append(d.Objects, mapping.SObjectOf(desc))
+	}
+	w.cfg.Salesforce = d // as discovery cached it, with Stylist__c
+	w.runShopUntilDone(0)
+
+	if err := w.sfSrv.DeleteCustomField("Opportunity", "Stylist__c"); err != nil {
+		t.Fatal(err)
+	}
+	sale := w.sell(0, 0, "", pay(ptCash, "1000.00"))
+	res := w.runShop(0)
+	if res.Run.Counts[ledger.ActionFailed] != 0 || res.Run.Counts[ledger.ActionCreated] == 0 {
+		t.Fatalf("counts = %v, want the new sale created and nothing failed", res.Run.Counts)
+	}
+	id := strconv.FormatInt(sale.SaleID, 10)
+	if _, ok := w.sfSales("Name")[id]; !ok {
+		t.Fatal("the sale is not in Salesforce: the deleted field stopped the whole sale")
+	}
+	var msg string
+	for _, e := range w.events(res.Run.ID) {
+		if e.LSID == id && e.Kind == ledger.KindSale {
+			msg = e.Message
+		}
+	}
+	if !strings.Contains(msg, "Sales employee → Opportunity.Stylist__c") {
+		t.Fatalf("sale event message = %q, want it to name the stopped field", msg)
+	}
+}

@@ -69,6 +69,9 @@ type saleWriter struct {
 	// pricebook is the standard price book's id (Classic), once known.
 	pricebook string
 	customers *customerWriter
+	// described is set once this run described the sales objects again
+	// after a write named a field Salesforce no longer has.
+	described bool
 }
 
 func (rc *runContext) newSaleWriter(ctx context.Context, shop Shop) (*saleWriter, error) {
@@ -584,8 +587,12 @@ func (w *saleWriter) writeSales(ctx context.Context, sales []*pendingSale, produ
 		}
 		var again []*saleGraph
 		var recheck []*pendingSale
+		var stale []*saleGraph
 		for i, g := range call {
 			switch {
+			case !w.described && unknownColumn(results[i]):
+				// The cached describe was stale: a mapped field is gone.
+				stale = append(stale, g)
 			case onlyHalted(results[i]):
 				// Salesforce stops processing a request's graphs after too
 				// many failures: these were not tried, so send them again.
@@ -609,9 +616,38 @@ func (w *saleWriter) writeSales(ctx context.Context, sales []*pendingSale, produ
 				again = append(again, g)
 			}
 		}
+		if len(stale) > 0 {
+			// Describe the sales objects again (once a run), leave the
+			// drifted fields out, and send those sales once more.
+			w.described = true
+			for _, obj := range slices.Compact([]string{w.model.saleObject, w.model.lineObject, paymentObject}) {
+				if _, err := w.refreshDrift(ctx, w.sf, obj); err != nil {
+					return fmt.Errorf("refresh the %s describe: %w", obj, err)
+				}
+			}
+			for _, g := range stale {
+				ng, err := w.buildGraph(g.ps, products)
+				if err != nil {
+					return err
+				}
+				again = append(again, ng)
+			}
+		}
 		graphs = append(again, graphs...)
 	}
 	return nil
+}
+
+// unknownColumn reports whether a failed graph named a field Salesforce
+// does not have.
+func unknownColumn(r salesforce.GraphResult) bool {
+	for _, sr := range r.Responses {
+		var e *salesforce.APIError
+		if errors.As(sr.Err(), &e) && e.ErrorCode == "INVALID_FIELD" && strings.Contains(e.Message, "No such column") {
+			return true
+		}
+	}
+	return false
 }
 
 // onlyHalted reports whether a failed graph was rolled back without being
