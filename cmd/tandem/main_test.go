@@ -89,6 +89,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, `LOG_LEVEL: want debug, info, warn or error, got "loud"`},
 		{"bad sync interval", map[string]string{"TANDEM_SYNC_INTERVAL": "often"}, `TANDEM_SYNC_INTERVAL: want a duration between 1s and 24h such as 30s or 5m, got "often"`},
 		{"sync interval too short", map[string]string{"TANDEM_SYNC_INTERVAL": "10ms"}, "TANDEM_SYNC_INTERVAL: want a duration between 1s and 24h"},
+		{"bad event retention", map[string]string{"TANDEM_EVENT_RETENTION": "90 days"}, `TANDEM_EVENT_RETENTION: want a duration of at least 1h such as 2160h (90 days), got "90 days"`},
+		{"event retention too short", map[string]string{"TANDEM_EVENT_RETENTION": "5m"}, "TANDEM_EVENT_RETENTION: want a duration of at least 1h"},
 		{"bad format", map[string]string{"LOG_FORMAT": "xml"}, `LOG_FORMAT: want text or json, got "xml"`},
 		{"bad lightspeed api url", map[string]string{"LIGHTSPEED_API_URL": "localhost:8091"}, "LIGHTSPEED_API_URL: want an absolute http(s) URL"},
 		{"bad salesforce login url", map[string]string{"SALESFORCE_LOGIN_URL": "ftp://x"}, "SALESFORCE_LOGIN_URL: want an absolute http(s) URL"},
