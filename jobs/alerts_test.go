@@ -12,8 +12,11 @@ import (
 	"github.com/tandemsync/tandem/integrations/mail"
 	"github.com/tandemsync/tandem/jobs"
 	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/mapping"
+	"github.com/tandemsync/tandem/jobs/sync"
 	"github.com/tandemsync/tandem/sql/dbtest"
 	"github.com/tandemsync/tandem/tenants"
+	"github.com/tandemsync/tandem/tenants/setup"
 )
 
 var cheapParams = tenants.PasswordParams{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}
@@ -238,5 +241,47 @@ func TestRetentionPrunesOldEventsAndRuns(t *testing.T) {
 	}
 	if nEvents != 7 || nRuns != 3 {
 		t.Errorf("left %d events and %d runs; want 7 (today's) and 3 (a year's and the idle stream's last)", nEvents, nRuns)
+	}
+}
+
+// A mapped Salesforce field that changed under the mapping is an alert
+// naming it; an org never discovered says nothing.
+func TestAlertsSchemaDrift(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := t.Context()
+	l := ledger.New(pool)
+	tenant := signUp(t, pool, "Drift Boutique", "owner@drift.example")
+	k := ledger.StreamKey{TenantID: tenant, Stream: ledger.CustomersToSalesforce}
+	if err := l.EnsureStreams(ctx, tenant, []ledger.StreamKey{k}); err != nil {
+		t.Fatal(err)
+	}
+	var org *setup.SalesforceDiscovery
+	cfg := sync.ConfigFunc(func(context.Context, string) (sync.TenantConfig, error) {
+		return sync.TenantConfig{Preset: mapping.PresetClassic, Salesforce: org}, nil
+	})
+	box := mail.NewMailbox()
+	a := jobs.NewAlerts(pool, cfg, box, "http://localhost/dashboard", nil)
+	if al, err := a.Current(ctx, tenant); err != nil || len(al) != 0 {
+		t.Fatalf("never discovered: alerts %+v, %v; want none", al, err)
+	}
+	// The org's Email field was retyped to a checkbox.
+	org = &setup.SalesforceDiscovery{Objects: []setup.SObject{{Name: "Contact", Label: "Contact", Fields: []setup.SField{
+		{Name: "Email", Label: "Email", Type: "boolean", Createable: true, Updateable: true},
+	}}}}
+	al, err := a.Current(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(al) != 1 || al[0].Kind != jobs.AlertDrift || !strings.Contains(al[0].Message, "Contact.Email") {
+		t.Fatalf("alerts = %+v; want one drift alert naming Contact.Email", al)
+	}
+	for range 2 {
+		if err := a.Round(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(box.Messages()); n != 1 {
+		t.Errorf("drift emails = %d, want 1", n)
 	}
 }
