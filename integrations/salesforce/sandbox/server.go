@@ -91,9 +91,9 @@ type Server struct {
 	failNext  int
 	// faulted counts the calls pickFault failed, for Stats.
 	faulted int
-	rng       *rand.Rand
-	usage     usageWindow
-	calls     map[[2]string]int
+	rng     *rand.Rand
+	usage   usageWindow
+	calls   map[[2]string]int
 
 	auth    *authState
 	data    *db
