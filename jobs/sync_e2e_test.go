@@ -126,7 +126,7 @@ func TestSyncEndToEndThroughRiver(t *testing.T) {
 	for id := range customers {
 		ids = append(ids, id)
 	}
-	waitFor(t, 60*time.Second, "every live customer linked", func() bool {
+	waitFor(t, 150*time.Second, "every live customer linked", func() bool {
 		links, err := l.LinksByLightspeed(ctx, acct.ID, ledger.KindCustomer, ids)
 		return err == nil && len(links) == len(ids)
 	})
@@ -156,7 +156,7 @@ func TestSyncEndToEndThroughRiver(t *testing.T) {
 	if _, err := jobs.SyncNow(ctx, client, nil, l, acct.ID, ledger.CustomersToLightspeed, ledger.TriggerSyncNow); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the Salesforce-born contact in Lightspeed", func() bool {
+	waitFor(t, 90*time.Second, "the Salesforce-born contact in Lightspeed", func() bool {
 		found, _, err := lc.Customers.List(ctx, lightspeed.NewQuery().Where("Contact.email", lightspeed.Eq, "born@sf.example"))
 		return err == nil && len(found) == 1
 	})
