@@ -345,16 +345,70 @@ func (s *Server) parseAuthorize(v url.Values) (*authorizeRequest, *oauthError) {
 	return req, nil
 }
 
-var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
+// scopeWords says what each scope lets an application do, for the consent
+// page: a merchant reads permissions, not scope codes.
+var scopeWords = map[string]string{
+	"employee:all":                              "Do everything an employee with every permission can do",
+	"employee:admin":                            "Administer the account",
+	"employee:admin_employees":                  "Manage employees",
+	"employee:admin_inventory":                  "Administer inventory",
+	"employee:admin_purchases":                  "Administer purchases",
+	"employee:admin_shops":                      "Manage shops",
+	"employee:admin_void_sale":                  "Void sales",
+	"employee:categories":                       "Manage categories",
+	"employee:customers":                        "See and change customers",
+	"employee:customers_read":                   "See customers",
+	"employee:customers_view_gift_card_numbers": "See gift card numbers",
+	"employee:inventory":                        "See and change inventory",
+	"employee:inventory_counts":                 "Count inventory",
+	"employee:inventory_counts_reconcile":       "Reconcile inventory counts",
+	"employee:inventory_read":                   "See products and inventory",
+	"employee:manufacturers":                    "Manage manufacturers",
+	"employee:product_cost":                     "See product costs",
+	"employee:product_edit":                     "Change products",
+	"employee:purchase_orders":                  "Manage purchase orders",
+	"employee:register":                         "Use registers and make sales",
+	"employee:register_layaway":                 "Manage layaways",
+	"employee:register_read":                    "See sales, registers and payments",
+	"employee:register_refund":                  "Make refunds",
+	"employee:reports":                          "See reports",
+	"employee:special_orders":                   "Manage special orders",
+	"employee:tags":                             "Manage tags",
+	"employee:transfers":                        "Manage transfers",
+	"employee:vendors":                          "Manage vendors",
+	"employee:vendor_returns":                   "Manage vendor returns",
+	"employee:workbench":                        "Use the workbench",
+}
+
+var consentPage = template.Must(template.New("consent").Funcs(template.FuncMap{
+	"words": func(scope string) string { return scopeWords[scope] },
+}).Parse(`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Authorize application – Lightspeed Retail (sandbox)</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Authorize application – Lightspeed Retail (sandbox)</title>
+<style>
+body{margin:0;min-height:100vh;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430;background:#f4f6f8}
+header{background:#fff;border-bottom:1px solid #dde3ea;padding:.75rem 1.25rem;font-weight:700}
+header span{color:#5b6675;font-weight:400}
+main{max-width:28rem;margin:2.5rem auto;padding:1.5rem;background:#fff;border:1px solid #dde3ea;border-radius:10px}
+h1{font-size:1.4rem;margin:0 0 .75rem}
+ul{padding:0;list-style:none;margin:0 0 1.25rem}
+li{padding:.6rem .75rem;border:1px solid #dde3ea;border-radius:8px;margin-bottom:.5rem}
+li code{display:block;color:#5b6675;font-size:.8rem}
+.actions{display:flex;gap:.75rem}
+button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border-radius:8px;border:1px solid #1f6feb;cursor:pointer}
+.authorize{background:#1f6feb;color:#fff}
+.deny{background:#fff;color:#1f6feb}
+.muted{color:#5b6675;font-size:.9rem}
+</style></head>
 <body>
+<header>Lightspeed Retail <span>(sandbox)</span></header>
 <main>
 <h1>Authorize {{.ClientID}}</h1>
 <p>The application <strong>{{.ClientID}}</strong> would like to access the Lightspeed Retail account
 <strong data-testid="account-name">{{.AccountName}}</strong>.</p>
-<p>It requests the following permissions:</p>
-<ul data-testid="scopes">{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
+<p>It asks to:</p>
+<ul data-testid="scopes">{{range .Scopes}}<li data-scope="{{.}}">{{with words .}}{{.}}{{else}}Use the {{.}} permission{{end}}<code>{{.}}</code></li>{{end}}</ul>
 <form method="post" action="/auth/oauth/authorize">
 <input type="hidden" name="response_type" value="code">
 <input type="hidden" name="client_id" value="{{.ClientID}}">
@@ -363,9 +417,12 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 <input type="hidden" name="redirect_uri" value="{{.RedirectURI}}">
 <input type="hidden" name="code_challenge" value="{{.Challenge}}">
 <input type="hidden" name="code_challenge_method" value="{{.Method}}">
-<button type="submit" name="decision" value="authorize">Authorize</button>
-<button type="submit" name="decision" value="deny">Deny</button>
+<div class="actions">
+<button class="authorize" type="submit" name="decision" value="authorize">Authorize</button>
+<button class="deny" type="submit" name="decision" value="deny">Deny</button>
+</div>
 </form>
+<p class="muted">You can remove this application's access at any time in Lightspeed's settings.</p>
 </main>
 </body>
 </html>

@@ -50,7 +50,9 @@ func (e *env) authorize(decision string, extra url.Values) url.Values {
 	if resp.StatusCode != http.StatusOK {
 		e.t.Fatalf("consent page: status %d: %s", resp.StatusCode, page)
 	}
-	for _, want := range []string{"Maison Zoë", "employee:customers", "employee:register_read", ">Authorize</button>", ">Deny</button>", `method="post"`} {
+	// Permissions in words, with their scope codes.
+	for _, want := range []string{"Maison Zoë", "See and change customers<code>employee:customers</code>",
+		"See sales, registers and payments<code>employee:register_read</code>", ">Authorize</button>", ">Deny</button>", `method="post"`, "<style>"} {
 		if !strings.Contains(string(page), want) {
 			e.t.Errorf("consent page lacks %q", want)
 		}
