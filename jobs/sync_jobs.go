@@ -98,6 +98,9 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		trigger = ledger.TriggerSchedule
 	}
 	res, err := w.Engine.Run(ctx, k, trigger)
+	if err == nil && !res.More && res.Wait == 0 {
+		err = w.retryTransient(ctx, k)
+	}
 	hold := ""
 	if err != nil {
 		hold = HoldReason(err)
@@ -125,6 +128,32 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 	return Outcome(err)
 }
+
+// retryTransient sends again, once the stream has caught up, the records
+// whose last attempt failed for a reason outside them (their customer or
+// product not written first, Salesforce briefly unable), at most a few
+// times a day each: nobody has to press Retry for those.
+func (w *SyncWorker) retryTransient(ctx context.Context, k ledger.StreamKey) error {
+	if k.Stream == ledger.CustomersToLightspeed {
+		return nil // its failures are Lightspeed's refusals of the record itself
+	}
+	ids, err := w.Ledger.RetryableFailures(ctx, k, sync.RetryableCodes(), time.Now().Add(-retryAfter), maxAutoRetries, 200)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	_, err = w.Engine.Retry(ctx, k, ids, ledger.TriggerRetry)
+	if errors.Is(err, sync.ErrNothingToResend) {
+		return nil
+	}
+	return err
+}
+
+// A record failed for a transient reason is sent again after retryAfter,
+// up to maxAutoRetries times a day.
+const (
+	retryAfter     = 30 * time.Second
+	maxAutoRetries = 5
+)
 
 // reserveSnooze is how long a stream waits when the Salesforce reserve is
 // reached: the daily allocation is a rolling 24 hours.

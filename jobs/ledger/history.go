@@ -317,3 +317,23 @@ func limit(n int) int {
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// RetryableFailures returns the Lightspeed ids of stream k's records whose
+// latest attempt failed with one of codes before olderThan, and that failed
+// fewer than maxAttempts times in the last day: what the worker sends again
+// on its own. At most limit, newest first.
+func (s *Store) RetryableFailures(ctx context.Context, k StreamKey, codes []string, olderThan time.Time, maxAttempts, limit int) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT DISTINCT ON (e.ls_id) e.ls_id FROM sync_events e
+		WHERE e.tenant_id = $1 AND e.stream = $2 AND e.location = $3 AND e.action = 'failed' AND e.ls_id <> ''
+		  AND e.code = ANY($4) AND e.created_at < $5 AND `+unresolved+`
+		  AND (SELECT count(*) FROM sync_events f WHERE f.tenant_id = e.tenant_id AND f.ls_id = e.ls_id
+		       AND f.stream = e.stream AND f.location = e.location AND f.action = 'failed'
+		       AND f.created_at > now() - interval '1 day') < $6
+		ORDER BY e.ls_id, e.id DESC
+		LIMIT $7`, k.TenantID, k.Stream, k.Location, codes, olderThan, maxAttempts, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: retryable failures of %s: %w", k, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

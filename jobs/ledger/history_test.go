@@ -158,3 +158,36 @@ func TestHistory(t *testing.T) {
 		t.Errorf("failure: %v", err)
 	}
 }
+
+// Transient failures come back for an automatic retry until the record
+// succeeds or has failed too often in a day; others never do.
+func TestRetryableFailures(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := t.Context()
+	a := newTenant(t, tenants.NewStore(pool), "r@example.com")
+	l := ledger.New(pool)
+	shop := ledger.StreamKey{TenantID: a, Stream: ledger.SalesToSalesforce, Location: "1"}
+	if err := l.EnsureStreams(ctx, a, []ledger.StreamKey{shop}); err != nil {
+		t.Fatal(err)
+	}
+	sale := func(id, code string) ledger.Event {
+		return ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale, LSID: id, Code: code}
+	}
+	run(t, l, shop, sale("1", "CUSTOMER_NOT_SENT"), sale("2", "REQUIRED_FIELD_MISSING"), sale("3", "CUSTOMER_NOT_SENT"))
+	run(t, l, shop, ledger.Event{Action: ledger.ActionCreated, Kind: ledger.KindSale, LSID: "3"})
+	for range 5 {
+		run(t, l, shop, sale("4", "CUSTOMER_NOT_SENT"))
+	}
+	codes := []string{"CUSTOMER_NOT_SENT"}
+	got, err := l.RetryableFailures(ctx, shop, codes, time.Now().Add(time.Minute), 5, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{"1"}) {
+		t.Errorf("retryable = %v, want [1] (2 is not transient, 3 went through since, 4 failed five times today)", got)
+	}
+	if got, _ := l.RetryableFailures(ctx, shop, codes, time.Now().Add(-time.Hour), 5, 100); len(got) != 0 {
+		t.Errorf("failures newer than the cut-off were offered: %v", got)
+	}
+}

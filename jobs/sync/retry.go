@@ -149,3 +149,18 @@ func CursorAt(stream, current string, at time.Time) (string, error) {
 	}
 	return "", fmt.Errorf("%w %q", ErrUnknownStream, stream)
 }
+
+// Codes of failures that say nothing about the record itself: its customer
+// or product could not be written first, or Salesforce was briefly unable.
+// The worker sends such records again on its own (RetryableCodes).
+const (
+	CodeCustomerNotSent = "CUSTOMER_NOT_SENT"
+	CodeProductNotSaved = "PRODUCT_NOT_SAVED"
+)
+
+// RetryableCodes are the failure codes retried without anyone's help, a
+// few times a day, after a stream's run; other failures wait for the
+// record's next change or a Retry.
+func RetryableCodes() []string {
+	return []string{CodeCustomerNotSent, CodeProductNotSaved, "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG"}
+}

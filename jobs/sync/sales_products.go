@@ -131,7 +131,7 @@ func (w *saleWriter) ensureProducts(ctx context.Context, sales map[int64]*lights
 	for _, ps := range send {
 		for _, l := range ps.sale.Lines {
 			if msg, ok := failed[l.ItemID]; ok {
-				ps.fail("PRODUCT_NOT_SAVED", msg)
+				ps.fail(CodeProductNotSaved, msg)
 			}
 		}
 	}

@@ -406,13 +406,18 @@ func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, 
 			// Lightspeed): the sale goes without one.
 			ps.note = "Sent without its customer (Lightspeed customer #" + id + "): " + failed[id].Message
 		default:
+			// Always CUSTOMER_NOT_SENT, with the customer's own reason in
+			// the message: the sale is retried on its own once the
+			// customer goes through (jobs.SyncWorker's retry of
+			// retryable failures).
 			msg := "Not sent: its customer (Lightspeed customer #" + id + ") could not be sent to Salesforce first."
-			code := "CUSTOMER_NOT_SENT"
 			if e, ok := failed[id]; ok {
+				if e.Code != "" {
+					msg += " " + e.Code + ":"
+				}
 				msg += " " + e.Message
-				code = e.Code
 			}
-			ps.fail(code, msg)
+			ps.fail(CodeCustomerNotSent, msg)
 		}
 	}
 	return nil
