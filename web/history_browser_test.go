@@ -196,6 +196,21 @@ func TestBrowserFixRefusedCustomer(t *testing.T) {
 		}
 		return pos
 	}
+	// The shop's stream runs on its own from the start; read its cursor
+	// once its first run has finished, so only the reset can move it.
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		st, err := l.Stream(ctx, shop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.LastRun != nil && st.LastRun.Status != ledger.RunRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the shop's stream never finished a run")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	before := cursorOf()
 	b.step("reset a location",
 		chromedp.Navigate(a.srv.URL+"/history"),
