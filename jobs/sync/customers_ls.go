@@ -108,6 +108,9 @@ type customerWriter struct {
 }
 
 func (rc *runContext) newCustomerWriter(ctx context.Context, sf *salesforce.Client) (*customerWriter, error) {
+	if err := rc.confirmDrift(ctx, sf); err != nil {
+		return nil, err
+	}
 	p := rc.mapping.Preset
 	w := &customerWriter{runContext: rc, sf: sf, object: p.CustomerObject(), idField: p.CustomerIDField(),
 		email: p.EmailField(), toSF: rc.mapping.Keys(mapping.StreamCustomers, true),

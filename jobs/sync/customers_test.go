@@ -11,6 +11,8 @@ import (
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/jobs/mapping"
+	"github.com/tandemsync/tandem/tenants/setup"
 )
 
 // The first sync puts every live Lightspeed customer in Salesforce once;
@@ -471,5 +473,35 @@ func TestPersonAccounts(t *testing.T) {
 	}
 	if r := w.run(ledger.CustomersToLightspeed); r.Run.Counts[ledger.ActionUpdated] != 1 {
 		t.Errorf("sf→ls counts = %v, want the mobile phone change sent", r.Run.Counts)
+	}
+}
+
+// A field missing from the cached describes (created after the cache was
+// taken) is checked with Salesforce before it is treated as drift: it is
+// written, and no event calls it changed.
+func TestStaleDescribeIsNotDrift(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 20})
+	desc, err := w.sf.Describe(w.ctx, "Contact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := mapping.SObjectOf(desc)
+	o.Fields = slices.DeleteFunc(o.Fields, func(f setup.SField) bool { return f.Name == "Lightspeed_Created_Date__c" })
+	w.cfg.Salesforce = &setup.SalesforceDiscovery{Objects: []setup.SObject{o}}
+	res := w.runUntilDone(ledger.CustomersToSalesforce)
+	for _, e := range w.events(res[0].Run.ID) {
+		if strings.Contains(e.Message, "field changed") {
+			t.Fatalf("event says a field changed: %s", e.Message)
+		}
+	}
+	n := 0
+	for _, rec := range w.contacts("Id, Lightspeed_Created_Date__c") {
+		if rec.String("Lightspeed_Created_Date__c") != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("no contact got its Lightspeed created date: the field was treated as gone")
 	}
 }

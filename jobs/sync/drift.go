@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -25,6 +26,25 @@ func (rc *runContext) applyDrift() {
 	rc.full = rc.mapping
 	rc.drift = mapping.Drift(rc.mapping, catalog, rc.cfg.Salesforce)
 	rc.mapping = rc.mapping.Without(rc.drift)
+}
+
+// confirmDrift checks drift the cached describes show against Salesforce
+// itself before a run leaves fields out: a field created after the cache
+// was taken (by hand, or by another tool) is not drift. One describe per
+// drifted object; nothing when there is no drift.
+func (rc *runContext) confirmDrift(ctx context.Context, sf *salesforce.Client) error {
+	var objects []string
+	for _, d := range rc.drift {
+		if !slices.Contains(objects, d.Rule.Object) {
+			objects = append(objects, d.Rule.Object)
+		}
+	}
+	for _, o := range objects {
+		if _, err := rc.refreshDrift(ctx, sf, o); err != nil {
+			return fmt.Errorf("describe %s again: %w", o, err)
+		}
+	}
+	return nil
 }
 
 // streamDrift is the drift of one mapping stream.

@@ -83,6 +83,9 @@ func (rc *runContext) newSaleWriter(ctx context.Context, shop Shop) (*saleWriter
 	if err != nil {
 		return nil, err
 	}
+	if err := rc.confirmDrift(ctx, sf); err != nil {
+		return nil, err
+	}
 	loc := time.UTC
 	if shop.TimeZone != "" {
 		if l, err := time.LoadLocation(shop.TimeZone); err == nil {
