@@ -72,8 +72,9 @@ type ResyncWorker struct {
 }
 
 // Timeout bounds one pass; a large tenant's resync is re-sent in pages and
-// resumes where it stopped.
-func (w *ResyncWorker) Timeout(*river.Job[ResyncArgs]) time.Duration { return 30 * time.Minute }
+// resumes where it stopped. It stays under River's rescue of jobs left
+// running (rescueStuckAfter), so a slow pass is never run twice at once.
+func (w *ResyncWorker) Timeout(*river.Job[ResyncArgs]) time.Duration { return syncTimeout }
 
 // Work runs the job's resync unless it is over or a later one covers it.
 func (w *ResyncWorker) Work(ctx context.Context, job *river.Job[ResyncArgs]) error {
