@@ -63,8 +63,9 @@ type SyncWorker struct {
 // reserve is reached, with the reason to show.
 type ReserveCheck func(ctx context.Context, tenantID string) (reached bool, reason string, err error)
 
-// syncTimeout bounds one run; a run stops at its batch limit long before.
-const syncTimeout = 10 * time.Minute
+// syncTimeout bounds one run; a run stops at its time budget (two minutes)
+// or batch limit well before.
+const syncTimeout = 5 * time.Minute
 
 // rescueStuckAfter is when River hands a job still marked running to
 // another worker: its worker died (SIGKILL, a lost machine) without

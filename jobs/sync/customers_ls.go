@@ -86,7 +86,7 @@ func (rc *runContext) customersToSalesforce(ctx context.Context) (more bool, err
 		if last {
 			return false, nil
 		}
-		if batches >= rc.opts.MaxBatches && len(batch) == 0 {
+		if rc.enough(batches) && len(batch) == 0 {
 			return true, nil
 		}
 	}

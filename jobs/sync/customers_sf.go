@@ -89,7 +89,7 @@ func (rc *runContext) customersToLightspeed(ctx context.Context) (more bool, err
 			if err := flush(); err != nil {
 				return false, err
 			}
-			if batches >= rc.opts.MaxBatches {
+			if rc.enough(batches) {
 				return true, nil
 			}
 		}

@@ -86,6 +86,11 @@ type Options struct {
 	// worker: the run stops after that many batches and reports More, and
 	// the job is enqueued again behind other tenants' work. Default 25.
 	MaxBatches int
+	// RunBudget bounds one run's time the same way: past it the run stops
+	// after its current batch and reports More. Short runs keep a run a
+	// killed worker leaves behind short, so River hands the stream to
+	// another worker soon. Default 2 minutes.
+	RunBudget time.Duration
 	// Interval is how often a stream polls (TANDEM_SYNC_INTERVAL); default
 	// 30 s. MaxIdle caps the backoff of a stream that keeps finding
 	// nothing; default 10 × Interval.
@@ -134,6 +139,9 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 	}
 	if opts.MaxBatches == 0 {
 		opts.MaxBatches = 25
+	}
+	if opts.RunBudget == 0 {
+		opts.RunBudget = 2 * time.Minute
 	}
 	if opts.Interval == 0 {
 		opts.Interval = 30 * time.Second
@@ -215,7 +223,7 @@ func (e *Engine) runWith(ctx context.Context, k ledger.StreamKey, trigger string
 		return Result{}, err
 	}
 	ctx, calls := withCallCount(ctx)
-	rc := &runContext{Engine: e, key: k, run: run, cfg: cfg, mapping: m}
+	rc := &runContext{Engine: e, key: k, run: run, cfg: cfg, mapping: m, started: time.Now()}
 	rc.applyDrift()
 	more, err := body(ctx, rc)
 	res := Result{Run: run, More: more, Idle: err == nil && !more && rc.wait == 0 && run.Records() == 0, Wait: rc.wait}
@@ -235,6 +243,7 @@ func (e *Engine) runWith(ctx context.Context, k ledger.StreamKey, trigger string
 // runContext is one run's state.
 type runContext struct {
 	*Engine
+	started time.Time
 	key     ledger.StreamKey
 	run     *ledger.Run
 	cfg     TenantConfig
@@ -269,4 +278,11 @@ func (rc *runContext) checkReserve(sf *salesforce.Client) error {
 		return &ReserveError{Used: li.Used, Max: li.Max}
 	}
 	return nil
+}
+
+// enough reports whether a run that has written batches batches should
+// stop and leave the rest to its next run: its batch limit or its time
+// budget is spent.
+func (rc *runContext) enough(batches int) bool {
+	return batches >= rc.opts.MaxBatches || time.Since(rc.started) > rc.opts.RunBudget
 }

@@ -210,7 +210,7 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		if last {
 			return false, nil
 		}
-		if batches >= rc.opts.MaxBatches && len(batch) == 0 {
+		if rc.enough(batches) && len(batch) == 0 {
 			return true, nil
 		}
 	}
