@@ -21,18 +21,11 @@ var customerRelations = []string{"Contact", "CustomFieldValues", "CustomerType"}
 
 // customersToSalesforce sends changed Lightspeed customers to Salesforce.
 func (rc *runContext) customersToSalesforce(ctx context.Context) (more bool, err error) {
-	ls, err := rc.clients.Lightspeed(ctx, rc.key.TenantID)
+	ls, w, err := rc.customerSides(ctx)
 	if err != nil {
 		return false, err
 	}
-	sf, err := rc.clients.Salesforce(ctx, rc.key.TenantID)
-	if err != nil {
-		return false, err
-	}
-	w, err := rc.newCustomerWriter(ctx, sf)
-	if err != nil {
-		return false, err
-	}
+	sf := w.sf
 	pos, _, err := rc.ledger.Cursor(ctx, rc.key)
 	if err != nil {
 		return false, err

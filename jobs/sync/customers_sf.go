@@ -28,18 +28,11 @@ type sfCursor struct {
 // Lightspeed, creates Salesforce-born customers in Lightspeed (writing the
 // new Lightspeed Customer ID back), and follows deletes and merges.
 func (rc *runContext) customersToLightspeed(ctx context.Context) (more bool, err error) {
-	ls, err := rc.clients.Lightspeed(ctx, rc.key.TenantID)
+	ls, w, err := rc.customerSides(ctx)
 	if err != nil {
 		return false, err
 	}
-	sf, err := rc.clients.Salesforce(ctx, rc.key.TenantID)
-	if err != nil {
-		return false, err
-	}
-	w, err := rc.newCustomerWriter(ctx, sf)
-	if err != nil {
-		return false, err
-	}
+	sf := w.sf
 	r := &sfReader{customerWriter: w, ls: ls}
 	var cur sfCursor
 	pos, ok, err := rc.ledger.Cursor(ctx, rc.key)
