@@ -166,13 +166,16 @@ type SchedulerArgs struct{}
 // Kind is River's job kind.
 func (SchedulerArgs) Kind() string { return "sync_scheduler" }
 
-// InsertOpts keep one scheduler pass at a time across worker processes.
+// InsertOpts keep the worker processes' periodic inserts to one pass a
+// second. Unique by period, not by state: a pass a killed worker left
+// "running" must not hold every later pass back until River rescues it.
+// Two passes at once are safe: each claims its streams with SKIP LOCKED.
 func (SchedulerArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-	}}}
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Second}}
 }
+
+// Timeout bounds a scheduler pass.
+func (w *SchedulerWorker) Timeout(*river.Job[SchedulerArgs]) time.Duration { return time.Minute }
 
 // SchedulerWorker claims due streams and enqueues their runs in the same
 // transaction. It reads only the due rows (an index on next_run_at), so its
