@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs"
 	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
@@ -203,6 +204,11 @@ func (s *Server) progressView(st *setupState, current onboard.Step) ui.SetupProg
 // continueSetup follows a saved step: to the next step not done with msg,
 // or, when that was the last one, to the dashboard saying setup is complete.
 func (s *Server) continueSetup(c echo.Context, st *setupState, msg string) error {
+	// The streams follow the setup: created once it is finished, a sales
+	// stream per enabled store, a store turned off losing its stream.
+	if err := jobs.EnsureStreams(c.Request().Context(), s.pool, st.tenantID); err != nil {
+		return err
+	}
 	next, ok := onboard.Next(onboard.Progress(st.progressState()))
 	to := s.url(routeDashboard)
 	if ok {

@@ -24,12 +24,19 @@ var streamLabels = map[string]string{
 // setup is finished; until then it says nothing has synced.
 func (s *Server) syncView(c echo.Context, tenantID string, editor bool) (*ui.SyncView, error) {
 	ctx := c.Request().Context()
-	if err := jobs.EnsureStreams(ctx, s.pool, tenantID); err != nil {
-		return nil, err
-	}
 	streams, err := s.ledger.Streams(ctx, tenantID)
 	if err != nil {
 		return nil, err
+	}
+	if len(streams) == 0 {
+		// Setup saves create the streams; this covers a tenant whose
+		// setup was finished before streams existed. A read otherwise.
+		if err := jobs.EnsureStreams(ctx, s.pool, tenantID); err != nil {
+			return nil, err
+		}
+		if streams, err = s.ledger.Streams(ctx, tenantID); err != nil {
+			return nil, err
+		}
 	}
 	v := &ui.SyncView{Ready: len(streams) > 0}
 	if !v.Ready {

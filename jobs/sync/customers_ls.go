@@ -94,6 +94,7 @@ type customerWriter struct {
 	email    string
 	toSF     []string // canonical keys sent to Salesforce
 	twoWay   []string // canonical keys that also come back
+	hashKeys []string // toSF and twoWay, sorted: what the Lightspeed hash covers
 	personRT string   // the person-account record type, for creates
 	// force sends linked customers whose values did not change (a resync
 	// after the mapping changed) and leaves the cursor where it is.
@@ -108,6 +109,7 @@ func (rc *runContext) newCustomerWriter(ctx context.Context, sf *salesforce.Clie
 	w := &customerWriter{runContext: rc, sf: sf, object: p.CustomerObject(), idField: p.CustomerIDField(),
 		email: p.EmailField(), toSF: rc.mapping.Keys(mapping.StreamCustomers, true),
 		twoWay: rc.mapping.Keys(mapping.StreamCustomers, false)}
+	w.hashKeys = slices.Compact(slices.Sorted(slices.Values(slices.Concat(w.toSF, w.twoWay))))
 	if p == mapping.PresetPersonAccounts {
 		for rec, err := range sf.Query(ctx, "SELECT Id FROM RecordType WHERE SobjectType = 'Account' AND IsPersonType = true", nil) {
 			if err != nil {
@@ -123,12 +125,9 @@ func (rc *runContext) newCustomerWriter(ctx context.Context, sf *salesforce.Clie
 	return w, nil
 }
 
-// lsHashKeys are the keys whose values the Lightspeed side's hash covers.
-func (w *customerWriter) lsHashKeys() []string {
-	keys := slices.Concat(w.toSF, w.twoWay)
-	slices.Sort(keys)
-	return slices.Compact(keys)
-}
+// lsHashKeys are the keys whose values the Lightspeed side's hash covers,
+// computed once per writer (they are read for every record).
+func (w *customerWriter) lsHashKeys() []string { return w.hashKeys }
 
 // sfCandidate is a Salesforce record the batch's query found.
 type sfCandidate struct {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/tenants/setup"
@@ -96,9 +97,10 @@ type Options struct {
 	// nothing; default 10 × Interval.
 	Interval time.Duration
 	MaxIdle  time.Duration
-	// Reserve is the share of the org's daily Salesforce API allocation
-	// left for the merchant's other tools: a run stops between batches
-	// once fewer calls than that remain. Default 0.10; negative disables.
+	// Reserve is the percentage of the org's daily Salesforce API
+	// allocation left for the merchant's other tools: a run stops between
+	// batches once fewer calls than that remain. Default
+	// connect.DefaultReservePct; negative disables.
 	Reserve float64
 	// BulkThreshold is how many sales a location's history import must
 	// have left to go through Bulk API 2.0 rather than Composite Graph;
@@ -162,7 +164,7 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 		opts.BulkPoll = 5 * time.Second
 	}
 	if opts.Reserve == 0 {
-		opts.Reserve = 0.10
+		opts.Reserve = connect.DefaultReservePct
 	}
 	return &Engine{ledger: l, mappings: m, clients: clients, config: config, log: log, opts: opts}
 }
@@ -274,7 +276,7 @@ func (rc *runContext) checkReserve(sf *salesforce.Client) error {
 		return nil
 	}
 	li := sf.LastLimitInfo()
-	if li.Max > 0 && float64(li.Remaining()) < rc.opts.Reserve*float64(li.Max) {
+	if connect.BelowReserve(li.Used, li.Max, rc.opts.Reserve) {
 		return &ReserveError{Used: li.Used, Max: li.Max}
 	}
 	return nil
