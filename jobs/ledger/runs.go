@@ -1,10 +1,13 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -167,6 +170,12 @@ func upsertLinks(ctx context.Context, tx pgx.Tx, tenantID string, links []Link) 
 	if len(links) == 0 {
 		return nil
 	}
+	// Rows are locked in key order: two runs of one tenant at once (its
+	// locations' sales streams) upsert shared product and account links,
+	// and in the caller's order each could hold a row the other waits for.
+	links = slices.SortedFunc(slices.Values(links), func(a, b Link) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.LSID, b.LSID))
+	})
 	n := len(links)
 	kinds, lsIDs, sfIDs, states := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	lsHashes, sfHashes, notes := make([]string, n), make([]string, n), make([]string, n)
