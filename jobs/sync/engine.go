@@ -110,6 +110,12 @@ type Options struct {
 	BulkThreshold int
 	BulkChunk     int
 	BulkPoll      time.Duration
+	// BulkWait is how long a run waits for its own Bulk jobs, polling
+	// them with the chunk in memory, before it ends with Result.Wait and
+	// leaves the job to a later run (which reads the chunk from Lightspeed
+	// again); it is also bounded by RunBudget. Default 90 s; negative never
+	// waits.
+	BulkWait time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Describes, when set, keeps a describe the engine refreshed (after a
@@ -162,6 +168,9 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 	}
 	if opts.BulkPoll == 0 {
 		opts.BulkPoll = 5 * time.Second
+	}
+	if opts.BulkWait == 0 {
+		opts.BulkWait = 90 * time.Second
 	}
 	if opts.Reserve == 0 {
 		opts.Reserve = connect.DefaultReservePct

@@ -120,12 +120,8 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 			cur.Import.Finished = true
 		}
 	}
-	switch {
-	case cur.Bulk != nil:
-		rc.wait, err = w.bulkStep(ctx, &cur)
-		return err == nil && rc.wait == 0, err
-	case rc.useBulk(cur):
-		rc.wait, err = w.bulkStart(ctx, &cur)
+	if cur.Bulk != nil || rc.useBulk(cur) {
+		rc.wait, err = w.bulkImport(ctx, &cur)
 		return err == nil && rc.wait == 0, err
 	}
 	q := rc.salesQuery().Sort("updatetime", false)

@@ -15,11 +15,13 @@ import (
 // A large history import goes through Bulk API 2.0 as resumable steps, a
 // chunk of sales at a time: one job upserts the chunk's sales, then one
 // their lines, then one their payments. Each step creates its job, uploads
-// and closes it, stores the job id in the stream's cursor and ends the run
-// with Result.Wait; the next run polls the job (never inside one long
-// call), and when it is done records its results and starts the next step.
-// A worker killed anywhere finds the job id in the cursor and resumes the
-// same job instead of starting another.
+// and closes it, and stores the job id in the stream's cursor. The run then
+// waits for the job itself (Options.BulkWait), with the chunk in memory,
+// and goes on to the next step when it is done, so a chunk is read from
+// Lightspeed once. A job that outlasts the wait ends the run with
+// Result.Wait; the next run polls the job, reads the chunk again, and goes
+// on. A worker killed anywhere finds the job id in the cursor and resumes
+// the same job instead of starting another.
 //
 // Bulk API saves rows, not sales: a sale whose lines or payments were
 // refused is left with its link's hash empty and a failed event, so it is
@@ -44,6 +46,54 @@ type bulkState struct {
 	Failed []string `json:"failed,omitempty"`
 }
 
+// bulkChunk is a chunk under way that a run holds in memory between its
+// steps.
+type bulkChunk struct {
+	// read is how many sales the chunk read from Lightspeed (its progress).
+	read int
+	// fresh are the chunk's sales the sales step sends; inFlight those it
+	// saved, whose lines and payments follow.
+	fresh    []*pendingSale
+	inFlight map[string]*pendingSale
+	products map[string]product
+}
+
+// bulkImport runs the import's Bulk steps: it starts a chunk's first job
+// or polls the cursor's, then waits for each job in turn while the run
+// has time, and returns the wait left when a job outlasts it (0 when the
+// chunk is done).
+func (w *saleWriter) bulkImport(ctx context.Context, cur *salesCursor) (wait time.Duration, err error) {
+	var ch *bulkChunk
+	if cur.Bulk == nil {
+		ch, wait, err = w.bulkStart(ctx, cur)
+	} else {
+		ch, wait, err = w.bulkStep(ctx, cur, nil)
+	}
+	if w.opts.BulkWait < 0 {
+		return wait, err
+	}
+	deadline := time.Now().Add(w.opts.BulkWait)
+	if budget := w.started.Add(w.opts.RunBudget); budget.Before(deadline) {
+		deadline = budget
+	}
+	// Polls start quick (a small job is done in well under a second) and
+	// slow down, by half each time, to BulkPoll: each poll is a Salesforce
+	// API call, and waiting past a job's end wastes the run's time.
+	poll := min(100*time.Millisecond, w.opts.BulkPoll)
+	for err == nil && wait > 0 && ch != nil && time.Now().Add(poll).Before(deadline) {
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, ctx.Err()
+		case <-t.C:
+		}
+		poll = min(poll+poll/2, w.opts.BulkPoll)
+		ch, wait, err = w.bulkStep(ctx, cur, ch)
+	}
+	return wait, err
+}
+
 // useBulk reports whether the run imports through Bulk API: a history import
 // with more than BulkThreshold sales left.
 func (rc *runContext) useBulk(cur salesCursor) bool {
@@ -53,60 +103,63 @@ func (rc *runContext) useBulk(cur salesCursor) bool {
 
 // bulkStart reads the next chunk, sends its customers and products, writes
 // sales that were sent before through Composite Graph, and starts the Bulk
-// job of the rest.
-func (w *saleWriter) bulkStart(ctx context.Context, cur *salesCursor) (wait time.Duration, err error) {
+// job of the rest. It returns the chunk when a job is under way.
+func (w *saleWriter) bulkStart(ctx context.Context, cur *salesCursor) (*bulkChunk, time.Duration, error) {
 	sales, err := w.readChunk(ctx, *cur, time.Time{})
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if len(sales) == 0 {
 		cur.Import.Finished = true
-		return 0, w.commitCursor(ctx, ledger.Page{}, cur)
+		return nil, 0, w.commitCursor(ctx, ledger.Page{}, cur)
 	}
 	b, err := w.prepare(ctx, sales, false)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	var linked, fresh []*pendingSale
+	ch := &bulkChunk{read: len(sales), products: b.products}
+	var linked []*pendingSale
 	for _, ps := range b.ready {
 		if ps.linked {
 			linked = append(linked, ps)
 		} else {
-			fresh = append(fresh, ps)
+			ch.fresh = append(ch.fresh, ps)
 		}
 	}
 	if err := w.writeSales(ctx, linked, b.products, &b.page); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	to := sales[len(sales)-1].UpdateTime
-	if len(fresh) == 0 {
+	if len(ch.fresh) == 0 {
 		cur.UpdatedAt = to
 		cur.Import.Done = min(cur.Import.Done+int64(len(sales)), cur.Import.Total)
-		return 0, w.commitCursor(ctx, b.page, cur)
+		return nil, 0, w.commitCursor(ctx, b.page, cur)
 	}
-	rows := make([]map[string]any, len(fresh))
-	for i, ps := range fresh {
+	rows := make([]map[string]any, len(ch.fresh))
+	for i, ps := range ch.fresh {
 		rows[i] = w.saleFields(ps)
 		rows[i][saleIDField] = ps.sale.ID
 	}
 	job, err := w.startJob(ctx, w.model.saleObject, saleIDField, rows)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	cur.Bulk = &bulkState{Step: bulkSales, Job: job, To: to}
-	return w.opts.BulkPoll, w.commitCursor(ctx, b.page, cur)
+	return ch, w.opts.BulkPoll, w.commitCursor(ctx, b.page, cur)
 }
 
 // bulkStep polls the chunk's job and, once it is done, records it and
-// starts the next step.
-func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor) (wait time.Duration, err error) {
+// starts the next step. ch is the chunk when the run holds it; nil reads it
+// from Lightspeed again (a later run resuming the job). It returns the
+// chunk while a job is under way.
+func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor, ch *bulkChunk) (*bulkChunk, time.Duration, error) {
 	bs := cur.Bulk
 	job, err := w.sf.GetIngestJob(ctx, bs.Job)
 	if err != nil {
-		return 0, fmt.Errorf("poll Bulk API job %s: %w", bs.Job, err)
+		return ch, 0, fmt.Errorf("poll Bulk API job %s: %w", bs.Job, err)
 	}
 	if !job.Terminal() {
-		return w.opts.BulkPoll, nil
+		return ch, w.opts.BulkPoll, nil
 	}
 	if job.State != salesforce.JobComplete {
 		// The job as a whole failed (or was aborted): the import goes on
@@ -114,32 +167,22 @@ func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor) (wait time.
 		w.log.Warn("sales import: Bulk API job did not complete; continuing through Composite Graph",
 			"tenant", w.key.TenantID, "job", bs.Job, "state", job.State, "error", job.ErrorMessage)
 		cur.Bulk, cur.Import.NoBulk = nil, true
-		return 0, w.commitCursor(ctx, ledger.Page{}, cur)
+		return nil, 0, w.commitCursor(ctx, ledger.Page{}, cur)
 	}
 	ok, err := w.sf.SuccessfulResults(ctx, bs.Job)
 	if err != nil {
-		return 0, err
+		return ch, 0, err
 	}
 	bad, err := w.sf.FailedResults(ctx, bs.Job)
 	if err != nil {
-		return 0, err
+		return ch, 0, err
 	}
-	sales, err := w.readChunk(ctx, *cur, bs.To)
-	if err != nil {
-		return 0, err
-	}
-	b, err := w.prepare(ctx, sales, false)
-	if err != nil {
-		return 0, err
-	}
-	// Of the chunk, the sales this import is writing: linked by the sales
-	// step with an empty hash (their lines and payments still to come).
-	links, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindSale, saleIDs(b.ready))
-	if err != nil {
-		return 0, err
+	if ch == nil {
+		if ch, err = w.rereadChunk(ctx, cur); err != nil {
+			return nil, 0, err
+		}
 	}
 	var page ledger.Page
-	inFlight := map[string]*pendingSale{}
 	switch bs.Step {
 	case bulkSales:
 		saved := map[string]string{}
@@ -150,25 +193,21 @@ func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor) (wait time.
 		for _, r := range bad {
 			failed[r.Fields[saleIDField]] = r
 		}
-		for _, ps := range b.ready {
+		ch.inFlight = map[string]*pendingSale{}
+		for _, ps := range ch.fresh {
 			if id, ok := saved[ps.sale.ID]; ok {
 				ps.link = ledger.Link{Kind: ledger.KindSale, LSID: ps.sale.ID, SFID: id}
 				page.Links = append(page.Links, ps.link)
-				inFlight[ps.sale.ID] = ps
+				ch.inFlight[ps.sale.ID] = ps
 			} else if f, ok := failed[ps.sale.ID]; ok {
 				page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale,
 					LSID: ps.sale.ID, Label: ps.label, Code: f.Code, Message: "The sale: " + f.Code + ": " + f.Message})
 			}
 		}
 	default:
-		for _, ps := range b.ready {
-			if l, ok := links[ps.sale.ID]; ok && l.LSHash == "" {
-				ps.link = l
-				inFlight[ps.sale.ID] = ps
-			}
-		}
-		w.recordChildren(bs, ok, bad, inFlight, &page)
+		w.recordChildren(bs, ok, bad, ch.inFlight, &page)
 	}
+	inFlight := ch.inFlight
 	next := map[string]string{bulkSales: bulkLines, bulkLines: bulkPayments}[bs.Step]
 	for next != "" {
 		var rows []map[string]any
@@ -179,7 +218,7 @@ func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor) (wait time.
 			}
 			if next == bulkLines {
 				for _, l := range ps.sale.Lines {
-					lf, existing, err := w.lineFields(ps, l, b.products, ps.link.SFID)
+					lf, existing, err := w.lineFields(ps, l, ch.products, ps.link.SFID)
 					if err != nil {
 						bs.Failed = append(bs.Failed, id)
 						page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale,
@@ -208,10 +247,10 @@ func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor) (wait time.
 		}
 		job, err := w.startJob(ctx, object, key, rows)
 		if err != nil {
-			return 0, err
+			return ch, 0, err
 		}
 		bs.Step, bs.Job = next, job
-		return w.opts.BulkPoll, w.commitCursor(ctx, page, cur)
+		return ch, w.opts.BulkPoll, w.commitCursor(ctx, page, cur)
 	}
 	// The chunk is done: its sales are whole, or failed and sent again
 	// when they change or are retried.
@@ -228,8 +267,38 @@ func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor) (wait time.
 				"total": ps.sale.Values["total"], "channel": ps.sale.Values["channel"]}})
 	}
 	cur.UpdatedAt, cur.Bulk = bs.To, nil
-	cur.Import.Done = min(cur.Import.Done+int64(len(sales)), cur.Import.Total)
-	return 0, w.commitCursor(ctx, page, cur)
+	cur.Import.Done = min(cur.Import.Done+int64(ch.read), cur.Import.Total)
+	return nil, 0, w.commitCursor(ctx, page, cur)
+}
+
+// rereadChunk reads the chunk of the cursor's Bulk job from Lightspeed
+// again, for a run resuming a job another run started: the sales step's
+// sales are those prepare would send; a later step's those the sales step
+// linked with an empty hash (their lines and payments still to come).
+func (w *saleWriter) rereadChunk(ctx context.Context, cur *salesCursor) (*bulkChunk, error) {
+	sales, err := w.readChunk(ctx, *cur, cur.Bulk.To)
+	if err != nil {
+		return nil, err
+	}
+	b, err := w.prepare(ctx, sales, false)
+	if err != nil {
+		return nil, err
+	}
+	ch := &bulkChunk{read: len(sales), fresh: b.ready, products: b.products, inFlight: map[string]*pendingSale{}}
+	if cur.Bulk.Step == bulkSales {
+		return ch, nil
+	}
+	links, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindSale, saleIDs(b.ready))
+	if err != nil {
+		return nil, err
+	}
+	for _, ps := range b.ready {
+		if l, ok := links[ps.sale.ID]; ok && l.LSHash == "" {
+			ps.link = l
+			ch.inFlight[ps.sale.ID] = ps
+		}
+	}
+	return ch, nil
 }
 
 // recordChildren links the lines or payments a job saved, and fails the

@@ -56,12 +56,13 @@ func (w *salesWorld) importShop(i int) []sync.Result {
 // A large history import goes through Bulk API 2.0 in resumable steps:
 // every sale once with its lines and payments, progress to the end, and a
 // run that fails while polling resumes the same job instead of starting
-// another.
+// another. Runs here never wait for their jobs (BulkWait < 0), so every
+// step is resumed by a later run, as after a kill or a slow job.
 func TestSalesBulkImport(t *testing.T) {
 	t.Parallel()
 	models(t, func(t *testing.T, custom bool) {
 		w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 700,
-			engine: sync.Options{BulkThreshold: 100, BulkChunk: 250, BulkPoll: time.Millisecond}}, custom: custom})
+			engine: sync.Options{BulkThreshold: 100, BulkChunk: 250, BulkPoll: time.Millisecond, BulkWait: -1}}, custom: custom})
 		res := w.runShop(0)
 		if res.Wait == 0 {
 			t.Fatalf("the first run did not start a Bulk job: %+v", res)
@@ -121,12 +122,41 @@ func TestSalesBulkImport(t *testing.T) {
 	})
 }
 
+// A run that sees its Bulk jobs finish carries a chunk through all three
+// steps itself: every sale whole, and each Lightspeed page read once (the
+// resuming path reads a chunk again at every step).
+func TestSalesBulkImportReadsOnce(t *testing.T) {
+	t.Parallel()
+	const sales, chunk = 700, 250
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: sales,
+		engine: sync.Options{BulkThreshold: 100, BulkChunk: chunk, BulkPoll: time.Millisecond}}})
+	bulk, lsCalls := 0, 0
+	for _, r := range w.importShop(0) {
+		lsCalls += r.Run.APICalls[sync.ProviderLightspeed]
+		for _, e := range w.events(r.Run.ID) {
+			if e.Kind == ledger.KindSale && e.Action == ledger.ActionCreated && e.Message == "Imported through the Bulk API." {
+				bulk++
+			}
+		}
+	}
+	w.assertShopSynced(0)
+	if bulk < 2*chunk {
+		t.Errorf("only %d sales went through Bulk API", bulk)
+	}
+	// The fewest reads: the count, every page of 100 once, and the first
+	// page after each chunk again (the cursor's overlap window).
+	pages := (len(w.lsSales(0)) + 99) / 100
+	if most := 1 + pages + (sales+chunk-1)/chunk; lsCalls > most {
+		t.Errorf("the import made %d Lightspeed calls; reading each page once takes at most %d", lsCalls, most)
+	}
+}
+
 // A sale whose line Bulk API refuses is a failed event and is not marked
 // sent: Retry sends it again, whole, through Composite Graph.
 func TestSalesBulkRefusedLineRetried(t *testing.T) {
 	t.Parallel()
 	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 300,
-		engine: sync.Options{BulkThreshold: 10, BulkChunk: 1000, BulkPoll: time.Millisecond}}})
+		engine: sync.Options{BulkThreshold: 10, BulkChunk: 1000, BulkPoll: time.Millisecond, BulkWait: -1}}})
 	if res := w.runShop(0); res.Wait == 0 {
 		t.Fatal("the first run did not start a Bulk job")
 	}
