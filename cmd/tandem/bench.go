@@ -1,21 +1,30 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
@@ -51,6 +60,8 @@ func runBench(ctx context.Context, args []string, io *stdio, getenv func(string)
 	nCustomers := fs.Int("customers", 5000, "Lightspeed customers to seed and sync")
 	nSales := fs.Int("sales", 20000, "Lightspeed sales to seed and sync")
 	nShops := fs.Int("shops", 3, "Lightspeed shops the sales are spread over")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the syncs to this `file`")
+	memProfile := fs.String("memprofile", "", "write a heap profile, taken after the syncs, to this `file`")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tandem bench [flags]\n\nRuns the real engine against in-process, unthrottled sandboxes: the first sync of\ncustomers, then of sales with their lines and payments. Uses DATABASE_URL, or a\nprivate PostgreSQL in a temporary folder. Prints progress, then one JSON line.\n\nFlags:")
 		fs.PrintDefaults()
@@ -118,6 +129,23 @@ func runBench(ctx context.Context, args []string, io *stdio, getenv func(string)
 	res := benchResult{SalesforceCalls: map[string]int{}, SalesforceMinCalls: map[string]int{},
 		LightspeedCalls: map[string]int{}, LightspeedMinCalls: map[string]int{}}
 
+	// The sandboxes hold every seeded and written record in this process:
+	// the heap they keep is reported so the engine's share of the peak
+	// can be told apart.
+	say("seeded: %.1f MB of heap in use", heapInUseMB())
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var engine engineHeap
+	stopWatch := engine.watch(200 * time.Millisecond)
 	start := time.Now()
 	runs, err := b.runAll(ctx, ledger.StreamKey{TenantID: b.tenant, Stream: ledger.CustomersToSalesforce})
 	if err != nil {
@@ -141,13 +169,23 @@ func runBench(ctx context.Context, args []string, io *stdio, getenv func(string)
 	say("customers: %d in %s (%d written)", *nCustomers, elapsed.Round(time.Millisecond), written)
 
 	if *nSales > 0 {
+		// The locations' streams run at once, as a worker's pool runs them.
+		before := sf.Stats().Calls
 		start = time.Now()
-		saleCount := 0
-		for _, shop := range b.shops {
-			runs, err := b.runAll(ctx, ledger.StreamKey{TenantID: b.tenant, Location: shop, Stream: ledger.SalesToSalesforce})
-			if err != nil {
+		shopRuns := make([][]*ledger.Run, len(b.shops))
+		g, gctx := errgroup.WithContext(ctx)
+		for i, shop := range b.shops {
+			g.Go(func() error {
+				runs, err := b.runAll(gctx, ledger.StreamKey{TenantID: b.tenant, Location: shop, Stream: ledger.SalesToSalesforce})
+				shopRuns[i] = runs
 				return err
-			}
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		saleCount := 0
+		for _, runs := range shopRuns {
 			for _, r := range runs {
 				saleCount += r.Counts[ledger.ActionCreated] + r.Counts[ledger.ActionUpdated] + r.Counts[ledger.ActionFailed]
 				res.SalesforceCalls["sales"] += r.APICalls[sync.ProviderSalesforce]
@@ -168,8 +206,22 @@ func runBench(ctx context.Context, args []string, io *stdio, getenv func(string)
 		}
 		res.SalesforceMinCalls["sales"] = ceilDiv(*nSales, 75)
 		say("sales: %d in %s (%d records written)", *nSales, elapsed.Round(time.Millisecond), saleCount)
+		say("sales: Salesforce calls by resource: %s", callsSince(before, sf.Stats().Calls))
 	}
+	stopWatch()
 	res.PeakRSSMB = peakRSSMB()
+	say("memory: peak RSS %.1f MB; of the heap, the engine held at most %.1f MB, the sandboxes' records %.1f MB at the end",
+		res.PeakRSSMB, engine.mb(), heapInUseMB())
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
+	}
 	out, err := json.Marshal(res)
 	if err != nil {
 		return err
@@ -347,6 +399,131 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// callsSince lists the sandbox's calls made after before, by method and
+// resource (ids folded), most first.
+func callsSince(before, after []sfsandbox.CallStat) string {
+	count := map[string]int{}
+	for _, c := range after {
+		count[c.Method+" "+foldIDs(c.Resource)] += c.Count
+	}
+	for _, c := range before {
+		count[c.Method+" "+foldIDs(c.Resource)] -= c.Count
+	}
+	keys := slices.Collect(maps.Keys(count))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(count[b]-count[a], strings.Compare(a, b)) })
+	var out []string
+	for _, k := range keys {
+		if count[k] > 0 {
+			out = append(out, fmt.Sprintf("%s %d", k, count[k]))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// foldIDs replaces the Salesforce ids in a resource path with "{id}".
+func foldIDs(resource string) string {
+	parts := strings.Split(resource, "/")
+	for i, p := range parts {
+		if salesforce.ValidID(p) && strings.ContainsAny(p, "0123456789") {
+			parts[i] = "{id}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// engineHeap tracks the heap the engine itself holds (allocated under
+// sync.Engine's calls: pages, chunks, batches, requests), which the
+// sandboxes' records sharing this process would otherwise hide in the
+// process's figures. It reads the heap profile (a sample of allocations,
+// as of the last collection) every interval and keeps the largest total.
+type engineHeap struct {
+	mu  gosync.Mutex
+	max int64
+}
+
+// watch samples until stop is called.
+func (h *engineHeap) watch(interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			n, err := engineInUse()
+			if err != nil {
+				continue
+			}
+			h.mu.Lock()
+			h.max = max(h.max, n)
+			h.mu.Unlock()
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+func (h *engineHeap) mb() float64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return round1(float64(h.max) / (1 << 20))
+}
+
+// engineInUse sums the in-use bytes of the heap profile's samples
+// allocated under sync.Engine.
+func engineInUse() (int64, error) {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("heap").WriteTo(&buf, 0); err != nil {
+		return 0, err
+	}
+	p, err := profile.Parse(&buf)
+	if err != nil {
+		return 0, err
+	}
+	idx := -1
+	for i, st := range p.SampleType {
+		if st.Type == "inuse_space" {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return 0, fmt.Errorf("no inuse_space in the heap profile")
+	}
+	var total int64
+	for _, smp := range p.Sample {
+		if underEngine(smp) {
+			total += smp.Value[idx]
+		}
+	}
+	return total, nil
+}
+
+func underEngine(s *profile.Sample) bool {
+	for _, loc := range s.Location {
+		for _, l := range loc.Line {
+			if l.Function != nil && strings.Contains(l.Function.Name, "/jobs/sync.(*Engine).") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// heapInUseMB is the heap in use after a collection, in MB.
+func heapInUseMB() float64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return round1(float64(m.HeapInuse) / (1 << 20))
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
