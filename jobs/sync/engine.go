@@ -105,7 +105,8 @@ type Options struct {
 	// BulkThreshold is how many sales a location's history import must
 	// have left to go through Bulk API 2.0 rather than Composite Graph;
 	// default 2,000, negative never. BulkChunk is the sales of one Bulk
-	// step (default 5,000); BulkPoll how long a run waits before polling a
+	// step (default 5,000; the last chunk takes a tail of up to
+	// BulkThreshold more); BulkPoll how long a run waits before polling a
 	// Bulk job again (default 5 s).
 	BulkThreshold int
 	BulkChunk     int

@@ -173,9 +173,12 @@ func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor, ch *bulkChu
 	if err != nil {
 		return ch, 0, err
 	}
-	bad, err := w.sf.FailedResults(ctx, bs.Job)
-	if err != nil {
-		return ch, 0, err
+	var bad []salesforce.BulkFailure
+	if job.NumberRecordsFailed > 0 {
+		// A call saved: the job says how many rows it refused.
+		if bad, err = w.sf.FailedResults(ctx, bs.Job); err != nil {
+			return ch, 0, err
+		}
 	}
 	if ch == nil {
 		if ch, err = w.rereadChunk(ctx, cur); err != nil {
@@ -340,9 +343,19 @@ func (w *saleWriter) recordChildren(bs *bulkState, ok []salesforce.BulkSuccess, 
 	}
 }
 
-// readChunk reads the chunk of sales after the cursor: up to BulkChunk
-// sales (whole pages), or, with to set, the sales up to to again.
+// readChunk reads the chunk of sales after the cursor: BulkChunk sales
+// (whole pages), or all that are left when no more than BulkThreshold
+// would be left after them (a tail that small would otherwise go through
+// Composite Graph, a call per 75 sales); or, with to set, the sales up to
+// to again.
 func (w *saleWriter) readChunk(ctx context.Context, cur salesCursor, to time.Time) ([]lightspeed.Sale, error) {
+	full := func(n int) bool {
+		if !to.IsZero() || n < w.opts.BulkChunk {
+			return false
+		}
+		im := cur.Import
+		return im == nil || im.Total-im.Done-int64(n) > int64(w.opts.BulkThreshold)
+	}
 	q := w.salesQuery().Sort("updatetime", false)
 	if !cur.UpdatedAt.IsZero() {
 		q.Where("updatetime", lightspeed.GreaterEq, cur.UpdatedAt.Add(-w.opts.Overlap))
@@ -357,7 +370,7 @@ func (w *saleWriter) readChunk(ctx context.Context, cur salesCursor, to time.Tim
 			return nil, fmt.Errorf("read Lightspeed sales: %w", err)
 		}
 		out = append(out, sales...)
-		if resp.Next == "" || (to.IsZero() && len(out) >= w.opts.BulkChunk) {
+		if resp.Next == "" || full(len(out)) {
 			return out, nil
 		}
 		sales, resp, err = w.ls.Sales.ListNext(ctx, resp.Next)

@@ -123,31 +123,42 @@ func TestSalesBulkImport(t *testing.T) {
 }
 
 // A run that sees its Bulk jobs finish carries a chunk through all three
-// steps itself: every sale whole, and each Lightspeed page read once (the
-// resuming path reads a chunk again at every step).
+// steps itself: every sale whole, each Lightspeed page read once (the
+// resuming path reads a chunk again at every step), the last chunk taking
+// the tail a small import would otherwise send through Composite Graph, and
+// no call for the refused rows of jobs that refused none.
 func TestSalesBulkImportReadsOnce(t *testing.T) {
 	t.Parallel()
-	const sales, chunk = 700, 250
+	// 581 of the 600 sales are completed. Chunks of 200 with a threshold
+	// of 200: the second chunk takes the last 181 too.
+	const sales, chunk = 600, 200
 	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: sales,
-		engine: sync.Options{BulkThreshold: 100, BulkChunk: chunk, BulkPoll: time.Millisecond}}})
-	bulk, lsCalls := 0, 0
+		engine: sync.Options{BulkThreshold: chunk, BulkChunk: chunk, BulkPoll: time.Millisecond}}})
+	bulk, graph, lsCalls := 0, 0, 0
 	for _, r := range w.importShop(0) {
 		lsCalls += r.Run.APICalls[sync.ProviderLightspeed]
 		for _, e := range w.events(r.Run.ID) {
-			if e.Kind == ledger.KindSale && e.Action == ledger.ActionCreated && e.Message == "Imported through the Bulk API." {
+			switch {
+			case e.Kind != ledger.KindSale || e.Action != ledger.ActionCreated:
+			case e.Message == "Imported through the Bulk API.":
 				bulk++
+			default:
+				graph++
 			}
 		}
 	}
 	w.assertShopSynced(0)
-	if bulk < 2*chunk {
-		t.Errorf("only %d sales went through Bulk API", bulk)
+	if bulk == 0 || graph != 0 {
+		t.Errorf("%d sales went through Bulk API and %d through Composite Graph; want all through Bulk API", bulk, graph)
 	}
 	// The fewest reads: the count, every page of 100 once, and the first
 	// page after each chunk again (the cursor's overlap window).
 	pages := (len(w.lsSales(0)) + 99) / 100
 	if most := 1 + pages + (sales+chunk-1)/chunk; lsCalls > most {
 		t.Errorf("the import made %d Lightspeed calls; reading each page once takes at most %d", lsCalls, most)
+	}
+	if n := w.sfCalls("failedResults"); n != 0 {
+		t.Errorf("%d calls for the refused rows of jobs that refused none", n)
 	}
 }
 
