@@ -61,7 +61,7 @@ func runBench(ctx context.Context, args []string, io *stdio, getenv func(string)
 	nSales := fs.Int("sales", 20000, "Lightspeed sales to seed and sync")
 	nShops := fs.Int("shops", 3, "Lightspeed shops the sales are spread over")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the syncs to this `file`")
-	memProfile := fs.String("memprofile", "", "write a heap profile, taken after the syncs, to this `file`")
+	memProfile := fs.String("memprofile", "", "write the heap profile of the moment the engine held the most to this `file`")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tandem bench [flags]\n\nRuns the real engine against in-process, unthrottled sandboxes: the first sync of\ncustomers, then of sales with their lines and payments. Uses DATABASE_URL, or a\nprivate PostgreSQL in a temporary folder. Prints progress, then one JSON line.\n\nFlags:")
 		fs.PrintDefaults()
@@ -213,12 +213,7 @@ func runBench(ctx context.Context, args []string, io *stdio, getenv func(string)
 	say("memory: peak RSS %.1f MB; of the heap, the engine held at most %.1f MB, the sandboxes' records %.1f MB at the end",
 		res.PeakRSSMB, engine.mb(), heapInUseMB())
 	if *memProfile != "" {
-		f, err := os.Create(*memProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.WriteHeapProfile(f); err != nil {
+		if err := os.WriteFile(*memProfile, engine.profile(), 0o644); err != nil {
 			return err
 		}
 	}
@@ -439,8 +434,9 @@ func foldIDs(resource string) string {
 // process's figures. It reads the heap profile (a sample of allocations,
 // as of the last collection) every interval and keeps the largest total.
 type engineHeap struct {
-	mu  gosync.Mutex
-	max int64
+	mu   gosync.Mutex
+	max  int64
+	prof []byte // the heap profile of the peak
 }
 
 // watch samples until stop is called.
@@ -457,12 +453,14 @@ func (h *engineHeap) watch(interval time.Duration) (stop func()) {
 				return
 			case <-t.C:
 			}
-			n, err := engineInUse()
+			n, prof, err := engineInUse()
 			if err != nil {
 				continue
 			}
 			h.mu.Lock()
-			h.max = max(h.max, n)
+			if n > h.max {
+				h.max, h.prof = n, prof
+			}
 			h.mu.Unlock()
 		}
 	}()
@@ -470,6 +468,12 @@ func (h *engineHeap) watch(interval time.Duration) (stop func()) {
 		close(done)
 		<-finished
 	}
+}
+
+func (h *engineHeap) profile() []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.prof
 }
 
 func (h *engineHeap) mb() float64 {
@@ -480,14 +484,14 @@ func (h *engineHeap) mb() float64 {
 
 // engineInUse sums the in-use bytes of the heap profile's samples
 // allocated under sync.Engine.
-func engineInUse() (int64, error) {
+func engineInUse() (int64, []byte, error) {
 	var buf bytes.Buffer
 	if err := pprof.Lookup("heap").WriteTo(&buf, 0); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	p, err := profile.Parse(&buf)
+	p, err := profile.Parse(bytes.NewReader(buf.Bytes()))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	idx := -1
 	for i, st := range p.SampleType {
@@ -496,7 +500,7 @@ func engineInUse() (int64, error) {
 		}
 	}
 	if idx < 0 {
-		return 0, fmt.Errorf("no inuse_space in the heap profile")
+		return 0, nil, fmt.Errorf("no inuse_space in the heap profile")
 	}
 	var total int64
 	for _, smp := range p.Sample {
@@ -504,7 +508,7 @@ func engineInUse() (int64, error) {
 			total += smp.Value[idx]
 		}
 	}
-	return total, nil
+	return total, buf.Bytes(), nil
 }
 
 func underEngine(s *profile.Sample) bool {
