@@ -125,6 +125,9 @@ type Options struct {
 	Describes DescribeCache
 }
 
+// DefaultBulkThreshold is Options.BulkThreshold's default.
+const DefaultBulkThreshold = 2000
+
 // Engine runs streams.
 type Engine struct {
 	ledger   *ledger.Store
@@ -162,7 +165,7 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 		opts.Now = time.Now
 	}
 	if opts.BulkThreshold == 0 {
-		opts.BulkThreshold = 2000
+		opts.BulkThreshold = DefaultBulkThreshold
 	}
 	if opts.BulkChunk == 0 {
 		opts.BulkChunk = 5000
