@@ -1,7 +1,9 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,13 +26,22 @@ type SyncArgs struct {
 	Location string `json:"location,omitempty" river:"unique"`
 	// Trigger says why it runs (ledger.TriggerSchedule, TriggerSyncNow, ...).
 	Trigger string `json:"trigger"`
+	// After is the id of a job of the stream that River still marks running
+	// when this one is enqueued (insertRuns): it keys this job apart from
+	// that one.
+	After int64 `json:"after,omitempty" river:"unique"`
 }
 
 // Kind is River's job kind.
 func (SyncArgs) Kind() string { return "sync" }
 
-// InsertOpts make a stream's job unique while it waits or runs, so two
-// workers never run the same stream at once, whoever enqueued it.
+// InsertOpts keep one job per stream waiting, so a stream whose run waits
+// in the queue is not enqueued again by every scheduler pass or Sync now.
+// River requires the running state among the unique states, which would
+// also hold back a stream whose worker died mid-run until River rescues
+// the job, minutes later; insertRuns keys a new job after such a job
+// instead. Two runs of a stream never overlap because each holds the
+// stream's lease (lease.go), not because of this.
 func (SyncArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue:       QueueSync,
@@ -48,7 +59,7 @@ const QueueSync = "sync"
 // SyncWorker runs streams through the engine.
 type SyncWorker struct {
 	river.WorkerDefaults[SyncArgs]
-	Engine *sync.Engine
+	Engine StreamRunner
 	Ledger *ledger.Store
 	Logger *slog.Logger
 	// Reserve pauses Salesforce work when the daily allocation left falls
@@ -57,6 +68,19 @@ type SyncWorker struct {
 	// Flush, when set, writes the tenant's API usage counted during the
 	// run (jobs/connect Usage.FlushTenant).
 	Flush func(ctx context.Context, tenantID string) error
+	// Lease is how long a run holds its stream after its last renewal; 0
+	// means runLease.
+	Lease time.Duration
+	// BusySnooze is how long a Sync now waits for the stream's current run
+	// before looking again; 0 means busySnooze.
+	BusySnooze time.Duration
+}
+
+// StreamRunner runs a stream once, or sends chosen records of it again
+// (sync.Engine).
+type StreamRunner interface {
+	Run(ctx context.Context, k ledger.StreamKey, trigger string) (sync.Result, error)
+	Retry(ctx context.Context, k ledger.StreamKey, ids []string, trigger string) (sync.Result, error)
 }
 
 // ReserveCheck reports, before a run, whether the tenant's Salesforce API
@@ -69,19 +93,44 @@ const syncTimeout = 5 * time.Minute
 
 // rescueStuckAfter is when River hands a job still marked running to
 // another worker: its worker died (SIGKILL, a lost machine) without
-// finishing it. Until then the stream's unique job blocks every new run of
-// the stream, so River's default of an hour stalled a stream that long. It
-// must exceed syncTimeout, or a slow live run would be run twice at once.
+// finishing it. It is a backstop: the stream itself is free once the dead
+// run's lease runs out (runLease), and a later job of the stream is keyed
+// after the dead one (insertRuns), so the rescued job usually finds its
+// stream already run or running, and ends or waits. It exceeds syncTimeout
+// so that River never hands a live job to a second worker.
 const rescueStuckAfter = syncTimeout + time.Minute
 
 // Timeout bounds one run.
 func (w *SyncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return syncTimeout }
 
-// Work runs the stream once; the outcome of an error is decided by
-// Outcome.
+// Work runs the stream once, holding its lease; the outcome of an error is
+// decided by Outcome. When another run holds the stream, a scheduled run
+// ends (the current run schedules the next), and any other trigger (Sync
+// now) waits and runs after it, so what the merchant asked for happens.
 func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	a := job.Args
 	k := ledger.StreamKey{TenantID: a.TenantID, Location: a.Location, Stream: a.Stream}
+	trigger := a.Trigger
+	if trigger == "" {
+		trigger = ledger.TriggerSchedule
+	}
+	lease, ctx, err := holdStream(ctx, w.Ledger, k, cmp.Or(w.Lease, runLease))
+	switch {
+	case errors.Is(err, ledger.ErrStreamBusy):
+		if trigger == ledger.TriggerSchedule {
+			return nil
+		}
+		return river.JobSnooze(cmp.Or(w.BusySnooze, busySnooze))
+	case errors.Is(err, ledger.ErrNotFound):
+		return nil // the stream was removed (its shop turned off) since
+	case err != nil:
+		return err
+	}
+	defer func() {
+		if rerr := lease.release(context.WithoutCancel(ctx)); rerr != nil && w.Logger != nil {
+			w.Logger.Warn("sync: release stream", "stream", k.String(), "err", rerr)
+		}
+	}()
 	if w.Reserve != nil {
 		reached, reason, err := w.Reserve(ctx, a.TenantID)
 		if err != nil {
@@ -94,13 +143,12 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 			return river.JobSnooze(reserveSnooze)
 		}
 	}
-	trigger := a.Trigger
-	if trigger == "" {
-		trigger = ledger.TriggerSchedule
-	}
 	res, err := w.Engine.Run(ctx, k, trigger)
 	if err == nil && !res.More && res.Wait == 0 {
 		err = w.retryTransient(ctx, k)
+	}
+	if lost := lease.lost(); err != nil && lost != nil {
+		err = fmt.Errorf("%w (stopped: %w)", err, lost)
 	}
 	hold := ""
 	if err != nil {
@@ -184,7 +232,8 @@ type SchedulerWorker struct {
 	river.WorkerDefaults[SchedulerArgs]
 	Pool *pgxpool.Pool
 	// Lease is how long a claimed stream waits before it is due again if
-	// its job is lost; default 15 minutes.
+	// its job never starts; default claimLease. A run that starts moves
+	// the stream's next run itself (its run lease).
 	Lease time.Duration
 	// Batch bounds the streams claimed per pass; default 1000.
 	Batch int
@@ -200,7 +249,7 @@ func (w *SchedulerWorker) Work(ctx context.Context, _ *river.Job[SchedulerArgs])
 // many it enqueued.
 func ScheduleDue(ctx context.Context, pool *pgxpool.Pool, lease time.Duration, batch int) (int, error) {
 	if lease == 0 {
-		lease = 15 * time.Minute
+		lease = claimLease
 	}
 	if batch == 0 {
 		batch = 1000
@@ -221,13 +270,13 @@ func ScheduleDue(ctx context.Context, pool *pgxpool.Pool, lease time.Duration, b
 			if n == 0 {
 				return nil
 			}
-			params := make([]river.InsertManyParams, n)
+			runs := make([]SyncArgs, n)
 			for i, k := range keys {
-				params[i] = river.InsertManyParams{Args: SyncArgs{TenantID: k.TenantID, Stream: k.Stream, Location: k.Location,
-					Trigger: ledger.TriggerSchedule}}
+				runs[i] = SyncArgs{TenantID: k.TenantID, Stream: k.Stream, Location: k.Location}
 			}
-			_, err = client.InsertManyTx(ctx, tx, params)
-			return err
+			return insertRuns(ctx, func(ctx context.Context, p []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+				return client.InsertManyTx(ctx, tx, p)
+			}, runs, ledger.TriggerSchedule)
 		})
 		if err != nil {
 			return total, fmt.Errorf("jobs: schedule due streams: %w", err)
@@ -239,6 +288,50 @@ func ScheduleDue(ctx context.Context, pool *pgxpool.Pool, lease time.Duration, b
 	}
 }
 
+// insertFunc inserts jobs, in a transaction or not.
+type insertFunc func(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+
+// maxAfter bounds how many jobs still marked running insertRuns keys a run
+// after: one per worker that died running the stream before River rescued
+// its job.
+const maxAfter = 5
+
+// insertRuns enqueues a run of each stream with trigger. A stream that
+// already has a job waiting keeps that one (SyncArgs are unique). A stream
+// whose job River still marks running gets a new job keyed after that one:
+// either the run is live, and the new job finds the stream held and ends or
+// waits its turn (Sync now), or its worker died, and the new job runs once
+// the dead run's lease is out, instead of waiting minutes for River to
+// rescue the dead job.
+func insertRuns(ctx context.Context, insert insertFunc, runs []SyncArgs, trigger string) error {
+	for range maxAfter {
+		params := make([]river.InsertManyParams, len(runs))
+		for i, a := range runs {
+			a.Trigger = trigger
+			params[i] = river.InsertManyParams{Args: a}
+		}
+		res, err := insert(ctx, params)
+		if err != nil {
+			return err
+		}
+		runs = runs[:0]
+		for _, r := range res {
+			if !r.UniqueSkippedAsDuplicate || r.Job.State != rivertype.JobStateRunning {
+				continue
+			}
+			var a SyncArgs
+			if err := json.Unmarshal(r.Job.EncodedArgs, &a); err != nil {
+				return fmt.Errorf("decode job %d: %w", r.Job.ID, err)
+			}
+			runs = append(runs, SyncArgs{TenantID: a.TenantID, Stream: a.Stream, Location: a.Location, After: r.Job.ID})
+		}
+		if len(runs) == 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
 // SyncNow enqueues a run of each of the tenant's streams (or of one, when
 // stream is set) now, in the caller's transaction if tx is non-nil.
 func SyncNow(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, l *ledger.Store, tenantID, stream, trigger string) (int, error) {
@@ -246,29 +339,29 @@ func SyncNow(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, l *le
 	if err != nil {
 		return 0, err
 	}
-	var params []river.InsertManyParams
+	var runs []SyncArgs
 	for _, st := range streams {
 		if stream != "" && st.Stream != stream {
 			continue
 		}
-		params = append(params, river.InsertManyParams{Args: SyncArgs{TenantID: tenantID, Stream: st.Stream,
-			Location: st.Location, Trigger: trigger}})
+		runs = append(runs, SyncArgs{TenantID: tenantID, Stream: st.Stream, Location: st.Location})
 	}
-	if len(params) == 0 {
+	if len(runs) == 0 {
 		return 0, nil
 	}
 	if err := l.Wake(ctx, tenantID, stream); err != nil {
 		return 0, err
 	}
-	if tx != nil {
-		_, err = client.InsertManyTx(ctx, tx, params)
-	} else {
-		_, err = client.InsertMany(ctx, params)
+	insert := func(ctx context.Context, p []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+		if tx != nil {
+			return client.InsertManyTx(ctx, tx, p)
+		}
+		return client.InsertMany(ctx, p)
 	}
-	if err != nil {
+	if err := insertRuns(ctx, insert, runs, trigger); err != nil {
 		return 0, fmt.Errorf("jobs: sync now: %w", err)
 	}
-	return len(params), nil
+	return len(runs), nil
 }
 
 func clientFrom(ctx context.Context) (*river.Client[pgx.Tx], bool) {
