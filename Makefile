@@ -25,9 +25,12 @@ SOAK_ARGS ?=
 soak: test-deps
 	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 60m ./cmd/tandem/soak/ -args $(SOAK_ARGS)
 
-## bench: the benchmarks whose figures the README reports.
-bench: npm-deps
+## bench: the benchmarks whose figures the README reports, then `tandem bench`
+## (BENCH_ARGS, e.g. BENCH_ARGS='--sales 40000').
+BENCH_ARGS ?=
+bench: npm-deps postgres-server
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/tandem bench $(BENCH_ARGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$') 2>&1); \
