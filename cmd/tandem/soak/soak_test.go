@@ -45,7 +45,7 @@ var (
 	expireEvery = flag.Duration("expire-every", time.Minute, "expire every access token on both sandboxes this often")
 	errorRate   = flag.Float64("error-rate", 0.1, "share of API calls both sandboxes fail with 503")
 	trickleRate = flag.Float64("trickle", 2, "new sales and customer edits per second, made in Lightspeed throughout")
-	settleFor   = flag.Duration("settle-timeout", 8*time.Minute, "how long to wait for Salesforce to hold everything after the chaos (a job a killed worker left running is rescued after 6 minutes)")
+	settleFor   = flag.Duration("settle-timeout", 8*time.Minute, "how long to wait for Salesforce to hold everything after the chaos (a killed run's stream is free again 30 s after its last lease renewal)")
 )
 
 const clientID, clientSecret = "tandem-dev", "tandem-dev-secret"
