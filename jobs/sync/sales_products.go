@@ -17,7 +17,12 @@ import (
 
 // product is a Lightspeed item's Product2 and, in the Classic model, its
 // standard price book entry.
-type product struct{ productID, entryID string }
+type product struct {
+	productID, entryID string
+	// created is set when this run's upsert created the product: it has
+	// no standard price yet, so none is looked for.
+	created bool
+}
 
 // itemInfo is what a Product2 is made of.
 type itemInfo struct {
@@ -119,7 +124,7 @@ func (w *saleWriter) ensureProducts(ctx context.Context, sales map[int64]*lights
 					Label: name, Code: code, Message: msg})
 				continue
 			}
-			out[id] = product{productID: r.ID, entryID: elinks[id].SFID}
+			out[id] = product{productID: r.ID, entryID: elinks[id].SFID, created: r.Created}
 			page.Links = append(page.Links, ledger.Link{Kind: ledger.KindProduct, LSID: id, SFID: r.ID, LSHash: productHash(items[id])})
 		}
 	}
@@ -172,19 +177,26 @@ func (w *saleWriter) ensureEntries(ctx context.Context, items map[string]*itemIn
 		return err
 	}
 	byProduct := map[string]string{} // Product2 id → item id
-	var need []string
+	var need, lookFor []string
 	for id, p := range out {
 		if p.entryID == "" {
 			byProduct[p.productID] = id
 			need = append(need, p.productID)
+			if !p.created {
+				lookFor = append(lookFor, p.productID)
+			}
 		}
 	}
 	if len(need) == 0 {
 		return nil
 	}
 	slices.Sort(need)
+	slices.Sort(lookFor)
+	// Products this run created have no standard price to find. Should
+	// the org's automation give them one anyway, creating it is refused as
+	// a duplicate and read back below.
 	found := map[string]string{}
-	for chunk := range slices.Chunk(need, 200) {
+	for chunk := range slices.Chunk(lookFor, 200) {
 		soql := "SELECT Id, Product2Id FROM PricebookEntry WHERE Pricebook2Id = " + soqlString(w.pricebook) +
 			" AND Product2Id IN " + soqlList(chunk)
 		for rec, err := range w.sf.Query(ctx, soql, nil) {

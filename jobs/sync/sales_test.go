@@ -382,3 +382,32 @@ func TestShopsRaceOnSharedProducts(t *testing.T) {
 		w.assertShopSynced(i)
 	}
 }
+
+// Products a run creates have no standard price to look for: the first
+// sync creates their price book entries without querying for them. A
+// product Salesforce already had is looked up, and its entry reused.
+func TestSalesNewProductsSkipPriceLookup(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 40}})
+	var mu stdsync.Mutex
+	lookups := 0
+	w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
+		if strings.Contains(r.URL.Query().Get("q"), "FROM PricebookEntry") {
+			mu.Lock()
+			lookups++
+			mu.Unlock()
+		}
+		next.ServeHTTP(rw, r)
+	}
+	w.runShopUntilDone(0)
+	mu.Lock()
+	n := lookups
+	mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d standard price lookups for products the run created", n)
+	}
+	w.assertShopSynced(0)
+	if n := len(w.query("SELECT Id FROM PricebookEntry")); n == 0 {
+		t.Fatal("no standard prices were created")
+	}
+}
