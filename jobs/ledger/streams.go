@@ -121,10 +121,12 @@ func (s *Store) SetPaused(ctx context.Context, k StreamKey, paused bool) error {
 	return nil
 }
 
-// Hold records why a stream cannot run now (empty clears it).
+// Hold records why a stream cannot run now (empty clears it). Every run
+// ends with one, mostly clearing a reason already clear: that writes no row.
 func (s *Store) Hold(ctx context.Context, k StreamKey, reason string) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE sync_streams SET hold_reason = $4
-		WHERE tenant_id = $1 AND location = $2 AND stream = $3`, k.TenantID, k.Location, k.Stream, reason); err != nil {
+		WHERE tenant_id = $1 AND location = $2 AND stream = $3 AND hold_reason <> $4`,
+		k.TenantID, k.Location, k.Stream, reason); err != nil {
 		return fmt.Errorf("ledger: hold %s: %w", k, err)
 	}
 	return nil
