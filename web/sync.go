@@ -101,7 +101,10 @@ func streamRow(st ledger.Stream, shop string, now time.Time) ui.StreamRow {
 			}
 		}
 	}
-	if !st.Paused {
+	switch {
+	case st.Parked:
+		row.NextRun = "after reconnecting" // Hold says which connection
+	case !st.Paused:
 		row.NextRun = until(now, st.NextRunAt)
 	}
 	return row

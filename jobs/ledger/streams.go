@@ -12,8 +12,11 @@ import (
 // Stream is a stream's schedule and state.
 type Stream struct {
 	StreamKey
-	Paused        bool
-	HoldReason    string
+	Paused     bool
+	HoldReason string
+	// Parked is set while the stream waits for its tenant to reconnect
+	// (Park); NextRunAt is then zero.
+	Parked        bool
 	NextRunAt     time.Time
 	IdleRuns      int
 	FailedRuns    int
@@ -56,7 +59,8 @@ func (s *Store) EnsureStreams(ctx context.Context, tenantID string, keys []Strea
 // Streams returns the tenant's streams with their latest run.
 func (s *Store) Streams(ctx context.Context, tenantID string) ([]Stream, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT st.location, st.stream, st.paused, st.hold_reason, st.next_run_at, st.idle_runs, st.failed_runs,
+		SELECT st.location, st.stream, st.paused, st.hold_reason, st.next_run_at = 'infinity',
+		       CASE WHEN st.next_run_at <> 'infinity' THEN st.next_run_at END, st.idle_runs, st.failed_runs,
 		       st.last_success_at, st.progress_done, st.progress_total,
 		       r.id, r.trigger, r.status, r.counts, r.api_calls, r.error, r.started_at, r.finished_at, r.mapping_version
 		FROM sync_streams st
@@ -79,11 +83,15 @@ func (s *Store) Streams(ctx context.Context, tenantID string) ([]Stream, error) 
 			started              *time.Time
 			finished             *time.Time
 			version              *int
+			next                 *time.Time
 		)
-		if err := rows.Scan(&st.Location, &st.Stream, &st.Paused, &st.HoldReason, &st.NextRunAt, &st.IdleRuns,
+		if err := rows.Scan(&st.Location, &st.Stream, &st.Paused, &st.HoldReason, &st.Parked, &next, &st.IdleRuns,
 			&st.FailedRuns, &st.LastSuccessAt, &st.ProgressDone, &st.ProgressTotal,
 			&id, &trigger, &status, &counts, &calls, &msg, &started, &finished, &version); err != nil {
 			return nil, fmt.Errorf("ledger: list streams: %w", err)
+		}
+		if next != nil {
+			st.NextRunAt = *next
 		}
 		if id != nil {
 			st.LastRun = &Run{ID: *id, Key: st.StreamKey, Trigger: *trigger, Status: *status, Counts: counts,
