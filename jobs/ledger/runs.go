@@ -270,7 +270,8 @@ type Schedule struct {
 
 // FinishRun records the end of a run: its status (RunSucceeded, or
 // RunPartial when records failed, RunFailed with runErr), the API calls it
-// spent, and when its stream runs next.
+// spent, and when its stream runs next. A run that touched records wakes
+// the tenant's backed-off streams.
 func (s *Store) FinishRun(ctx context.Context, run *Run, runErr error, apiCalls map[string]int, sched Schedule) error {
 	status := RunSucceeded
 	errText := ""
@@ -307,6 +308,19 @@ func (s *Store) FinishRun(ctx context.Context, run *Run, runErr error, apiCalls 
 			WHERE tenant_id = $1 AND location = $2 AND stream = $3`,
 			k.TenantID, k.Location, k.Stream, run.ID, sched.Interval, sched.Idle, status == RunFailed, sched.More,
 			max(sched.MaxIdle, sched.Interval))
+		if err != nil || run.Records() == 0 {
+			return err
+		}
+		// Changes seen on one stream often come with changes on the
+		// tenant's others (a sale with a new customer, a customer edited
+		// in the shop and then in Salesforce), which a backed-off stream
+		// would see up to ten intervals late: wake them. Parked streams
+		// wait for their reconnect.
+		_, err = tx.Exec(ctx, `
+			UPDATE sync_streams SET next_run_at = now(), idle_runs = 0
+			WHERE tenant_id = $1 AND NOT (location = $2 AND stream = $3)
+			  AND idle_runs > 0 AND next_run_at > now() AND next_run_at <> 'infinity'`,
+			k.TenantID, k.Location, k.Stream)
 		return err
 	})
 	if err != nil {

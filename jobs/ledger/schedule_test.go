@@ -1,0 +1,122 @@
+package ledger_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/sql/dbtest"
+	"github.com/tandemsync/tandem/tenants"
+)
+
+// finish records a run of k with events, finished on the default schedule
+// (30 s, backing off to 5 minutes) as idle when it touched nothing.
+func finish(t *testing.T, l *ledger.Store, k ledger.StreamKey, events ...ledger.Event) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := l.StartRun(ctx, k, ledger.TriggerSchedule, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) > 0 {
+		if err := l.CommitPage(ctx, r, ledger.Page{Events: events}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sched := ledger.Schedule{Interval: 30 * time.Second, MaxIdle: 5 * time.Minute, Idle: len(events) == 0}
+	if err := l.FinishRun(ctx, r, nil, nil, sched); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// schedule reads a stream's backoff and next run; a parked stream's next
+// run ('infinity') reads as the zero time.
+func schedule(t *testing.T, pool *pgxpool.Pool, k ledger.StreamKey) (idleRuns int, next time.Time) {
+	t.Helper()
+	var at *time.Time
+	if err := pool.QueryRow(context.Background(), `
+		SELECT idle_runs, CASE WHEN next_run_at = 'infinity' THEN NULL ELSE next_run_at END
+		FROM sync_streams WHERE tenant_id = $1 AND location = $2 AND stream = $3`,
+		k.TenantID, k.Location, k.Stream).Scan(&idleRuns, &at); err != nil {
+		t.Fatal(err)
+	}
+	if at != nil {
+		next = *at
+	}
+	return idleRuns, next
+}
+
+// An idle stream backs off, doubling its interval up to the ceiling; a run
+// that finds changes wakes the tenant's other backed-off streams (not a
+// parked one, not another tenant's), and an idle run wakes nothing.
+func TestFinishRunBacksOffAndChangesWakeSiblings(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := dbtest.New(t)
+	l := ledger.New(pool)
+	accounts := tenants.NewStore(pool)
+	tenant, other := newTenant(t, accounts, "a@shop.example"), newTenant(t, accounts, "b@shop.example")
+	keys := func(tenantID string) []ledger.StreamKey {
+		return []ledger.StreamKey{
+			{TenantID: tenantID, Stream: ledger.CustomersToSalesforce},
+			{TenantID: tenantID, Stream: ledger.CustomersToLightspeed},
+			{TenantID: tenantID, Location: "1", Stream: ledger.SalesToSalesforce},
+			{TenantID: tenantID, Location: "2", Stream: ledger.SalesToSalesforce},
+		}
+	}
+	for _, id := range []string{tenant, other} {
+		if err := l.EnsureStreams(ctx, id, keys(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ks, others := keys(tenant), keys(other)
+	sale, customers, toLightspeed, parked := ks[2], ks[0], ks[1], ks[3]
+
+	// Six idle runs in a row: 30 s, 1, 2, 4 minutes, then the 5 minute
+	// ceiling twice.
+	for i, want := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute,
+		5 * time.Minute, 5 * time.Minute} {
+		before := time.Now()
+		for _, k := range append(ks, others[0]) {
+			finish(t, l, k)
+		}
+		idle, next := schedule(t, pool, customers)
+		if idle != i+1 {
+			t.Fatalf("idle run %d: idle_runs = %d", i+1, idle)
+		}
+		if got := next.Sub(before); got < want-time.Second || got > want+5*time.Second {
+			t.Fatalf("idle run %d: next run in %s, want %s", i+1, got, want)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE sync_streams SET next_run_at = 'infinity' WHERE tenant_id = $1 AND location = $2`,
+		tenant, parked.Location); err != nil {
+		t.Fatal(err)
+	}
+
+	// An idle run of the sales stream wakes nothing.
+	finish(t, l, sale)
+	if idle, next := schedule(t, pool, customers); idle != 6 || time.Until(next) < 4*time.Minute {
+		t.Fatalf("after an idle sibling run: customers stream idle_runs %d, next run in %s; want it left backed off",
+			idle, time.Until(next))
+	}
+
+	// A sale written wakes the tenant's backed-off streams now.
+	finish(t, l, sale, ledger.Event{Action: ledger.ActionCreated, Kind: ledger.KindSale, LSID: "s1", SFID: "006x", Label: "#1"})
+	for _, k := range []ledger.StreamKey{customers, toLightspeed} {
+		if idle, next := schedule(t, pool, k); idle != 0 || time.Until(next) > 0 {
+			t.Errorf("%s after a sibling's sale: idle_runs %d, next run in %s; want 0, due now", k, idle, time.Until(next))
+		}
+	}
+	if idle, next := schedule(t, pool, sale); idle != 0 || time.Until(next) < 25*time.Second {
+		t.Errorf("the sale's own stream: idle_runs %d, next run in %s; want 0, one interval", idle, time.Until(next))
+	}
+	if _, next := schedule(t, pool, parked); !next.IsZero() {
+		t.Errorf("a parked stream was woken: next run %s", next)
+	}
+	if idle, next := schedule(t, pool, others[0]); idle != 6 || time.Until(next) < 4*time.Minute {
+		t.Errorf("another tenant's stream was woken: idle_runs %d, next run in %s", idle, time.Until(next))
+	}
+}
