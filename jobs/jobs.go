@@ -52,6 +52,10 @@ type SyncConfig struct {
 	Reserve ReserveCheck
 	// Flush, when set, writes a tenant's counted API usage after each run.
 	Flush func(ctx context.Context, tenantID string) error
+	// runner, when set, runs the scheduled streams instead of Engine: the
+	// scheduler's benchmark and tests put a stand-in there, to measure and
+	// drive the scheduling alone.
+	runner StreamRunner
 }
 
 // schedulerTick is how often the scheduler looks for due streams: a third
@@ -101,7 +105,11 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 			sc.Workers = 8
 		}
 		queues[QueueSync] = river.QueueConfig{MaxWorkers: sc.Workers}
-		if err := river.AddWorkerSafely(workers, &SyncWorker{Engine: sc.Engine, Ledger: ledger.New(pool),
+		var runner StreamRunner = sc.Engine
+		if sc.runner != nil {
+			runner = sc.runner
+		}
+		if err := river.AddWorkerSafely(workers, &SyncWorker{Engine: runner, Ledger: ledger.New(pool),
 			Logger: cfg.Logger, Reserve: sc.Reserve, Flush: sc.Flush}); err != nil {
 			return nil, fmt.Errorf("jobs: register sync worker: %w", err)
 		}
