@@ -2,8 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -13,14 +11,9 @@ import (
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/jobs"
-	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/jobs/sync"
-	"github.com/tandemsync/tandem/sql/dbtest"
-	"github.com/tandemsync/tandem/tenants"
-	"github.com/tandemsync/tandem/tenants/setup"
-	"github.com/tandemsync/tandem/tenants/vault"
 )
 
 // The production path end to end: River workers and the scheduler run the
@@ -30,67 +23,10 @@ import (
 func TestSyncEndToEndThroughRiver(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	pool := dbtest.New(t)
-	keys, err := vault.NewKeyRing([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := vault.New(pool, keys)
-
-	ls := lssandbox.New(lssandbox.Options{Seed: &lssandbox.SeedOptions{Seed: 3, Shops: 1, Customers: 150, Sales: -1}})
-	lsSrv := httptest.NewServer(ls)
-	t.Cleanup(lsSrv.Close)
-	sf := sfsandbox.New(sfsandbox.Options{})
-	t.Cleanup(sf.Close)
-	sfSrv := httptest.NewServer(sf)
-	t.Cleanup(sfSrv.Close)
-	for _, f := range []sfsandbox.FieldSpec{
-		{Name: "Lightspeed_Customer_ID__c", Type: "Text", Length: 20, ExternalID: true, Unique: true},
-		{Name: "Lightspeed_Created_Date__c", Type: "DateTime"},
-		{Name: "Lightspeed_Customer_Type__c", Type: "Text", Length: 80},
-	} {
-		if err := sf.AddCustomField("Contact", f); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	acct, owner, err := tenants.NewStore(pool).SignUp(ctx, tenants.SignUpParams{BusinessName: "River Run", Email: "owner@river.example", Password: "a long enough passphrase"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair := ls.MintToken()
-	lsTok := lightspeed.Token{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, Expiry: time.Now().Add(time.Hour)}
-	if err := v.Save(ctx, acct.ID, vault.Lightspeed, connect.LightspeedConnection(lsTok, int64(pair.AccountID), "Demo")); err != nil {
-		t.Fatal(err)
-	}
-	tr := sf.MintToken(sfSrv.URL)
-	sfTok := salesforce.Token{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, InstanceURL: tr.InstanceURL, ID: tr.ID}
-	if err := v.Save(ctx, acct.ID, vault.Salesforce, connect.SalesforceConnection(sfTok, sfSrv.URL, "Org")); err != nil {
-		t.Fatal(err)
-	}
-	st := setup.NewStore(pool)
-	if _, err := st.Update(ctx, acct.ID, tenants.Actor{UserID: owner.ID, Email: owner.Email}, func(s *setup.Settings) error {
-		s.DataModel, s.History = setup.ModelClassic, setup.HistoryNone
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := jobs.EnsureStreams(ctx, pool, acct.ID); err != nil {
-		t.Fatal(err)
-	}
-
-	providers := connect.Providers{
-		Lightspeed: connect.LightspeedProvider{ClientID: "tandem-dev", ClientSecret: "tandem-dev-secret", AuthURL: lsSrv.URL, APIURL: lsSrv.URL},
-		Salesforce: connect.SalesforceProvider{ClientID: sfsandbox.DefaultClientID, ClientSecret: sfsandbox.DefaultClientSecret,
-			ProductionLoginURL: sfSrv.URL, SandboxLoginURL: sfSrv.URL},
-	}
-	clients, err := connect.New(connect.Config{Vault: v, Providers: providers,
-		Limits:    lightspeed.NewLimits(lightspeed.LimitsOptions{Store: connect.NewBuckets(pool)}),
-		Transport: func(p string, base http.RoundTripper) http.RoundTripper { return sync.CountingTransport(p, base) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine := sync.New(ledger.New(pool), mapping.NewStore(pool), clients, jobs.SetupConfig{Setup: st}, nil,
+	tn := newSandboxTenant(t, "River Run", sandboxOptions{
+		ls: lssandbox.Options{Seed: &lssandbox.SeedOptions{Seed: 3, Shops: 1, Customers: 150, Sales: -1}}})
+	pool, ls, sf, lsURL, sfURL, clients := tn.pool, tn.ls, tn.sf, tn.lsURL, tn.sfURL, tn.clients
+	engine := sync.New(ledger.New(pool), mapping.NewStore(pool), clients, jobs.SetupConfig{Setup: tn.setup}, nil,
 		sync.Options{Interval: time.Second})
 	client, err := jobs.NewClient(pool, jobs.Config{Sync: &jobs.SyncConfig{Engine: engine, Interval: time.Second}})
 	if err != nil {
@@ -111,7 +47,7 @@ func TestSyncEndToEndThroughRiver(t *testing.T) {
 
 	l := ledger.New(pool)
 	customers := map[string]bool{}
-	lc, err := lightspeed.NewClient(nil, lightspeed.Options{BaseURL: lsSrv.URL, AccountID: int64(pair.AccountID),
+	lc, err := lightspeed.NewClient(nil, lightspeed.Options{BaseURL: lsURL, AccountID: tn.lsAccount,
 		Tokens: lightspeed.StaticToken{AccessToken: ls.MintToken().AccessToken, TokenType: "Bearer"}})
 	if err != nil {
 		t.Fatal(err)
@@ -127,13 +63,13 @@ func TestSyncEndToEndThroughRiver(t *testing.T) {
 		ids = append(ids, id)
 	}
 	waitFor(t, 150*time.Second, "every live customer linked", func() bool {
-		links, err := l.LinksByLightspeed(ctx, acct.ID, ledger.KindCustomer, ids)
+		links, err := l.LinksByLightspeed(ctx, tn.id, ledger.KindCustomer, ids)
 		return err == nil && len(links) == len(ids)
 	})
 	ls.SetFaults(lssandbox.FaultConfig{})
 	sf.SetFaults(sfsandbox.Faults{})
 
-	sc, err := salesforce.NewClient(nil, salesforce.Token{AccessToken: sf.MintToken(sfSrv.URL).AccessToken, InstanceURL: sfSrv.URL})
+	sc, err := salesforce.NewClient(nil, salesforce.Token{AccessToken: sf.MintToken(sfURL).AccessToken, InstanceURL: sfURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +89,14 @@ func TestSyncEndToEndThroughRiver(t *testing.T) {
 	if err != nil || !res[0].Success {
 		t.Fatalf("create contact: %v %+v", err, res)
 	}
-	if _, err := jobs.SyncNow(ctx, client, nil, l, acct.ID, ledger.CustomersToLightspeed, ledger.TriggerSyncNow); err != nil {
+	if _, err := jobs.SyncNow(ctx, client, nil, l, tn.id, ledger.CustomersToLightspeed, ledger.TriggerSyncNow); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 90*time.Second, "the Salesforce-born contact in Lightspeed", func() bool {
 		found, _, err := lc.Customers.List(ctx, lightspeed.NewQuery().Where("Contact.email", lightspeed.Eq, "born@sf.example"))
 		return err == nil && len(found) == 1
 	})
-	streams, err := l.Streams(ctx, acct.ID)
+	streams, err := l.Streams(ctx, tn.id)
 	if err != nil {
 		t.Fatal(err)
 	}
