@@ -315,9 +315,11 @@ func (s *Store) FinishRun(ctx context.Context, run *Run, runErr error, apiCalls 
 		// tenant's others (a sale with a new customer, a customer edited
 		// in the shop and then in Salesforce), which a backed-off stream
 		// would see up to ten intervals late: wake them. Parked streams
-		// wait for their reconnect.
+		// wait for their reconnect; a stream running now (its lease held)
+		// keeps its lease's end and only starts its backoff over.
 		_, err = tx.Exec(ctx, `
-			UPDATE sync_streams SET next_run_at = now(), idle_runs = 0
+			UPDATE sync_streams SET idle_runs = 0,
+				next_run_at = CASE WHEN run_lease_until > now() THEN next_run_at ELSE now() END
 			WHERE tenant_id = $1 AND NOT (location = $2 AND stream = $3)
 			  AND idle_runs > 0 AND next_run_at > now() AND next_run_at <> 'infinity'`,
 			k.TenantID, k.Location, k.Stream)

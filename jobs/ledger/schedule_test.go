@@ -103,12 +103,17 @@ func TestFinishRunBacksOffAndChangesWakeSiblings(t *testing.T) {
 			idle, time.Until(next))
 	}
 
-	// A sale written wakes the tenant's backed-off streams now.
+	// A sale written wakes the tenant's backed-off streams now; one that
+	// is running keeps its lease and starts its backoff over.
+	if err := l.AcquireRun(ctx, toLightspeed, "run-1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	finish(t, l, sale, ledger.Event{Action: ledger.ActionCreated, Kind: ledger.KindSale, LSID: "s1", SFID: "006x", Label: "#1"})
-	for _, k := range []ledger.StreamKey{customers, toLightspeed} {
-		if idle, next := schedule(t, pool, k); idle != 0 || time.Until(next) > 0 {
-			t.Errorf("%s after a sibling's sale: idle_runs %d, next run in %s; want 0, due now", k, idle, time.Until(next))
-		}
+	if idle, next := schedule(t, pool, customers); idle != 0 || time.Until(next) > 0 {
+		t.Errorf("customers after a sibling's sale: idle_runs %d, next run in %s; want 0, due now", idle, time.Until(next))
+	}
+	if idle, next := schedule(t, pool, toLightspeed); idle != 0 || time.Until(next) < 50*time.Second {
+		t.Errorf("a running stream after a sibling's sale: idle_runs %d, next run in %s; want 0, at its lease's end", idle, time.Until(next))
 	}
 	if idle, next := schedule(t, pool, sale); idle != 0 || time.Until(next) < 25*time.Second {
 		t.Errorf("the sale's own stream: idle_runs %d, next run in %s; want 0, one interval", idle, time.Until(next))
