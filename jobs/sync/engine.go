@@ -117,6 +117,11 @@ type Options struct {
 	// again); it is also bounded by RunBudget. Default 90 s; negative never
 	// waits.
 	BulkWait time.Duration
+	// BulkChunks is how many Bulk import chunks the Engine holds in memory
+	// at once (default 2): a chunk is thousands of sales, and a worker runs
+	// many streams at once. A run that finds none free waits BulkPoll
+	// (Result.Wait) and tries again.
+	BulkChunks int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Describes, when set, keeps a describe the engine refreshed (after a
@@ -136,6 +141,8 @@ type Engine struct {
 	config   ConfigSource
 	log      *slog.Logger
 	opts     Options
+	// bulkChunks holds a token per Bulk import chunk in memory.
+	bulkChunks chan struct{}
 }
 
 // New returns an Engine.
@@ -179,7 +186,11 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 	if opts.Reserve == 0 {
 		opts.Reserve = connect.DefaultReservePct
 	}
-	return &Engine{ledger: l, mappings: m, clients: clients, config: config, log: log, opts: opts}
+	if opts.BulkChunks <= 0 {
+		opts.BulkChunks = 2
+	}
+	return &Engine{ledger: l, mappings: m, clients: clients, config: config, log: log, opts: opts,
+		bulkChunks: make(chan struct{}, opts.BulkChunks)}
 }
 
 // Result is what a run did.

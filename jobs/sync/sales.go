@@ -121,6 +121,19 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		}
 	}
 	if cur.Bulk != nil || rc.useBulk(cur) {
+		select {
+		case rc.bulkChunks <- struct{}{}:
+		default:
+			// As many chunks as the Engine holds are under way in other
+			// runs: this one looks again shortly rather than add another,
+			// keeping the count it made (and showing it as progress).
+			rc.wait = rc.opts.BulkPoll
+			if ok {
+				return false, nil
+			}
+			return false, w.commitCursor(ctx, ledger.Page{}, &cur)
+		}
+		defer func() { <-rc.bulkChunks }()
 		rc.wait, err = w.bulkImport(ctx, &cur)
 		return err == nil && rc.wait == 0, err
 	}

@@ -2,7 +2,9 @@ package sync_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,6 +162,50 @@ func TestSalesBulkImportReadsOnce(t *testing.T) {
 	if n := w.sfCalls("failedResults"); n != 0 {
 		t.Errorf("%d calls for the refused rows of jobs that refused none", n)
 	}
+}
+
+// The Engine holds at most BulkChunks import chunks at once: while one
+// store's chunk waits on its Bulk job, another store's run reads nothing
+// and asks to be run again shortly; both imports then finish.
+func TestSalesBulkChunksBounded(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 2, sales: 600,
+		engine: sync.Options{BulkThreshold: 50, BulkChunk: 200, BulkPoll: time.Millisecond, BulkChunks: 1}}})
+	gate, polling := make(chan struct{}), make(chan struct{})
+	var polled atomic.Bool
+	w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/jobs/ingest/") && !strings.Contains(r.URL.Path, "Results") &&
+			polled.CompareAndSwap(false, true) {
+			close(polling)
+			<-gate // the first poll waits: its run holds the only chunk
+		}
+		next.ServeHTTP(rw, r)
+	}
+	first := make(chan sync.Result, 1)
+	go func() { first <- w.runShop(0) }()
+	<-polling
+	res := w.runShop(1)
+	if res.Wait == 0 {
+		t.Errorf("the second store's run did not wait for a chunk: %+v", res)
+	}
+	// Its only call is the count of its history, for the progress bar.
+	if n := res.Run.APICalls[sync.ProviderLightspeed]; n > 1 {
+		t.Errorf("the second store's run made %d Lightspeed calls while no chunk was free", n)
+	}
+	if c := w.cursor(1).Bulk; c != nil {
+		t.Errorf("the second store's run started a Bulk job: %+v", c)
+	}
+	// It keeps its count: the next try does not count again.
+	if again := w.runShop(1); again.Wait == 0 || again.Run.APICalls[sync.ProviderLightspeed] != 0 {
+		t.Errorf("the second store's next try: wait %s, %d Lightspeed calls; want a wait and none",
+			again.Wait, again.Run.APICalls[sync.ProviderLightspeed])
+	}
+	close(gate)
+	<-first
+	w.importShop(0)
+	w.importShop(1)
+	w.assertShopSynced(0)
+	w.assertShopSynced(1)
 }
 
 // A sale whose line Bulk API refuses is a failed event and is not marked
