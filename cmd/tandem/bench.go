@@ -264,11 +264,11 @@ func (b *benchTenant) runAll(ctx context.Context, k ledger.StreamKey) ([]*ledger
 // the Bulk API threshold takes three Bulk API 2.0 jobs (sales, lines,
 // payments) of five calls each (create, upload, close, one status check,
 // the saved rows); a smaller one a Composite Graph call per 75 sales (a
-// sale with its lines and payments per graph). A store's sales also need
-// the accounts of the contacts they name (a query per 200 contacts), and
-// the tenant's products and their standard prices a write per 200 each,
-// after one query for the standard price book. It reads the stores' sales
-// and the ledger after the measured syncs.
+// sale with its lines and payments per graph). The sales also need the
+// accounts of the contacts they name (a query per 200 contacts), and the
+// tenant's products and their standard prices a write per 200 each, after
+// one query for the standard price book. It reads the stores' sales and
+// the ledger after the measured syncs.
 func (b *benchTenant) salesforceMinSales(ctx context.Context) (int, error) {
 	calls := 1 // the standard price book
 	for _, kind := range []string{ledger.KindProduct, ledger.KindPricebookEn} {
@@ -278,11 +278,11 @@ func (b *benchTenant) salesforceMinSales(ctx context.Context) (int, error) {
 		}
 		calls += ceilDiv(n, 200)
 	}
+	customers := map[string]bool{}
 	for _, shop := range b.shops {
 		q := lightspeed.NewQuery().Where("shopID", lightspeed.Eq, shop).Where("completed", lightspeed.Eq, true).
 			Archived(lightspeed.ArchivedInclude).Limit(lightspeed.MaxLimit)
 		sales := 0
-		customers := map[string]bool{}
 		for s, err := range b.ls.Sales.ListIter(ctx, q) {
 			if err != nil {
 				return 0, fmt.Errorf("list shop %s's sales: %w", shop, err)
@@ -292,22 +292,21 @@ func (b *benchTenant) salesforceMinSales(ctx context.Context) (int, error) {
 				customers[strconv.FormatInt(s.CustomerID, 10)] = true
 			}
 		}
-		links, err := b.ledger.LinksByLightspeed(ctx, b.tenant, ledger.KindCustomer, slices.Collect(maps.Keys(customers)))
-		if err != nil {
-			return 0, err
-		}
-		contacts := map[string]bool{}
-		for _, l := range links {
-			contacts[l.SFID] = true
-		}
-		calls += ceilDiv(len(contacts), 200)
 		if sales > sync.DefaultBulkThreshold {
 			calls += 3 * 5
 		} else {
 			calls += ceilDiv(sales, 75)
 		}
 	}
-	return calls, nil
+	links, err := b.ledger.LinksByLightspeed(ctx, b.tenant, ledger.KindCustomer, slices.Collect(maps.Keys(customers)))
+	if err != nil {
+		return 0, err
+	}
+	contacts := map[string]bool{}
+	for _, l := range links {
+		contacts[l.SFID] = true
+	}
+	return calls + ceilDiv(len(contacts), 200), nil
 }
 
 // newBenchTenant signs up a tenant and stores what onboarding would: both
