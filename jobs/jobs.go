@@ -46,7 +46,10 @@ type SyncConfig struct {
 	// Interval is how often each stream polls (TANDEM_SYNC_INTERVAL); the
 	// scheduler looks for due streams a few times per interval.
 	Interval time.Duration
-	// Workers bounds concurrent sync runs in this process; default 8.
+	// Workers bounds concurrent sync runs in this process; default 32. A
+	// run mostly waits on the APIs, and River hands a process at most as
+	// many jobs as it has free slots every 100 ms: 8 kept at most ~80 runs
+	// a second going, fewer than 10,000 idle tenants need (167/s).
 	Workers int
 	// Reserve, when set, pauses syncing at the Salesforce API reserve.
 	Reserve ReserveCheck
@@ -102,7 +105,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}}
 	if sc := cfg.Sync; sc != nil {
 		if sc.Workers == 0 {
-			sc.Workers = 8
+			sc.Workers = 32
 		}
 		queues[QueueSync] = river.QueueConfig{MaxWorkers: sc.Workers}
 		var runner StreamRunner = sc.Engine

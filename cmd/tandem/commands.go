@@ -104,7 +104,7 @@ func runMigrate(ctx context.Context, args []string, io *stdio, getenv func(strin
 func runWorker(ctx context.Context, args []string, io *stdio, getenv func(string) string) error {
 	fs := flag.NewFlagSet("tandem worker", flag.ContinueOnError)
 	maxWorkers := fs.Int("max-workers", 10, "housekeeping jobs worked at once by this process")
-	syncWorkers := fs.Int("sync-workers", 8, "sync runs worked at once by this process")
+	syncWorkers := fs.Int("sync-workers", 32, "sync runs worked at once by this process")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tandem worker [flags]\n\nRuns background jobs (sync streams and housekeeping) until SIGINT/SIGTERM.\nRun as many as you like against one database.\n\nFlags:")
 		fs.PrintDefaults()
