@@ -327,16 +327,32 @@ func TestBrowserWizard(t *testing.T) {
 	if got := count(`[data-testid=stream]`); got != 2+3 {
 		t.Errorf("dashboard lists %d streams, want 2 customer streams and a sales stream per store: %q", got, text(`[data-testid=sync]`))
 	}
-	if strings.Contains(text(`[data-testid=sync]`), "synced") {
+	// Streams are due as soon as setup makes them, so the scheduler may
+	// already be running them: "synced" may show only for a finished run.
+	finished := func(stream, action string) int {
+		var n int
+		if err := d.pool.QueryRow(t.Context(), `SELECT count(*) FROM sync_runs r WHERE r.stream = $1 AND r.status <> 'running'
+			AND ($2 = '' OR EXISTS (SELECT 1 FROM sync_events e WHERE e.tenant_id = r.tenant_id AND e.run_id = r.id AND e.action = $2))`,
+			stream, action).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if strings.Contains(text(`[data-testid=sync]`), "synced") && finished("customers:ls→sf", "")+finished("customers:sf→ls", "") == 0 {
 		t.Errorf("the sync section says synced before any run: %q", text(`[data-testid=sync]`))
 	}
 	step("sync now", chromedp.Click(css(`[data-testid=sync-now]`)), chromedp.WaitVisible(css(`.flash.success`)))
-	created := `[data-testid=stream][data-stream="customers:ls→sf"] [data-action=created]`
-	// The run commits its pages before it finishes: wait for both.
-	stillRunning := func() bool {
-		return strings.Contains(text(`[data-testid=stream][data-stream="customers:ls→sf"] [data-testid=stream-state]`), "running")
+	// The streams were due as soon as setup made them, so the scheduler may
+	// have started a run before the click; Sync now then runs them again
+	// after it. Either way the customers reach Salesforce, and the dashboard
+	// says what the stream's last run did.
+	customers := `[data-testid=stream][data-stream="customers:ls→sf"]`
+	synced := func() bool {
+		state := text(customers + ` [data-testid=stream-state]`)
+		return strings.Contains(state, "synced") && !strings.Contains(state, "running") &&
+			finished("customers:ls→sf", ledger.ActionCreated) > 0 && count(customers+` [data-action]`) > 0
 	}
-	for deadline := time.Now().Add(60 * time.Second); count(created) == 0 || stillRunning(); {
+	for deadline := time.Now().Add(60 * time.Second); !synced(); {
 		if time.Now().After(deadline) {
 			t.Fatalf("no customers created after Sync now: %q", text(`[data-testid=sync]`))
 		}
@@ -356,12 +372,6 @@ func TestBrowserWizard(t *testing.T) {
 			t.Logf("reload the dashboard (try %d): %v", try, err)
 			time.Sleep(200 * time.Millisecond)
 		}
-	}
-	if !strings.Contains(text(`[data-testid=stream][data-stream="customers:ls→sf"] [data-testid=stream-state]`), "synced") {
-		t.Errorf("customer stream after its run: %q", text(`[data-testid=stream][data-stream="customers:ls→sf"]`))
-	}
-	if n := d.sf.Stats().Records["Contact"]; n < 10 {
-		t.Errorf("Salesforce holds %d contacts after the sync, want the demo customers", n)
 	}
 
 	// The org really holds what Tandem created.
