@@ -16,6 +16,9 @@ import (
 const (
 	DefaultEventRetention = 90 * 24 * time.Hour
 	DefaultRunRetention   = 365 * 24 * time.Hour
+	// DefaultIdleRunRetention is how long a run that found nothing is kept
+	// (a stream's last run always is).
+	DefaultIdleRunRetention = 24 * time.Hour
 	// retentionBatch bounds each delete statement.
 	retentionBatch = 5000
 	// retentionInterval is how often the pruning runs.
@@ -40,6 +43,9 @@ type RetentionWorker struct {
 	Ledger *ledger.Store
 	Events time.Duration
 	Runs   time.Duration
+	// IdleRuns is how long runs that found nothing are kept; 0 means
+	// DefaultIdleRunRetention.
+	IdleRuns time.Duration
 	// Batch bounds each delete; 0 means 5,000.
 	Batch int
 	Now   func() time.Time
@@ -71,6 +77,15 @@ func (w *RetentionWorker) Prune(ctx context.Context) (events, runs int64, err er
 		return events, 0, fmt.Errorf("retention: %w", err)
 	}
 	if runs, err = w.Ledger.PruneRuns(ctx, t.Add(-runAge), batch); err != nil {
+		return events, runs, fmt.Errorf("retention: %w", err)
+	}
+	// Idle runs are looked for in the day before their cutoff only: a pass
+	// runs every few hours, so older ones went on an earlier pass, and the
+	// window keeps each pass from reading a year of runs again.
+	idleAge := cmp.Or(w.IdleRuns, DefaultIdleRunRetention)
+	idle, err := w.Ledger.PruneIdleRuns(ctx, t.Add(-idleAge-24*time.Hour), t.Add(-idleAge), batch)
+	runs += idle
+	if err != nil {
 		return events, runs, fmt.Errorf("retention: %w", err)
 	}
 	return events, runs, nil
