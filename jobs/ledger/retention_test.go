@@ -47,7 +47,7 @@ func TestPruneIdleRuns(t *testing.T) {
 	day := 24 * time.Hour
 	idleOld := finish(36*time.Hour, nil)
 	keep := map[int64]string{
-		finish(5*day, nil):                   "an idle run outside the pass's window",
+		finish(5*day, nil):                    "an idle run outside the pass's window",
 		finish(36*time.Hour, errors.New("x")): "a failed run",
 		finish(36*time.Hour, nil, ledger.Event{Action: ledger.ActionSkipped, Kind: ledger.KindCustomer, LSID: "1",
 			Message: "Not sent"}): "a run with an event",
