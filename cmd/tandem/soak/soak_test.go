@@ -463,23 +463,36 @@ func onboard(t *testing.T, web string) {
 		"business_name": {"Soak Cycles"}, "email": {"owner@soak.example"}, "password": {"a good password"}})
 	must(p, "/dashboard")
 
-	// Connect Lightspeed: Tandem → the sandbox's consent page → Authorize →
-	// the callback → the connect page, connected.
-	p = b.get(web + "/connect/lightspeed")
-	p = b.submit(p, "[data-testid=connect-page] form[data-testid=connect]", nil)
-	p = b.submit(p, "form[action='/auth/oauth/authorize']", url.Values{"decision": {"authorize"}})
-	must(p, "/connect/lightspeed")
-	if p.doc.Find("[data-testid=connect-page][data-state=connected]").Length() != 1 {
-		t.Fatalf("Lightspeed not connected: %s", strings.Join(strings.Fields(p.doc.Find("main").Text()), " "))
+	// connect walks a connection's flow; when the API's injected 503s
+	// outlast the callback's retries, Tandem shows its "try again" page
+	// (502), and the merchant tries again, as the soak does.
+	connect := func(name, path string, flow func() page) {
+		t.Helper()
+		for try := 1; ; try++ {
+			p := flow()
+			if p.status == http.StatusBadGateway && try < 4 {
+				t.Logf("connecting %s, try %d: the provider answered with an error; trying again", name, try)
+				continue
+			}
+			must(p, path)
+			if p.doc.Find("[data-testid=connect-page][data-state=connected]").Length() != 1 {
+				t.Fatalf("%s not connected: %s", name, strings.Join(strings.Fields(p.doc.Find("main").Text()), " "))
+			}
+			return
+		}
 	}
-
-	p = b.get(web + "/connect/salesforce")
-	p = b.submit(p, "form[data-testid=salesforce-environment]", url.Values{"environment": {"production"}})
-	p = b.submit(p, "form[action='/services/oauth2/authorize']", url.Values{"decision": {"allow"}})
-	must(p, "/connect/salesforce")
-	if p.doc.Find("[data-testid=connect-page][data-state=connected]").Length() != 1 {
-		t.Fatalf("Salesforce not connected: %s", strings.Join(strings.Fields(p.doc.Find("main").Text()), " "))
-	}
+	// Lightspeed: Tandem → the sandbox's consent page → Authorize → the
+	// callback → the connect page, connected.
+	connect("Lightspeed", "/connect/lightspeed", func() page {
+		p := b.get(web + "/connect/lightspeed")
+		p = b.submit(p, "[data-testid=connect-page] form[data-testid=connect]", nil)
+		return b.submit(p, "form[action='/auth/oauth/authorize']", url.Values{"decision": {"authorize"}})
+	})
+	connect("Salesforce", "/connect/salesforce", func() page {
+		p := b.get(web + "/connect/salesforce")
+		p = b.submit(p, "form[data-testid=salesforce-environment]", url.Values{"environment": {"production"}})
+		return b.submit(p, "form[action='/services/oauth2/authorize']", url.Values{"decision": {"allow"}})
+	})
 
 	// The data model, the setup check and "Create them for me", the
 	// stores, the history: everything.
