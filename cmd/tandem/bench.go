@@ -448,14 +448,15 @@ func peakRSSMB() float64 {
 }
 
 // callsSince lists the sandbox's calls made after before, by method and
-// resource (ids folded), most first.
+// resource (the sandbox names resources by route, ids left out), most
+// first.
 func callsSince(before, after []sfsandbox.CallStat) string {
 	count := map[string]int{}
 	for _, c := range after {
-		count[c.Method+" "+foldIDs(c.Resource)] += c.Count
+		count[c.Method+" "+c.Resource] += c.Count
 	}
 	for _, c := range before {
-		count[c.Method+" "+foldIDs(c.Resource)] -= c.Count
+		count[c.Method+" "+c.Resource] -= c.Count
 	}
 	keys := slices.Collect(maps.Keys(count))
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(count[b]-count[a], strings.Compare(a, b)) })
@@ -466,17 +467,6 @@ func callsSince(before, after []sfsandbox.CallStat) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-// foldIDs replaces the Salesforce ids in a resource path with "{id}".
-func foldIDs(resource string) string {
-	parts := strings.Split(resource, "/")
-	for i, p := range parts {
-		if salesforce.ValidID(p) && strings.ContainsAny(p, "0123456789") {
-			parts[i] = "{id}"
-		}
-	}
-	return strings.Join(parts, "/")
 }
 
 // engineHeap tracks the heap the engine itself holds (allocated under

@@ -55,6 +55,24 @@ func (w *salesWorld) importShop(i int) []sync.Result {
 	return nil
 }
 
+// salesCreated counts the sales the runs created through Bulk API and
+// through Composite Graph.
+func (w *salesWorld) salesCreated(results []sync.Result) (bulk, graph int) {
+	w.t.Helper()
+	for _, r := range results {
+		for _, e := range w.events(r.Run.ID) {
+			switch {
+			case e.Kind != ledger.KindSale || e.Action != ledger.ActionCreated:
+			case e.Message == "Imported through the Bulk API.":
+				bulk++
+			default:
+				graph++
+			}
+		}
+	}
+	return bulk, graph
+}
+
 // A large history import goes through Bulk API 2.0 in resumable steps:
 // every sale once with its lines and payments, progress to the end, and a
 // run that fails while polling resumes the same job instead of starting
@@ -89,18 +107,7 @@ func TestSalesBulkImport(t *testing.T) {
 		if w.sfCalls("POST jobs/ingest") > created+1 {
 			t.Fatal("a run after the failed poll started another sales job")
 		}
-		bulk, graph := 0, 0
-		for _, r := range w.importShop(0) {
-			for _, e := range w.events(r.Run.ID) {
-				switch {
-				case e.Kind != ledger.KindSale || e.Action != ledger.ActionCreated:
-				case e.Message == "Imported through the Bulk API.":
-					bulk++
-				default:
-					graph++
-				}
-			}
-		}
+		bulk, graph := w.salesCreated(w.importShop(0))
 		w.assertShopSynced(0)
 		t.Logf("%d sales imported through Bulk API, %d through Composite Graph", bulk, graph)
 		if bulk < 300 {
@@ -136,18 +143,11 @@ func TestSalesBulkImportReadsOnce(t *testing.T) {
 	const sales, chunk = 600, 200
 	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: sales,
 		engine: sync.Options{BulkThreshold: chunk, BulkChunk: chunk, BulkPoll: time.Millisecond}}})
-	bulk, graph, lsCalls := 0, 0, 0
-	for _, r := range w.importShop(0) {
+	results := w.importShop(0)
+	bulk, graph := w.salesCreated(results)
+	lsCalls := 0
+	for _, r := range results {
 		lsCalls += r.Run.APICalls[sync.ProviderLightspeed]
-		for _, e := range w.events(r.Run.ID) {
-			switch {
-			case e.Kind != ledger.KindSale || e.Action != ledger.ActionCreated:
-			case e.Message == "Imported through the Bulk API.":
-				bulk++
-			default:
-				graph++
-			}
-		}
 	}
 	w.assertShopSynced(0)
 	if bulk == 0 || graph != 0 {
