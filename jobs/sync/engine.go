@@ -143,6 +143,9 @@ type Engine struct {
 	opts     Options
 	// bulkChunks holds a token per Bulk import chunk in memory.
 	bulkChunks chan struct{}
+	// shared serializes a tenant's stores over what they share in
+	// Salesforce.
+	shared tenantLocks
 }
 
 // New returns an Engine.

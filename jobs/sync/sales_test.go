@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/mapping"
 	"github.com/tandemsync/tandem/jobs/sync"
+	"github.com/tandemsync/tandem/tenants/setup"
 )
 
 // models runs a test for both data models.
@@ -324,11 +326,15 @@ func TestSalesPersonAccounts(t *testing.T) {
 }
 
 // Two locations' streams creating the same products and standard prices
-// at once: the one that loses the race reads the winner's record back
+// at once, in two worker processes (in one, the tenant's lock keeps them
+// apart): the one that loses the race reads the winner's record back
 // instead of failing its sales.
 func TestShopsRaceOnSharedProducts(t *testing.T) {
 	t.Parallel()
 	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 2, sales: 120}})
+	engines := []*sync.Engine{w.engine, sync.New(w.ledger, mapping.NewStore(w.pool), w.world,
+		sync.ConfigFunc(func(context.Context, string) (sync.TenantConfig, error) { return w.cfg, nil }), nil,
+		sync.Options{Describes: setup.NewStore(w.pool)})}
 	// Hold each stream's first standard-price create until the other's
 	// arrives, so both found no price before either writes one.
 	var mu stdsync.Mutex
@@ -363,7 +369,7 @@ func TestShopsRaceOnSharedProducts(t *testing.T) {
 	for i := range 2 {
 		wg.Go(func() {
 			for range 50 {
-				res, err := w.engine.Run(w.ctx, w.shopKey(i), ledger.TriggerSchedule)
+				res, err := engines[i].Run(w.ctx, w.shopKey(i), ledger.TriggerSchedule)
 				if err != nil || !res.More {
 					errs[i] = err
 					return

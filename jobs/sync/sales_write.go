@@ -216,11 +216,8 @@ func (w *saleWriter) prepare(ctx context.Context, sales []lightspeed.Sale, force
 		}
 		send = append(send, ps)
 	}
-	products, err := w.ensureProducts(ctx, byID, send, page)
+	products, err := w.prepareShared(ctx, byID, send, page)
 	if err != nil {
-		return b, err
-	}
-	if err := w.lookup(ctx, send, page); err != nil {
 		return b, err
 	}
 	for _, ps := range send {
@@ -322,9 +319,11 @@ func (w *saleWriter) refreshNames(ctx context.Context, sales map[int64]*lightspe
 // they link and match exactly as it would).
 func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, page *ledger.Page) error {
 	var ids []string
+	seen := map[string]bool{}
 	for _, ps := range todo {
-		if ps.sale.CustomerID != "" && !slices.Contains(ids, ps.sale.CustomerID) {
-			ids = append(ids, ps.sale.CustomerID)
+		if id := ps.sale.CustomerID; id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
 	}
 	if len(ids) == 0 {
@@ -430,16 +429,61 @@ func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, 
 // a private contact), so a returning customer's sale costs no query.
 const kindContactAccount = "contact_account"
 
+// Contact account lookups: by id, a query per contactsPerQuery (an IN list
+// kept well inside the URL a GET allows); or, for many contacts at once,
+// every contact with a Lightspeed customer id, sweepBatch a call.
+const (
+	contactsPerQuery = 200
+	sweepBatch       = 2000
+)
+
+// prepareShared sends the sales' products and looks up their contacts'
+// accounts under the tenant's lock (see tenantLocks), and saves what it
+// learned of these shared records before the next store may start, so
+// that store finds them in the ledger instead of asking Salesforce again.
+// They are facts about Salesforce, true whether or not this run's cursor
+// moves, so they need not wait for the page.
+func (w *saleWriter) prepareShared(ctx context.Context, byID map[int64]*lightspeed.Sale, send []*pendingSale, page *ledger.Page) (map[string]product, error) {
+	unlock, err := w.shared.lock(ctx, w.key.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	products, err := w.ensureProducts(ctx, byID, send, page)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.lookup(ctx, send, page); err != nil {
+		return nil, err
+	}
+	var shared []ledger.Link
+	rest := page.Links[:0]
+	for _, l := range page.Links {
+		switch l.Kind {
+		case ledger.KindProduct, ledger.KindPricebookEn, kindPricebook, kindContactAccount:
+			shared = append(shared, l)
+		default:
+			rest = append(rest, l)
+		}
+	}
+	if err := w.ledger.SaveLinks(ctx, w.key.TenantID, shared); err != nil {
+		return nil, err
+	}
+	page.Links = rest
+	return products, nil
+}
+
 // lookup prepares the Classic model's writes from the ledger: the lines
 // already in Salesforce (an opportunity product's opportunity and price
 // book entry cannot be changed, so an existing line is updated by Id
-// without them) and each contact's account. Only contacts seen for the
-// first time cost a query. The Custom model needs neither.
+// without them) and each contact's account. The Custom model needs
+// neither.
 func (w *saleWriter) lookup(ctx context.Context, sales []*pendingSale, page *ledger.Page) error {
 	if w.model.custom {
 		return nil
 	}
 	var lineIDs, contacts []string
+	seen := map[string]bool{}
 	for _, ps := range sales {
 		if ps.failure != nil {
 			continue
@@ -447,7 +491,8 @@ func (w *saleWriter) lookup(ctx context.Context, sales []*pendingSale, page *led
 		for _, l := range ps.sale.Lines {
 			lineIDs = append(lineIDs, l.ID)
 		}
-		if ps.contact != "" && w.mapping.Preset == mapping.PresetClassic && !slices.Contains(contacts, ps.contact) {
+		if ps.contact != "" && w.mapping.Preset == mapping.PresetClassic && !seen[ps.contact] {
+			seen[ps.contact] = true
 			contacts = append(contacts, ps.contact)
 		}
 	}
@@ -455,29 +500,9 @@ func (w *saleWriter) lookup(ctx context.Context, sales []*pendingSale, page *led
 	if err != nil {
 		return err
 	}
-	cached, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, kindContactAccount, contacts)
+	accounts, err := w.contactAccounts(ctx, contacts, page)
 	if err != nil {
 		return err
-	}
-	accounts := map[string]string{}
-	var unknown []string
-	for _, c := range contacts {
-		if l, ok := cached[c]; ok {
-			accounts[c] = l.SFID
-		} else {
-			unknown = append(unknown, c)
-		}
-	}
-	for chunk := range slices.Chunk(unknown, 200) {
-		for rec, err := range w.sf.Query(ctx, "SELECT Id, AccountId FROM Contact WHERE Id IN "+soqlList(chunk), nil) {
-			if err != nil {
-				return fmt.Errorf("find the customers' accounts in Salesforce: %w", err)
-			}
-			accounts[rec.ID()] = rec.String("AccountId")
-		}
-	}
-	for _, c := range unknown {
-		page.Links = append(page.Links, ledger.Link{Kind: kindContactAccount, LSID: c, SFID: accounts[c]})
 	}
 	for _, ps := range sales {
 		ps.account = accounts[ps.contact]
@@ -489,6 +514,79 @@ func (w *saleWriter) lookup(ctx context.Context, sales []*pendingSale, page *led
 	}
 	return nil
 }
+
+// contactAccounts returns the accounts of contacts. The ledger caches them
+// (the Salesforce → Lightspeed customer stream keeps the cache current), so
+// only contacts never seen cost calls: by id, a query per 200; or, when
+// that would take more calls (a history import naming thousands), one
+// sweep over every contact with a Lightspeed customer id, 2,000 a call,
+// which also fills the cache for the tenant's other stores. New accounts
+// go in page.
+func (w *saleWriter) contactAccounts(ctx context.Context, contacts []string, page *ledger.Page) (map[string]string, error) {
+	cached, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, kindContactAccount, contacts)
+	if err != nil {
+		return nil, err
+	}
+	accounts := map[string]string{}
+	var unknown []string
+	for _, c := range contacts {
+		if l, ok := cached[c]; ok {
+			accounts[c] = l.SFID
+		} else {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) == 0 {
+		return accounts, nil
+	}
+	found := map[string]string{}
+	if len(unknown) > contactsPerQuery {
+		linked, err := w.ledger.CountLinks(ctx, w.key.TenantID, ledger.KindCustomer, ledger.LinkActive)
+		if err != nil {
+			return nil, err
+		}
+		if ceilDiv(linked, sweepBatch) < ceilDiv(len(unknown), contactsPerQuery) {
+			soql := "SELECT Id, AccountId FROM Contact WHERE " + mapping.PresetClassic.CustomerIDField() + " != null"
+			for rec, err := range w.sf.Query(ctx, soql, &salesforce.QueryOptions{BatchSize: sweepBatch}) {
+				if err != nil {
+					return nil, fmt.Errorf("find the customers' accounts in Salesforce: %w", err)
+				}
+				found[rec.ID()] = rec.String("AccountId")
+			}
+		}
+	}
+	// Contacts the sweep did not return (matched by email, without a
+	// Lightspeed id yet) are asked for by id.
+	var rest []string
+	for _, c := range unknown {
+		if _, ok := found[c]; !ok {
+			rest = append(rest, c)
+		}
+	}
+	for chunk := range slices.Chunk(rest, contactsPerQuery) {
+		for rec, err := range w.sf.Query(ctx, "SELECT Id, AccountId FROM Contact WHERE Id IN "+soqlList(chunk), nil) {
+			if err != nil {
+				return nil, fmt.Errorf("find the customers' accounts in Salesforce: %w", err)
+			}
+			found[rec.ID()] = rec.String("AccountId")
+		}
+	}
+	// A contact neither query returned is gone: it is cached as private,
+	// as a sale naming it can set no account.
+	for _, c := range unknown {
+		if _, ok := found[c]; !ok {
+			found[c] = ""
+		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(found)) {
+		accounts[c] = found[c]
+		page.Links = append(page.Links, ledger.Link{Kind: kindContactAccount, LSID: c, SFID: found[c]})
+	}
+	return accounts, nil
+}
+
+// ceilDiv is a/b rounded up.
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func (ps *pendingSale) setLine(lsID, sfID string) {
 	if ps.lineIDs == nil {
