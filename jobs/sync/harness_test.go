@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	stdsync "sync"
 	"testing"
 	"time"
 
@@ -244,6 +245,27 @@ func (w *world) sfCalls(substr string) int {
 		}
 	}
 	return n
+}
+
+// countQueries counts from now on the engine's Salesforce queries whose
+// SOQL contains substr (Stats counts calls by route, not by query); the
+// func returned reads the count. It takes the world's sfFront.
+func (w *world) countQueries(substr string) func() int {
+	var mu stdsync.Mutex
+	n := 0
+	w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
+		if strings.Contains(r.URL.Query().Get("q"), substr) {
+			mu.Lock()
+			n++
+			mu.Unlock()
+		}
+		next.ServeHTTP(rw, r)
+	}
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
 }
 
 // tick waits past the one-second resolution of Lightspeed's timeStamps, so
