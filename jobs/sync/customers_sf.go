@@ -117,6 +117,9 @@ func (r *sfReader) selectWhere(ctx context.Context, where string) (string, error
 		r.hasMaster = true
 		fields = append(fields, "MasterRecordId")
 	}
+	if r.object == "Contact" {
+		fields = append(fields, "AccountId")
+	}
 	for _, rule := range r.mapping.Stream(mapping.StreamCustomers) {
 		if rule.Object != r.object {
 			continue
@@ -162,6 +165,9 @@ func (r *sfReader) batch(ctx context.Context, records []salesforce.Record, cur s
 		return err
 	}
 	var page ledger.Page
+	if err := r.accounts(ctx, ids, latest, &page); err != nil {
+		return err
+	}
 	var updates, creates []*sfChange
 	for _, id := range ids {
 		rec := latest[id]
@@ -222,6 +228,42 @@ func (r *sfReader) batch(ctx context.Context, records []salesforce.Record, cur s
 	p := string(pos)
 	page.Cursor = &p
 	return r.commit(ctx, page)
+}
+
+// accounts keeps the cache of each contact's account (kindContactAccount,
+// which the Classic model's sales read instead of asking Salesforce) true
+// to what Salesforce says now: a contact moved to another account, or given
+// one by the org's automation after Tandem created it, has its later sales
+// go to that account. Every changed contact is read here, Tandem's own
+// creates included, so a new customer's first sale costs no query either.
+// Only entries that differ are written, in the page that moves the cursor.
+// A deleted contact's entry is left alone: a merged-away contact is never
+// named by a new sale (its customer's link moved to the survivor).
+func (r *sfReader) accounts(ctx context.Context, ids []string, latest map[string]salesforce.Record, page *ledger.Page) error {
+	if r.object != "Contact" {
+		return nil // a person account is its own account
+	}
+	live := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if deleted, _ := latest[id].Get("IsDeleted").(bool); !deleted {
+			live = append(live, id)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	cached, err := r.ledger.LinksByLightspeed(ctx, r.key.TenantID, kindContactAccount, live)
+	if err != nil {
+		return err
+	}
+	for _, id := range live {
+		account := latest[id].String("AccountId")
+		if l, ok := cached[id]; ok && l.SFID == account {
+			continue
+		}
+		page.Links = append(page.Links, ledger.Link{Kind: kindContactAccount, LSID: id, SFID: account})
+	}
+	return nil
 }
 
 // deleted follows a Salesforce delete: a merge moves the link to the
