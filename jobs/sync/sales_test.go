@@ -395,21 +395,9 @@ func TestShopsRaceOnSharedProducts(t *testing.T) {
 func TestSalesNewProductsSkipPriceLookup(t *testing.T) {
 	t.Parallel()
 	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 40}})
-	var mu stdsync.Mutex
-	lookups := 0
-	w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
-		if strings.Contains(r.URL.Query().Get("q"), "FROM PricebookEntry") {
-			mu.Lock()
-			lookups++
-			mu.Unlock()
-		}
-		next.ServeHTTP(rw, r)
-	}
+	lookups := w.countQueries("FROM PricebookEntry")
 	w.runShopUntilDone(0)
-	mu.Lock()
-	n := lookups
-	mu.Unlock()
-	if n != 0 {
+	if n := lookups(); n != 0 {
 		t.Errorf("%d standard price lookups for products the run created", n)
 	}
 	w.assertShopSynced(0)
