@@ -83,3 +83,34 @@ func waitForLockWaiters(t *testing.T, pool *pgxpool.Pool, n int) {
 		}
 	}
 }
+
+// AddLinks writes only links that do not exist: a cache entry a read found
+// never replaces a newer one another stream wrote meanwhile. SaveLinks
+// replaces.
+func TestAddLinksKeepsExisting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	l := ledger.New(pool)
+	tenant := newTenant(t, tenants.NewStore(pool), "cache@example.com")
+	const kind = "contact_account"
+	if err := l.SaveLinks(ctx, tenant, []ledger.Link{{Kind: kind, LSID: "003A", SFID: "001New"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddLinks(ctx, tenant, []ledger.Link{{Kind: kind, LSID: "003A", SFID: "001Old"}, {Kind: kind, LSID: "003B", SFID: ""}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.LinksByLightspeed(ctx, tenant, kind, []string{"003A", "003B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := got["003A"], got["003B"]; a.SFID != "001New" || b.LSID != "003B" || b.SFID != "" {
+		t.Errorf("after AddLinks: 003A → %q (want 001New kept), 003B → %+v (want added, private)", a.SFID, b)
+	}
+	if err := l.SaveLinks(ctx, tenant, []ledger.Link{{Kind: kind, LSID: "003A", SFID: "001Moved"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.LinksByLightspeed(ctx, tenant, kind, []string{"003A"}); got["003A"].SFID != "001Moved" {
+		t.Errorf("SaveLinks left 003A at %q", got["003A"].SFID)
+	}
+}

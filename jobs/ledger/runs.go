@@ -166,7 +166,23 @@ func (s *Store) CommitPage(ctx context.Context, run *Run, p Page) error {
 	return nil
 }
 
+// AddLinks writes the links that do not exist yet and leaves existing ones
+// as they are: for a cache filled from a read that a newer write elsewhere
+// may have overtaken.
+func (s *Store) AddLinks(ctx context.Context, tenantID string, links []Link) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return writeLinks(ctx, tx, tenantID, links, false) })
+	if err != nil {
+		return fmt.Errorf("ledger: add links: %w", err)
+	}
+	return nil
+}
+
 func upsertLinks(ctx context.Context, tx pgx.Tx, tenantID string, links []Link) error {
+	return writeLinks(ctx, tx, tenantID, links, true)
+}
+
+// writeLinks inserts links, replacing existing ones when replace is set.
+func writeLinks(ctx context.Context, tx pgx.Tx, tenantID string, links []Link, replace bool) error {
 	if len(links) == 0 {
 		return nil
 	}
@@ -196,6 +212,12 @@ func upsertLinks(ctx context.Context, tx pgx.Tx, tenantID string, links []Link) 
 		}
 		vals[i] = string(raw)
 	}
+	onConflict := `NOTHING`
+	if replace {
+		onConflict = `UPDATE SET
+			sf_id = EXCLUDED.sf_id, state = EXCLUDED.state, ls_hash = EXCLUDED.ls_hash,
+			sf_hash = EXCLUDED.sf_hash, vals = EXCLUDED.vals, note = EXCLUDED.note, synced_at = now()`
+	}
 	// One statement for the whole page. A page never names one link twice
 	// (the engine folds repeats), which ON CONFLICT requires.
 	_, err := tx.Exec(ctx, `
@@ -203,9 +225,7 @@ func upsertLinks(ctx context.Context, tx pgx.Tx, tenantID string, links []Link) 
 		SELECT $1, k, l, s, st, lh, sh, v::jsonb, n, now()
 		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
 			AS t(k, l, s, st, lh, sh, v, n)
-		ON CONFLICT (tenant_id, kind, ls_id) DO UPDATE SET
-			sf_id = EXCLUDED.sf_id, state = EXCLUDED.state, ls_hash = EXCLUDED.ls_hash,
-			sf_hash = EXCLUDED.sf_hash, vals = EXCLUDED.vals, note = EXCLUDED.note, synced_at = now()`,
+		ON CONFLICT (tenant_id, kind, ls_id) DO `+onConflict,
 		tenantID, kinds, lsIDs, sfIDs, states, lsHashes, sfHashes, vals, notes)
 	if err != nil {
 		return fmt.Errorf("upsert links: %w", err)

@@ -117,7 +117,7 @@ func (r *sfReader) selectWhere(ctx context.Context, where string) (string, error
 		r.hasMaster = true
 		fields = append(fields, "MasterRecordId")
 	}
-	if r.object == "Contact" {
+	if r.cachesAccounts() {
 		fields = append(fields, "AccountId")
 	}
 	for _, rule := range r.mapping.Stream(mapping.StreamCustomers) {
@@ -240,8 +240,8 @@ func (r *sfReader) batch(ctx context.Context, records []salesforce.Record, cur s
 // A deleted contact's entry is left alone: a merged-away contact is never
 // named by a new sale (its customer's link moved to the survivor).
 func (r *sfReader) accounts(ctx context.Context, ids []string, latest map[string]salesforce.Record, page *ledger.Page) error {
-	if r.object != "Contact" {
-		return nil // a person account is its own account
+	if !r.cachesAccounts() {
+		return nil
 	}
 	live := make([]string, 0, len(ids))
 	for _, id := range ids {
@@ -264,6 +264,13 @@ func (r *sfReader) accounts(ctx context.Context, ids []string, latest map[string
 		page.Links = append(page.Links, ledger.Link{Kind: kindContactAccount, LSID: id, SFID: account})
 	}
 	return nil
+}
+
+// cachesAccounts reports whether sales read contacts' accounts: only the
+// Classic preset's opportunities name one (a person account is its own
+// account; the Custom model's sales name the contact alone).
+func (r *sfReader) cachesAccounts() bool {
+	return r.object == "Contact" && r.mapping.Preset == mapping.PresetClassic
 }
 
 // deleted follows a Salesforce delete: a merge moves the link to the

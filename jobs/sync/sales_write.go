@@ -456,17 +456,24 @@ func (w *saleWriter) prepareShared(ctx context.Context, byID map[int64]*lightspe
 	if err := w.lookup(ctx, send, page); err != nil {
 		return nil, err
 	}
-	var shared []ledger.Link
+	var shared, accounts []ledger.Link
 	rest := page.Links[:0]
 	for _, l := range page.Links {
 		switch l.Kind {
-		case ledger.KindProduct, ledger.KindPricebookEn, kindPricebook, kindContactAccount:
+		case ledger.KindProduct, ledger.KindPricebookEn, kindPricebook:
 			shared = append(shared, l)
+		case kindContactAccount:
+			accounts = append(accounts, l)
 		default:
 			rest = append(rest, l)
 		}
 	}
 	if err := w.ledger.SaveLinks(ctx, w.key.TenantID, shared); err != nil {
+		return nil, err
+	}
+	// The customer stream keeps accounts current as contacts change; a
+	// value read here may already be older than one it wrote meanwhile.
+	if err := w.ledger.AddLinks(ctx, w.key.TenantID, accounts); err != nil {
 		return nil, err
 	}
 	page.Links = rest
