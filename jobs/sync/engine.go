@@ -106,8 +106,9 @@ type Options struct {
 	// have left to go through Bulk API 2.0 rather than Composite Graph;
 	// default 2,000, negative never. BulkChunk is the sales of one Bulk
 	// step (default 5,000; the last chunk takes a tail of up to
-	// BulkThreshold more); BulkPoll how long a run waits before polling a
-	// Bulk job again (default 5 s).
+	// BulkThreshold more); BulkPoll the longest a run waits between two
+	// polls of a Bulk job (default 5 s; polls are timed to land when the
+	// job should be done, bulk_poll.go).
 	BulkThreshold int
 	BulkChunk     int
 	BulkPoll      time.Duration
@@ -146,6 +147,9 @@ type Engine struct {
 	// shared serializes a tenant's stores over what they share in
 	// Salesforce.
 	shared tenantLocks
+	// rates are the tenants' Bulk job processing rates, which time the
+	// status polls.
+	rates *bulkRates
 }
 
 // New returns an Engine.
@@ -193,7 +197,7 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 		opts.BulkChunks = 2
 	}
 	return &Engine{ledger: l, mappings: m, clients: clients, config: config, log: log, opts: opts,
-		bulkChunks: make(chan struct{}, opts.BulkChunks)}
+		bulkChunks: make(chan struct{}, opts.BulkChunks), rates: newBulkRates()}
 }
 
 // Result is what a run did.

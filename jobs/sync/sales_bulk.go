@@ -15,12 +15,13 @@ import (
 // A large history import goes through Bulk API 2.0 as resumable steps, a
 // chunk of sales at a time: one job upserts the chunk's sales, then one
 // their lines, then one their payments. Each step creates its job, uploads
-// and closes it, and stores the job id in the stream's cursor. The run then
-// waits for the job itself (Options.BulkWait), with the chunk in memory,
-// and goes on to the next step when it is done, so a chunk is read from
-// Lightspeed once. A job that outlasts the wait ends the run with
-// Result.Wait; the next run polls the job, reads the chunk again, and goes
-// on. A worker killed anywhere finds the job id in the cursor and resumes
+// and closes it, and stores the job id, its rows and when it was closed in
+// the stream's cursor. The run then waits for the job itself
+// (Options.BulkWait), with the chunk in memory, polling it when it should
+// be done (bulk_poll.go), and goes on to the next step when it is done, so
+// a chunk is read from Lightspeed once. A job that outlasts the wait ends
+// the run with Result.Wait, the time until its next poll; the next run
+// polls the job, reads the chunk again, and goes on. A worker killed anywhere finds the job id in the cursor and resumes
 // the same job instead of starting another.
 //
 // Bulk API saves rows, not sales: a sale whose lines or payments were
@@ -44,6 +45,11 @@ type bulkState struct {
 	// Failed lists the chunk's sales whose lines or payments were
 	// refused.
 	Failed []string `json:"failed,omitempty"`
+	// Rows is how many rows the job holds and Closed when it was closed,
+	// which time its polls (nextPoll), in a later run too. A cursor from
+	// before they were kept has neither: its job is polled every BulkPoll.
+	Rows   int       `json:"rows,omitempty"`
+	Closed time.Time `json:"closed,omitzero"`
 }
 
 // bulkChunk is a chunk under way that a run holds in memory between its
@@ -60,38 +66,48 @@ type bulkChunk struct {
 
 // bulkImport runs the import's Bulk steps: it starts a chunk's first job
 // or polls the cursor's, then waits for each job in turn while the run
-// has time, and returns the wait left when a job outlasts it (0 when the
-// chunk is done).
-func (w *saleWriter) bulkImport(ctx context.Context, cur *salesCursor) (wait time.Duration, err error) {
-	var ch *bulkChunk
+// has time, and returns the wait before the job's next poll when a job
+// outlasts it (0 when the chunk is done).
+func (w *saleWriter) bulkImport(ctx context.Context, cur *salesCursor) (time.Duration, error) {
+	var (
+		ch   *bulkChunk
+		seen *salesforce.IngestJob
+		err  error
+	)
 	if cur.Bulk == nil {
-		ch, wait, err = w.bulkStart(ctx, cur)
+		ch, err = w.bulkStart(ctx, cur)
+	} else if wait := w.nextPoll(cur.Bulk, nil); cur.Bulk.timed() && wait > w.pollFloor() {
+		// A run resuming a job before its first poll is due (the worker
+		// ran it early) leaves it for later without a call.
+		return wait, nil
 	} else {
-		ch, wait, err = w.bulkStep(ctx, cur, nil)
+		ch, seen, err = w.bulkStep(ctx, cur, nil)
 	}
+	if err != nil || cur.Bulk == nil {
+		return 0, err
+	}
+	wait := w.nextPoll(cur.Bulk, seen)
 	if w.opts.BulkWait < 0 {
-		return wait, err
+		return wait, nil
 	}
 	deadline := time.Now().Add(w.opts.BulkWait)
 	if budget := w.started.Add(w.opts.RunBudget); budget.Before(deadline) {
 		deadline = budget
 	}
-	// Polls start quick (a small job is done in well under a second) and
-	// slow down, by half each time, to BulkPoll: each poll is a Salesforce
-	// API call, and waiting past a job's end wastes the run's time.
-	poll := min(100*time.Millisecond, w.opts.BulkPoll)
-	for err == nil && wait > 0 && ch != nil && time.Now().Add(poll).Before(deadline) {
-		t := time.NewTimer(poll)
+	for ch != nil && time.Now().Add(wait).Before(deadline) {
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return 0, ctx.Err()
 		case <-t.C:
 		}
-		poll = min(poll+poll/2, w.opts.BulkPoll)
-		ch, wait, err = w.bulkStep(ctx, cur, ch)
+		if ch, seen, err = w.bulkStep(ctx, cur, ch); err != nil || cur.Bulk == nil {
+			return 0, err
+		}
+		wait = w.nextPoll(cur.Bulk, seen)
 	}
-	return wait, err
+	return wait, nil
 }
 
 // useBulk reports whether the run imports through Bulk API: a history import
@@ -104,18 +120,18 @@ func (rc *runContext) useBulk(cur salesCursor) bool {
 // bulkStart reads the next chunk, sends its customers and products, writes
 // sales that were sent before through Composite Graph, and starts the Bulk
 // job of the rest. It returns the chunk when a job is under way.
-func (w *saleWriter) bulkStart(ctx context.Context, cur *salesCursor) (*bulkChunk, time.Duration, error) {
+func (w *saleWriter) bulkStart(ctx context.Context, cur *salesCursor) (*bulkChunk, error) {
 	sales, err := w.readChunk(ctx, *cur, time.Time{})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	if len(sales) == 0 {
 		cur.Import.Finished = true
-		return nil, 0, w.commitCursor(ctx, ledger.Page{}, cur)
+		return nil, w.commitCursor(ctx, ledger.Page{}, cur)
 	}
 	b, err := w.prepare(ctx, sales, false)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	ch := &bulkChunk{read: len(sales), products: b.products}
 	var linked []*pendingSale
@@ -127,39 +143,40 @@ func (w *saleWriter) bulkStart(ctx context.Context, cur *salesCursor) (*bulkChun
 		}
 	}
 	if err := w.writeSales(ctx, linked, b.products, &b.page); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	to := sales[len(sales)-1].UpdateTime
 	if len(ch.fresh) == 0 {
 		cur.UpdatedAt = to
 		cur.Import.Done = min(cur.Import.Done+int64(len(sales)), cur.Import.Total)
-		return nil, 0, w.commitCursor(ctx, b.page, cur)
+		return nil, w.commitCursor(ctx, b.page, cur)
 	}
 	rows := make([]map[string]any, len(ch.fresh))
 	for i, ps := range ch.fresh {
 		rows[i] = w.saleFields(ps)
 		rows[i][saleIDField] = ps.sale.ID
 	}
-	job, err := w.startJob(ctx, w.model.saleObject, saleIDField, rows)
+	job, err := w.startJob(ctx, bulkSales, rows)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	cur.Bulk = &bulkState{Step: bulkSales, Job: job, To: to}
-	return ch, w.opts.BulkPoll, w.commitCursor(ctx, b.page, cur)
+	cur.Bulk = &bulkState{Step: bulkSales, Job: job, To: to, Rows: len(rows), Closed: w.opts.Now()}
+	return ch, w.commitCursor(ctx, b.page, cur)
 }
 
 // bulkStep polls the chunk's job and, once it is done, records it and
 // starts the next step. ch is the chunk when the run holds it; nil reads it
 // from Lightspeed again (a later run resuming the job). It returns the
-// chunk while a job is under way.
-func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor, ch *bulkChunk) (*bulkChunk, time.Duration, error) {
+// chunk while a job is under way, and the job as the poll found it when it
+// is unfinished (nil when the step moved on).
+func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor, ch *bulkChunk) (*bulkChunk, *salesforce.IngestJob, error) {
 	bs := cur.Bulk
 	job, err := w.sf.GetIngestJob(ctx, bs.Job)
 	if err != nil {
-		return ch, 0, fmt.Errorf("poll Bulk API job %s: %w", bs.Job, err)
+		return ch, nil, fmt.Errorf("poll Bulk API job %s: %w", bs.Job, err)
 	}
 	if !job.Terminal() {
-		return ch, w.opts.BulkPoll, nil
+		return ch, job, nil
 	}
 	if job.State != salesforce.JobComplete {
 		// The job as a whole failed (or was aborted): the import goes on
@@ -167,22 +184,24 @@ func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor, ch *bulkChu
 		w.log.Warn("sales import: Bulk API job did not complete; continuing through Composite Graph",
 			"tenant", w.key.TenantID, "job", bs.Job, "state", job.State, "error", job.ErrorMessage)
 		cur.Bulk, cur.Import.NoBulk = nil, true
-		return nil, 0, w.commitCursor(ctx, ledger.Page{}, cur)
+		return nil, nil, w.commitCursor(ctx, ledger.Page{}, cur)
 	}
+	object, _ := w.bulkObject(bs.Step)
+	w.rates.learn(w.key.TenantID, object, job.NumberRecordsProcessed, job.TotalProcessingTime)
 	ok, err := w.sf.SuccessfulResults(ctx, bs.Job)
 	if err != nil {
-		return ch, 0, err
+		return ch, nil, err
 	}
 	var bad []salesforce.BulkFailure
 	if job.NumberRecordsFailed > 0 {
 		// A call saved: the job says how many rows it refused.
 		if bad, err = w.sf.FailedResults(ctx, bs.Job); err != nil {
-			return ch, 0, err
+			return ch, nil, err
 		}
 	}
 	if ch == nil {
 		if ch, err = w.rereadChunk(ctx, cur); err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 	}
 	var page ledger.Page
@@ -244,16 +263,12 @@ func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor, ch *bulkChu
 			next = map[string]string{bulkLines: bulkPayments}[next]
 			continue
 		}
-		object, key := w.model.lineObject, lineIDField
-		if next == bulkPayments {
-			object, key = paymentObject, paymentIDField
-		}
-		job, err := w.startJob(ctx, object, key, rows)
+		job, err := w.startJob(ctx, next, rows)
 		if err != nil {
-			return ch, 0, err
+			return ch, nil, err
 		}
-		bs.Step, bs.Job = next, job
-		return ch, w.opts.BulkPoll, w.commitCursor(ctx, page, cur)
+		bs.Step, bs.Job, bs.Rows, bs.Closed = next, job, len(rows), w.opts.Now()
+		return ch, nil, w.commitCursor(ctx, page, cur)
 	}
 	// The chunk is done: its sales are whole, or failed and sent again
 	// when they change or are retried.
@@ -271,7 +286,7 @@ func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor, ch *bulkChu
 	}
 	cur.UpdatedAt, cur.Bulk = bs.To, nil
 	cur.Import.Done = min(cur.Import.Done+int64(ch.read), cur.Import.Total)
-	return nil, 0, w.commitCursor(ctx, page, cur)
+	return nil, nil, w.commitCursor(ctx, page, cur)
 }
 
 // rereadChunk reads the chunk of the cursor's Bulk job from Lightspeed
@@ -377,8 +392,10 @@ func (w *saleWriter) readChunk(ctx context.Context, cur salesCursor, to time.Tim
 	}
 }
 
-// startJob creates a Bulk API upsert job of rows, uploads and closes it.
-func (w *saleWriter) startJob(ctx context.Context, object, key string, rows []map[string]any) (string, error) {
+// startJob creates the Bulk API upsert job of a step with rows, uploads
+// and closes it.
+func (w *saleWriter) startJob(ctx context.Context, step string, rows []map[string]any) (string, error) {
+	object, key := w.bulkObject(step)
 	cols := map[string]bool{}
 	for _, r := range rows {
 		for k := range r {
