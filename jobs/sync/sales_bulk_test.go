@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	stdsync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,8 +17,10 @@ import (
 // bulkCursor is the part of the sales cursor a test looks at.
 type bulkCursor struct {
 	Bulk *struct {
-		Step string `json:"step"`
-		Job  string `json:"job"`
+		Step   string    `json:"step"`
+		Job    string    `json:"job"`
+		Rows   int       `json:"rows"`
+		Closed time.Time `json:"closed"`
 	} `json:"bulk"`
 }
 
@@ -129,6 +132,103 @@ func TestSalesBulkImport(t *testing.T) {
 		}
 		w.assertShopSynced(0)
 	})
+}
+
+// testClock is the engine's clock in a test: stopped at a time, or the
+// wall clock moved by an offset.
+type testClock struct {
+	mu      stdsync.Mutex
+	stopped time.Time
+	offset  time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.stopped.IsZero() {
+		return c.stopped
+	}
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) stop(at time.Time) {
+	c.mu.Lock()
+	c.stopped = at
+	c.mu.Unlock()
+}
+
+func (c *testClock) run(offset time.Duration) {
+	c.mu.Lock()
+	c.stopped, c.offset = time.Time{}, offset
+	c.mu.Unlock()
+}
+
+// jobPolls counts the status polls of Bulk jobs (not their results).
+func (w *salesWorld) jobPolls() int {
+	w.t.Helper()
+	n := 0
+	for _, c := range w.sfSrv.Stats().Calls {
+		if c.Method == http.MethodGet && c.Resource == "jobs/ingest/{jobId}" {
+			n += c.Count
+		}
+	}
+	return n
+}
+
+// A run that ends while its Bulk job runs keeps the job's rows and the
+// time it closed it in the cursor, and says to come back when the job
+// should be done (not after a blind BulkPoll); a run that comes back
+// earlier leaves the job without a call. A cursor from before the rows and
+// time were kept polls at once, as it did. The engine's clock is stopped,
+// so nothing here depends on how fast the sandbox runs the job.
+func TestSalesBulkResumeTimesPoll(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{}
+	closed := time.Now().UTC().Truncate(time.Millisecond)
+	clock.stop(closed)
+	// Enough sales that the first job's predicted time (at the prior rate
+	// of a tenant the engine has not seen) is above the polls' floor.
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 1500,
+		engine: sync.Options{BulkThreshold: 10, BulkChunk: 5000, BulkPoll: time.Hour, BulkWait: -1, Now: clock.Now}}})
+	first := w.runShop(0)
+	bulk := w.cursor(0).Bulk
+	if bulk == nil || bulk.Step != "sales" || bulk.Rows < 1000 || !bulk.Closed.Equal(closed) {
+		t.Fatalf("cursor after the first run: %+v; want the sales job with its rows, closed at %s", bulk, closed)
+	}
+	if first.Wait <= 50*time.Millisecond || first.Wait >= time.Hour {
+		t.Fatalf("the first run waits %s: want the job's predicted time, between the floor and BulkPoll", first.Wait)
+	}
+	polls := w.jobPolls()
+	again := w.runShop(0)
+	if n := w.jobPolls() - polls; n != 0 {
+		t.Errorf("a run before the job should be done polled it %d times", n)
+	}
+	if again.Wait != first.Wait {
+		t.Errorf("a run at the same moment waits %s, want %s", again.Wait, first.Wait)
+	}
+	// The same cursor as an older Tandem wrote it.
+	pos, _, err := w.ledger.Cursor(w.ctx, w.shopKey(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(pos), &raw); err != nil {
+		t.Fatal(err)
+	}
+	delete(raw["bulk"].(map[string]any), "rows")
+	delete(raw["bulk"].(map[string]any), "closed")
+	old, _ := json.Marshal(raw)
+	if err := w.ledger.ResetCursor(w.ctx, w.shopKey(0), string(old)); err != nil {
+		t.Fatal(err)
+	}
+	polls = w.jobPolls()
+	w.runShop(0)
+	if n := w.jobPolls() - polls; n != 1 {
+		t.Errorf("a run resuming an old cursor's job polled it %d times, want 1", n)
+	}
+	clock.run(time.Hour)
+	w.importShop(0)
+	w.assertShopSynced(0)
 }
 
 // A run that sees its Bulk jobs finish carries a chunk through all three
