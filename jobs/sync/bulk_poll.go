@@ -1,7 +1,7 @@
 package sync
 
 import (
-	gosync "sync"
+	stdsync "sync"
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/salesforce"
@@ -120,7 +120,7 @@ func (w *saleWriter) bulkObject(step string) (object, key string) {
 // rate read from the older moved to the newer; a tenant not seen for a
 // while falls back to the prior.
 type bulkRates struct {
-	mu       gosync.Mutex
+	mu       stdsync.Mutex
 	cur, old map[rateKey]time.Duration
 }
 
