@@ -36,26 +36,44 @@ type pollPlan struct {
 	// rows is how many rows the job holds; 0 when not known (a cursor
 	// written before they were kept), which polls every max as before.
 	rows int
-	// perRow is the expected processing time per row.
-	perRow time.Duration
+	// perRow is the expected processing time per row; learned is set
+	// when it is the tenant's (not the prior).
+	perRow  time.Duration
+	learned bool
 	// elapsed is the time since the job was closed.
 	elapsed time.Duration
 	// polled is set when a poll has just found the job unfinished, with
 	// processed of its rows done.
 	polled    bool
 	processed int
+	// before is the run's previous poll of the job, if it found it
+	// unfinished too (zero otherwise).
+	before pollSample
 	// floor and max bound the wait.
 	floor, max time.Duration
 }
 
+// pollSample is what a poll saw of an unfinished job: rows processed at a
+// time since the job was closed.
+type pollSample struct {
+	job       string
+	processed int
+	at        time.Duration
+}
+
 // next is how long to wait before polling the job (again).
 //
-// Before any poll, the job should be done rows × perRow after it was closed.
-// After a poll that saw k of n rows processed at elapsed t, the rest should
-// take t·(n−k)/k; when k is 0 (the job still queued) or n (finishing), the
-// elapsed time grows by half, as a geometric schedule would. Every wait
-// after a poll is at least a tenth of the elapsed time, so a job whose
-// progress stalls near its end is polled ever less often.
+// Before any poll, the job should be done rows × perRow after it was
+// closed. After a poll that saw k of n rows processed at elapsed t, the
+// rest should take (n−k) times the time a row takes, which is t/k, or the
+// tenant's learned rate when that is faster: t counts the time the job
+// waited in Salesforce's queue, or started slowly, which the learned rate
+// (Salesforce's own processing time) does not. Once the run has polled the
+// job twice, the rate between the two polls is the best guess. When k is 0
+// (the job still queued) or n (finishing), the elapsed time grows by half,
+// as a geometric schedule would. Every wait after a poll is at least a
+// tenth of the elapsed time, so a job whose progress stalls near its end
+// is polled ever less often.
 func (p pollPlan) next() time.Duration {
 	if p.rows <= 0 {
 		return p.max
@@ -65,7 +83,13 @@ func (p pollPlan) next() time.Duration {
 	case !p.polled:
 		d = time.Duration(float64(p.rows)*float64(p.perRow)*bulkPollMargin) - p.elapsed
 	case p.processed > 0 && p.processed < p.rows:
-		d = time.Duration(float64(p.elapsed) * float64(p.rows-p.processed) / float64(p.processed) * bulkPollMargin)
+		perRow := float64(p.elapsed) / float64(p.processed)
+		if b := p.before; b.at > 0 && b.at < p.elapsed && b.processed < p.processed {
+			perRow = float64(p.elapsed-b.at) / float64(p.processed-b.processed)
+		} else if p.learned {
+			perRow = min(perRow, float64(p.perRow))
+		}
+		d = time.Duration(float64(p.rows-p.processed) * perRow * bulkPollMargin)
 		d = max(d, p.elapsed/10)
 	default:
 		d = p.elapsed / 2
@@ -74,20 +98,28 @@ func (p pollPlan) next() time.Duration {
 }
 
 // nextPoll is how long the run waits before polling bs's job: seen is the
-// job as a poll just found it unfinished, nil before the job's first poll.
-func (w *saleWriter) nextPoll(bs *bulkState, seen *salesforce.IngestJob) time.Duration {
+// job as a poll just found it unfinished, nil before the job's first poll;
+// before the run's previous poll of an unfinished job. It returns what the
+// poll saw, for the next.
+func (w *saleWriter) nextPoll(bs *bulkState, seen *salesforce.IngestJob, before pollSample) (time.Duration, pollSample) {
 	p := pollPlan{floor: w.pollFloor(), max: w.opts.BulkPoll}
 	if bs.timed() {
 		object, _ := w.bulkObject(bs.Step)
-		p.rows, p.perRow = bs.Rows, w.rates.perRow(w.key.TenantID, object)
+		p.perRow, p.learned = w.rates.perRow(w.key.TenantID, object)
+		p.rows = bs.Rows
 		// Another worker's clock may be a little behind the one that
 		// closed the job.
 		p.elapsed = max(w.opts.Now().Sub(bs.Closed), 0)
 	}
+	var saw pollSample
 	if seen != nil {
 		p.polled, p.processed = true, seen.NumberRecordsProcessed
+		if before.job == bs.Job {
+			p.before = before
+		}
+		saw = pollSample{job: bs.Job, processed: seen.NumberRecordsProcessed, at: p.elapsed}
 	}
-	return p.next()
+	return p.next(), saw
 }
 
 // pollFloor is the shortest wait between two polls of a Bulk job.
@@ -133,16 +165,16 @@ func newBulkRates() *bulkRates {
 }
 
 // perRow is the tenant's processing time per row of object: its own, or
-// the tenant's on any object, or the prior.
-func (r *bulkRates) perRow(tenant, object string) time.Duration {
+// the tenant's on any object, or (learned false) the prior.
+func (r *bulkRates) perRow(tenant, object string) (d time.Duration, learned bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range []rateKey{{tenant, object}, {tenant, ""}} {
 		if d, ok := r.get(k); ok {
-			return d
+			return d, true
 		}
 	}
-	return bulkPriorPerRow
+	return bulkPriorPerRow, false
 }
 
 // learn records a finished job of object that processed rows in ms

@@ -76,7 +76,7 @@ func (w *saleWriter) bulkImport(ctx context.Context, cur *salesCursor) (time.Dur
 	)
 	if cur.Bulk == nil {
 		ch, err = w.bulkStart(ctx, cur)
-	} else if wait := w.nextPoll(cur.Bulk, nil); cur.Bulk.timed() && wait > w.pollFloor() {
+	} else if wait, _ := w.nextPoll(cur.Bulk, nil, pollSample{}); cur.Bulk.timed() && wait > w.pollFloor() {
 		// A run resuming a job before its first poll is due (the worker
 		// ran it early) leaves it for later without a call.
 		return wait, nil
@@ -86,7 +86,8 @@ func (w *saleWriter) bulkImport(ctx context.Context, cur *salesCursor) (time.Dur
 	if err != nil || cur.Bulk == nil {
 		return 0, err
 	}
-	wait := w.nextPoll(cur.Bulk, seen)
+	// last is the run's last poll of an unfinished job.
+	wait, last := w.nextPoll(cur.Bulk, seen, pollSample{})
 	if w.opts.BulkWait < 0 {
 		return wait, nil
 	}
@@ -105,7 +106,7 @@ func (w *saleWriter) bulkImport(ctx context.Context, cur *salesCursor) (time.Dur
 		if ch, seen, err = w.bulkStep(ctx, cur, ch); err != nil || cur.Bulk == nil {
 			return 0, err
 		}
-		wait = w.nextPoll(cur.Bulk, seen)
+		wait, last = w.nextPoll(cur.Bulk, seen, last)
 	}
 	return wait, nil
 }
