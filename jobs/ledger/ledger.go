@@ -1,7 +1,8 @@
 // Package ledger is the sync engine's bookkeeping: links (the identity map
 // between Lightspeed and Salesforce records), cursors, streams (the
 // scheduler's state), runs and events. It owns the tables links, cursors,
-// sync_streams, sync_runs and sync_events; everything else reads and writes
+// sync_streams, sync_runs and sync_events, and a sales import's staging
+// (bulk_rows, bulk_sales); everything else reads and writes
 // them through this package.
 //
 // A run commits its work one page at a time: the page's events, the links it

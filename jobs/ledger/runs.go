@@ -85,6 +85,9 @@ type Page struct {
 	// replaced by the real record).
 	Moves   []Move
 	Deletes []string
+	// Stage, when non-nil, writes to the location's staged import
+	// (staging.go), with the cursor that says how far it has come.
+	Stage *Stage
 }
 
 // Move re-points every link of Kind from FromSF to ToSF. Where the survivor
@@ -122,6 +125,11 @@ func (s *Store) CommitPage(ctx context.Context, run *Run, p Page) error {
 		}
 		if err := insertEvents(ctx, tx, run, p.Events); err != nil {
 			return err
+		}
+		if p.Stage != nil {
+			if err := writeStage(ctx, tx, run.Key, p.Stage); err != nil {
+				return err
+			}
 		}
 		if p.Cursor != nil {
 			k := run.Key
