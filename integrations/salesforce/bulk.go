@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -125,6 +127,30 @@ func (c *Client) UploadIngestData(ctx context.Context, jobID string, csvData []b
 	return nil
 }
 
+// UploadIngestStream uploads the job's CSV as UploadIngestData does, read
+// from a reader open returns rather than held in memory (a job of millions
+// of rows): the body is streamed to Salesforce, and open is called again
+// for each retry or replay, so it must give the same data each time. The
+// reader is closed once sent.
+func (c *Client) UploadIngestStream(ctx context.Context, jobID string, open func() (io.ReadCloser, error)) error {
+	if !ValidID(jobID) {
+		return fmt.Errorf("salesforce: upload ingest data: %q is not a job id", jobID)
+	}
+	req, err := c.newRequest(ctx, http.MethodPut, "jobs/ingest/"+jobID+"/batches", nil, "text/csv")
+	if err != nil {
+		return err
+	}
+	body, err := open()
+	if err != nil {
+		return fmt.Errorf("salesforce: upload ingest data to job %s: %w", jobID, err)
+	}
+	req.Body, req.GetBody, req.ContentLength = body, open, -1
+	if _, err := c.Do(req, nil); err != nil {
+		return fmt.Errorf("salesforce: upload ingest data to job %s: %w", jobID, err)
+	}
+	return nil
+}
+
 func (c *Client) setJobState(ctx context.Context, jobID, state string) (*IngestJob, error) {
 	if !ValidID(jobID) {
 		return nil, fmt.Errorf("salesforce: ingest job: %q is not a job id", jobID)
@@ -235,7 +261,7 @@ func (c *Client) SuccessfulResults(ctx context.Context, jobID string) ([]BulkSuc
 	}
 	out := make([]BulkSuccess, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, BulkSuccess{ID: r["sf__Id"], Created: strings.EqualFold(r["sf__Created"], "true"), Fields: stripSF(r)})
+		out = append(out, bulkSuccess(r))
 	}
 	return out, nil
 }
@@ -248,13 +274,109 @@ func (c *Client) FailedResults(ctx context.Context, jobID string) ([]BulkFailure
 	}
 	out := make([]BulkFailure, 0, len(rows))
 	for _, r := range rows {
-		code, msg, ok := strings.Cut(r["sf__Error"], ":")
-		if !ok {
-			code, msg = "", r["sf__Error"]
-		}
-		out = append(out, BulkFailure{ID: r["sf__Id"], Code: code, Message: msg, Fields: stripSF(r)})
+		out = append(out, bulkFailure(r))
 	}
 	return out, nil
+}
+
+func bulkSuccess(r map[string]string) BulkSuccess {
+	return BulkSuccess{ID: r["sf__Id"], Created: strings.EqualFold(r["sf__Created"], "true"), Fields: stripSF(r)}
+}
+
+func bulkFailure(r map[string]string) BulkFailure {
+	code, msg, ok := strings.Cut(r["sf__Error"], ":")
+	if !ok {
+		code, msg = "", r["sf__Error"]
+	}
+	return BulkFailure{ID: r["sf__Id"], Code: code, Message: msg, Fields: stripSF(r)}
+}
+
+// SuccessfulResultsIter yields the rows the job saved as SuccessfulResults
+// does, read from the response as they come (never the whole result in
+// memory). Stopping early closes the response.
+func (c *Client) SuccessfulResultsIter(ctx context.Context, jobID string) iter.Seq2[BulkSuccess, error] {
+	return mapRows(c.resultRows(ctx, jobID, "successfulResults"), bulkSuccess)
+}
+
+// FailedResultsIter yields the rows the job rejected as FailedResults
+// does, read from the response as they come.
+func (c *Client) FailedResultsIter(ctx context.Context, jobID string) iter.Seq2[BulkFailure, error] {
+	return mapRows(c.resultRows(ctx, jobID, "failedResults"), bulkFailure)
+}
+
+// mapRows yields each row of rows as f makes it, and the error that ends
+// rows.
+func mapRows[T any](rows iter.Seq2[map[string]string, error], f func(map[string]string) T) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for r, err := range rows {
+			var v T
+			if err != nil {
+				yield(v, err)
+				return
+			}
+			if !yield(f(r), nil) {
+				return
+			}
+		}
+	}
+}
+
+// resultRows streams a result CSV, a row at a time.
+func (c *Client) resultRows(ctx context.Context, jobID, which string) iter.Seq2[map[string]string, error] {
+	return func(yield func(map[string]string, error) bool) {
+		fail := func(err error) { yield(nil, fmt.Errorf("salesforce: ingest job %s %s: %w", jobID, which, err)) }
+		if !ValidID(jobID) {
+			yield(nil, fmt.Errorf("salesforce: ingest job %s: %q is not a job id", which, jobID))
+			return
+		}
+		req, err := c.NewRequest(ctx, http.MethodGet, "jobs/ingest/"+jobID+"/"+which+"/", nil)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		req.Header.Set("Accept", "text/csv")
+		resp, errBody, body, err := c.sendStream(req, true)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if body == nil {
+			fail(newAPIError(req.Method, req.URL.Path, resp.StatusCode, errBody))
+			return
+		}
+		defer body.Close()
+		r := csv.NewReader(body)
+		r.FieldsPerRecord = -1
+		r.ReuseRecord = true
+		header, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return // an empty result may come back as 204
+		}
+		if err != nil {
+			fail(fmt.Errorf("read CSV header: %w", err))
+			return
+		}
+		header = slices.Clone(header)
+		for {
+			row, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				fail(fmt.Errorf("read CSV: %w", err))
+				return
+			}
+			m := make(map[string]string, len(header))
+			for i, h := range header {
+				if i < len(row) {
+					m[h] = row[i]
+				}
+			}
+			if !yield(m, nil) {
+				return
+			}
+		}
+	}
 }
 
 // UnprocessedRecords reads the rows the job never processed (it failed or
@@ -333,33 +455,64 @@ func parseCSVTable(b []byte) ([]string, []map[string]string, error) {
 // a missing key leaves the cell empty (field unchanged).
 func EncodeCSV(columns []string, records []map[string]any) ([]byte, error) {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.Write(columns); err != nil {
+	w, err := NewCSVWriter(&buf, columns)
+	if err != nil {
 		return nil, err
 	}
-	row := make([]string, len(columns))
-	for i, rec := range records {
-		for j, col := range columns {
-			v, ok := rec[col]
-			switch {
-			case !ok:
-				row[j] = ""
-			case v == nil:
-				row[j] = "#N/A"
-			default:
-				s, err := csvValue(v)
-				if err != nil {
-					return nil, fmt.Errorf("salesforce: encode CSV record %d column %s: %w", i, col, err)
-				}
-				row[j] = s
-			}
-		}
-		if err := w.Write(row); err != nil {
+	for _, rec := range records {
+		if err := w.Write(rec); err != nil {
 			return nil, err
 		}
 	}
-	w.Flush()
-	return buf.Bytes(), w.Error()
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// CSVWriter writes an ingest CSV a record at a time, as EncodeCSV does, for
+// an upload streamed with UploadIngestStream.
+type CSVWriter struct {
+	w       *csv.Writer
+	columns []string
+	row     []string
+	n       int
+}
+
+// NewCSVWriter writes the header row of columns to w.
+func NewCSVWriter(w io.Writer, columns []string) (*CSVWriter, error) {
+	cw := &CSVWriter{w: csv.NewWriter(w), columns: columns, row: make([]string, len(columns))}
+	if err := cw.w.Write(columns); err != nil {
+		return nil, err
+	}
+	return cw, nil
+}
+
+// Write writes one record: a nil value as #N/A, a missing key empty.
+func (cw *CSVWriter) Write(rec map[string]any) error {
+	for j, col := range cw.columns {
+		v, ok := rec[col]
+		switch {
+		case !ok:
+			cw.row[j] = ""
+		case v == nil:
+			cw.row[j] = "#N/A"
+		default:
+			s, err := csvValue(v)
+			if err != nil {
+				return fmt.Errorf("salesforce: encode CSV record %d column %s: %w", cw.n, col, err)
+			}
+			cw.row[j] = s
+		}
+	}
+	cw.n++
+	return cw.w.Write(cw.row)
+}
+
+// Flush writes out what is buffered and returns any write error.
+func (cw *CSVWriter) Flush() error {
+	cw.w.Flush()
+	return cw.w.Error()
 }
 
 func csvValue(v any) (string, error) {

@@ -278,3 +278,65 @@ func TestIngestFailedJob(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 }
+
+// A streamed upload sends what its reader gives, opened afresh for a
+// retry (here after a 503), and the result iterators read a result CSV a
+// row at a time, stopping early when asked.
+func TestIngestStreamed(t *testing.T) {
+	t.Parallel()
+	mux, c, _ := setup(t)
+	var puts atomic.Int32
+	var uploaded atomic.Value
+	mux.HandleFunc("PUT "+apiRoot+"/jobs/ingest/"+jobID+"/batches", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if puts.Add(1) == 1 {
+			writeJSON(w, 503, `[{"errorCode":"SERVER_UNAVAILABLE","message":"try again"}]`)
+			return
+		}
+		uploaded.Store(string(b))
+		w.WriteHeader(201)
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID+"/successfulResults/", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "\"sf__Id\",\"sf__Created\",Name,Ext__c\n003RM0000068xVCYAY,true,\"Smith, Jr\",1\n003RM0000068xUAYAY,false,Jones,2\n003RM0000068xUBYAY,false,Brown,3\n")
+	})
+	mux.HandleFunc("GET "+apiRoot+"/jobs/ingest/"+jobID+"/failedResults/", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(204)
+	})
+	opened := 0
+	open := func() (io.ReadCloser, error) {
+		opened++
+		pr, pw := io.Pipe()
+		go func() {
+			cw, err := salesforce.NewCSVWriter(pw, []string{"Name", "Ext__c"})
+			if err == nil {
+				cw.Write(map[string]any{"Name": "Smith, Jr", "Ext__c": "1"})
+				cw.Write(map[string]any{"Name": nil, "Ext__c": "2"})
+				err = cw.Flush()
+			}
+			pw.CloseWithError(err)
+		}()
+		return pr, nil
+	}
+	if err := c.UploadIngestStream(t.Context(), jobID, open); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Name,Ext__c\n\"Smith, Jr\",1\n#N/A,2\n"; uploaded.Load() != want || opened != 2 {
+		t.Errorf("uploaded %q after %d opens; want %q after 2", uploaded.Load(), opened, want)
+	}
+	var ids []string
+	for r, err := range c.SuccessfulResultsIter(t.Context(), jobID) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID+" "+r.Fields["Name"]+" "+r.Fields["Ext__c"])
+		if len(ids) == 2 {
+			break
+		}
+	}
+	if want := []string{"003RM0000068xVCYAY Smith, Jr 1", "003RM0000068xUAYAY Jones 2"}; !cmp.Equal(ids, want) {
+		t.Errorf("successful results %q, want %q", ids, want)
+	}
+	for r, err := range c.FailedResultsIter(t.Context(), jobID) {
+		t.Errorf("failed results of a 204: %+v, %v", r, err)
+	}
+}

@@ -347,6 +347,14 @@ const instancePlaceholder = "instance.invalid"
 const maxBody = 512 << 20
 
 func (c *Client) send(req *http.Request) (*Response, []byte, error) {
+	resp, body, _, err := c.sendStream(req, false)
+	return resp, body, err
+}
+
+// sendStream is send that, with stream set, returns a 2xx answer's body
+// unread for the caller to read and close (a large result CSV); any other
+// answer is read as send reads it.
+func (c *Client) sendStream(req *http.Request, stream bool) (*Response, []byte, io.ReadCloser, error) {
 	ctx := req.Context()
 	// replays counts the times req was sent again after a refresh; refreshed
 	// records whether this call itself ran a refresh (rather than adopting a
@@ -361,14 +369,14 @@ func (c *Client) send(req *http.Request) (*Response, []byte, error) {
 		if replays > 0 && req.GetBody != nil {
 			b, err := req.GetBody()
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			r.Body = b
 		}
 		if r.URL.Host == instancePlaceholder {
 			u, err := url.Parse(tok.InstanceURL)
 			if err != nil {
-				return nil, nil, fmt.Errorf("instance URL: %w", err)
+				return nil, nil, nil, fmt.Errorf("instance URL: %w", err)
 			}
 			r.URL.Scheme, r.URL.Host = u.Scheme, u.Host
 			r.Host = ""
@@ -377,14 +385,17 @@ func (c *Client) send(req *http.Request) (*Response, []byte, error) {
 		hresp, err := c.hc.Do(r)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, ctx.Err())
+				return nil, nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, ctx.Err())
 			}
-			return nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, scrubURLError(err))
+			return nil, nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, scrubURLError(err))
+		}
+		if stream && hresp.StatusCode/100 == 2 {
+			return &Response{Response: hresp, Limit: c.recordLimit(hresp.Header)}, nil, hresp.Body, nil
 		}
 		body, err := io.ReadAll(io.LimitReader(hresp.Body, maxBody))
 		hresp.Body.Close()
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s %s: read response: %w", req.Method, req.URL.Path, scrubURLError(err))
+			return nil, nil, nil, fmt.Errorf("%s %s: read response: %w", req.Method, req.URL.Path, scrubURLError(err))
 		}
 		resp := &Response{Response: hresp, Limit: c.recordLimit(hresp.Header)}
 		// A refreshed token the API still refuses is returned as is: another
@@ -393,11 +404,11 @@ func (c *Client) send(req *http.Request) (*Response, []byte, error) {
 		// when tokens expire), so a call that only adopted may refresh once
 		// more; with at most two replays it never loops.
 		if hresp.StatusCode != http.StatusUnauthorized || refreshed || replays >= 2 || c.oauth == nil || !sessionExpired(body) {
-			return resp, body, nil
+			return resp, body, nil, nil
 		}
 		did, err := c.refresh(ctx, tok)
 		if err != nil {
-			return resp, nil, fmt.Errorf("%s %s: session expired and refresh failed: %w", req.Method, req.URL.Path, err)
+			return resp, nil, nil, fmt.Errorf("%s %s: session expired and refresh failed: %w", req.Method, req.URL.Path, err)
 		}
 		refreshed = did
 		replays++
