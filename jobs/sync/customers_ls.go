@@ -37,7 +37,7 @@ func (rc *runContext) customersToSalesforce(ctx context.Context) (more bool, err
 	}
 	// Pages are read ahead while the previous batch is written: the two
 	// APIs are far apart, and neither waits for the other.
-	pages := readAhead(ctx, func(ctx context.Context, next string) ([]lightspeed.Customer, string, error) {
+	pages := readAhead(ctx, 1, 0, func(ctx context.Context, next string) ([]lightspeed.Customer, string, error) {
 		var cs []lightspeed.Customer
 		var resp *lightspeed.Response
 		var err error

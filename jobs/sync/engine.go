@@ -104,25 +104,22 @@ type Options struct {
 	Reserve float64
 	// BulkThreshold is how many sales a location's history import must
 	// have left to go through Bulk API 2.0 rather than Composite Graph;
-	// default 2,000, negative never. BulkChunk is the sales of one Bulk
-	// step (default 5,000; the last chunk takes a tail of up to
-	// BulkThreshold more); BulkPoll the longest a run waits between two
-	// polls of a Bulk job (default 5 s; polls are timed to land when the
-	// job should be done, bulk_poll.go).
+	// default 2,000, negative never. BulkPoll is the longest a run waits
+	// between two polls of a Bulk job (default 5 s; polls are timed to
+	// land when the job should be done, bulk_poll.go).
 	BulkThreshold int
-	BulkChunk     int
 	BulkPoll      time.Duration
+	// BulkMaxBytes bounds one Bulk job's upload, as estimated while the
+	// history is staged: staging stops at the batch that reaches it (up
+	// to 1,000 sales, a few MB, past it), the staged sales go through
+	// their three jobs, and staging then goes on. Salesforce takes 100 MB
+	// of CSV per job (150 MB once base64-encoded); default 90 MB.
+	BulkMaxBytes int64
 	// BulkWait is how long a run waits for its own Bulk jobs, polling
-	// them with the chunk in memory, before it ends with Result.Wait and
-	// leaves the job to a later run (which reads the chunk from Lightspeed
-	// again); it is also bounded by RunBudget. Default 90 s; negative never
+	// them, before it ends with Result.Wait and leaves the job to a later
+	// run; it is also bounded by RunBudget. Default 90 s; negative never
 	// waits.
 	BulkWait time.Duration
-	// BulkChunks is how many Bulk import chunks the Engine holds in memory
-	// at once (default 2): a chunk is thousands of sales, and a worker runs
-	// many streams at once. A run that finds none free waits BulkPoll
-	// (Result.Wait) and tries again.
-	BulkChunks int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Describes, when set, keeps a describe the engine refreshed (after a
@@ -142,8 +139,6 @@ type Engine struct {
 	config   ConfigSource
 	log      *slog.Logger
 	opts     Options
-	// bulkChunks holds a token per Bulk import chunk in memory.
-	bulkChunks chan struct{}
 	// shared serializes a tenant's stores over what they share in
 	// Salesforce.
 	shared tenantLocks
@@ -181,8 +176,8 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 	if opts.BulkThreshold == 0 {
 		opts.BulkThreshold = DefaultBulkThreshold
 	}
-	if opts.BulkChunk == 0 {
-		opts.BulkChunk = 5000
+	if opts.BulkMaxBytes == 0 {
+		opts.BulkMaxBytes = 90 << 20
 	}
 	if opts.BulkPoll == 0 {
 		opts.BulkPoll = 5 * time.Second
@@ -193,11 +188,7 @@ func New(l *ledger.Store, m *mapping.Store, clients Clients, config ConfigSource
 	if opts.Reserve == 0 {
 		opts.Reserve = connect.DefaultReservePct
 	}
-	if opts.BulkChunks <= 0 {
-		opts.BulkChunks = 2
-	}
-	return &Engine{ledger: l, mappings: m, clients: clients, config: config, log: log, opts: opts,
-		bulkChunks: make(chan struct{}, opts.BulkChunks), rates: newBulkRates()}
+	return &Engine{ledger: l, mappings: m, clients: clients, config: config, log: log, opts: opts, rates: newBulkRates()}
 }
 
 // Result is what a run did.

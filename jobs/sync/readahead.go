@@ -17,22 +17,23 @@ type pager[T any] struct {
 }
 
 // readAhead starts reading pages with fetch (next "" is the first page)
-// and keeps one page ready ahead of next's caller. Reading stops after the
-// last page, an error, or stop.
-func readAhead[T any](ctx context.Context, fetch func(ctx context.Context, next string) ([]T, string, error)) *pager[T] {
+// and keeps up to ahead pages ready ahead of next's caller. Reading stops
+// after the last page, an error, stop, or limit pages (when limit > 0: a
+// caller that will take no more does not pay for pages it drops).
+func readAhead[T any](ctx context.Context, ahead, limit int, fetch func(ctx context.Context, next string) ([]T, string, error)) *pager[T] {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &pager[T]{ch: make(chan page[T], 1), cancel: cancel}
+	p := &pager[T]{ch: make(chan page[T], max(ahead, 1)), cancel: cancel}
 	go func() {
 		defer close(p.ch)
 		next := ""
-		for {
+		for n := 1; ; n++ {
 			items, nextURL, err := fetch(ctx, next)
 			select {
 			case p.ch <- page[T]{items: items, nextURL: nextURL, err: err}:
 			case <-ctx.Done():
 				return
 			}
-			if err != nil || nextURL == "" {
+			if err != nil || nextURL == "" || n == limit {
 				return
 			}
 			next = nextURL

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -20,7 +21,7 @@ var saleRelations = []string{"SaleLines", "SaleLines.Item", "SalePayments", "Sal
 type salesCursor struct {
 	// UpdatedAt is the updateTime of the last sale committed.
 	UpdatedAt time.Time `json:"updated_at"`
-	// Bulk is the Bulk API step of an import chunk under way.
+	// Bulk is a history import under way through Bulk API (staged).
 	Bulk *bulkState `json:"bulk,omitempty"`
 	// Import is the history import's progress until it has caught up.
 	Import *salesImport `json:"import,omitempty"`
@@ -121,21 +122,8 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		}
 	}
 	if cur.Bulk != nil || rc.useBulk(cur) {
-		select {
-		case rc.bulkChunks <- struct{}{}:
-		default:
-			// As many chunks as the Engine holds are under way in other
-			// runs: this one looks again shortly rather than add another,
-			// keeping the count it made (and showing it as progress).
-			rc.wait = rc.opts.BulkPoll
-			if ok {
-				return false, nil
-			}
-			return false, w.commitCursor(ctx, ledger.Page{}, &cur)
-		}
-		defer func() { <-rc.bulkChunks }()
-		rc.wait, err = w.bulkImport(ctx, &cur)
-		return err == nil && rc.wait == 0, err
+		rc.wait, more, err = w.bulkImport(ctx, &cur)
+		return more, err
 	}
 	q := rc.salesQuery().Sort("updatetime", false)
 	if !cur.UpdatedAt.IsZero() {
@@ -177,31 +165,11 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		return nil
 	}
 	// Pages are read ahead while the previous batch is written.
-	pages := readAhead(ctx, func(ctx context.Context, next string) ([]lightspeed.Sale, string, error) {
-		var ss []lightspeed.Sale
-		var resp *lightspeed.Response
-		var err error
-		if next == "" {
-			ss, resp, err = w.ls.Sales.List(ctx, q)
-		} else {
-			ss, resp, err = w.ls.Sales.ListNext(ctx, next)
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("read Lightspeed sales: %w", err)
-		}
-		return ss, resp.Next, nil
-	})
+	pages := w.readSales(ctx, q, 1, 0)
 	defer pages.stop()
 	for {
-		p, ok := pages.next()
-		if !ok {
-			// The reader stops early only when the run's context ends.
-			return false, ctx.Err()
-		}
-		if p.err != nil {
-			return false, p.err
-		}
-		if err := rc.checkReserve(w.sf); err != nil {
+		p, err := w.nextPage(ctx, pages)
+		if err != nil {
 			return false, err
 		}
 		batch = append(batch, p.items...)
@@ -223,6 +191,42 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 			return true, nil
 		}
 	}
+}
+
+// readSales reads the pages of q's sales, up to ahead pages ahead of the
+// caller, and at most limit pages (0: all).
+func (w *saleWriter) readSales(ctx context.Context, q *lightspeed.Query, ahead, limit int) *pager[lightspeed.Sale] {
+	return readAhead(ctx, ahead, limit, func(ctx context.Context, next string) ([]lightspeed.Sale, string, error) {
+		var ss []lightspeed.Sale
+		var resp *lightspeed.Response
+		var err error
+		if next == "" {
+			ss, resp, err = w.ls.Sales.List(ctx, q)
+		} else {
+			ss, resp, err = w.ls.Sales.ListNext(ctx, next)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("read Lightspeed sales: %w", err)
+		}
+		return ss, resp.Next, nil
+	})
+}
+
+// nextPage returns the next page read, or why there is none: the run's
+// context ended, the read failed, or the org reached the API reserve.
+func (w *saleWriter) nextPage(ctx context.Context, pages *pager[lightspeed.Sale]) (page[lightspeed.Sale], error) {
+	p, ok := pages.next()
+	switch {
+	case !ok:
+		// The reader stops early only when the run's context ends.
+		if err := ctx.Err(); err != nil {
+			return p, err
+		}
+		return p, errors.New("read Lightspeed sales: the reader stopped before the last page")
+	case p.err != nil:
+		return p, p.err
+	}
+	return p, w.checkReserve(w.sf)
 }
 
 // ResendSales sends the given Lightspeed sales of a location to Salesforce

@@ -1,10 +1,14 @@
 package sync
 
 import (
+	"bufio"
 	"context"
 	"fmt"
-	"maps"
+	"io"
 	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
@@ -12,103 +16,146 @@ import (
 	"github.com/tandemsync/tandem/jobs/ledger"
 )
 
-// A large history import goes through Bulk API 2.0 as resumable steps, a
-// chunk of sales at a time: one job upserts the chunk's sales, then one
-// their lines, then one their payments. Each step creates its job, uploads
-// and closes it, and stores the job id, its rows and when it was closed in
-// the stream's cursor. The run then waits for the job itself
-// (Options.BulkWait), with the chunk in memory, polling it when it should
-// be done (bulk_poll.go), and goes on to the next step when it is done, so
-// a chunk is read from Lightspeed once. A job that outlasts the wait ends
-// the run with Result.Wait, the time until its next poll; the next run
-// polls the job, reads the chunk again, and goes on. A worker killed anywhere finds the job id in the cursor and resumes
-// the same job instead of starting another.
+// A large history import goes through Bulk API 2.0, staged in the ledger:
 //
-// Bulk API saves rows, not sales: a sale whose lines or payments were
-// refused is left with its link's hash empty and a failed event, so it is
-// sent again, whole, through Composite Graph when it changes or is retried.
+//  1. Staging reads the store's history page by page from the cursor,
+//     sends each page's customers and products (and, through Composite
+//     Graph, its sales already in Salesforce), and stages the rows of the
+//     rest for all three objects at once (ledger.Stage), committed with
+//     the staging's position in the cursor. Lines and payments name their
+//     sale by its Lightspeed id (a relationship column), so they need no
+//     Salesforce id and are staged with it.
+//  2. At the end of the history, or once a job's upload would near
+//     Salesforce's size limit, one job per object (sales, then lines,
+//     then payments) uploads its rows streamed from Postgres; each job's
+//     results are read as they come and committed in batches (links, and
+//     the failures of sales Salesforce refused a row of).
+//  3. The staged sales no job refused anything of are then linked as sent,
+//     the staging is cleared and the cursor moves past them.
+//
+// The step, job id and how far its results were recorded are in the
+// cursor, so a worker killed anywhere is resumed by the next run on the
+// same job. A run holds one page of sales, or a batch of results, at a
+// time: a store costs three Bulk jobs whatever its size, and memory does
+// not grow with it.
+//
+// Bulk API saves rows, not sales: a sale whose line or payment was refused
+// is left with its link's hash empty and a failed event, so it is sent
+// again, whole, through Composite Graph when it changes or is retried.
 
-// Bulk steps.
+// Bulk steps: staging, a job per object, and marking the sales sent.
 const (
+	bulkStage    = "stage"
 	bulkSales    = "sales"
 	bulkLines    = "lines"
 	bulkPayments = "payments"
+	bulkFinal    = "final"
 )
 
-// bulkState is an import chunk under way, kept in the cursor.
+// bulkSteps are the import's steps in order.
+var bulkSteps = []string{bulkStage, bulkSales, bulkLines, bulkPayments, bulkFinal}
+
+// bulkVersion marks a cursor's bulkState as a staged import's; an older
+// worker's (a chunk held in memory) is dropped and its sales staged again.
+const bulkVersion = 2
+
+// stageBatch is the most sales staged at once (ten pages): a few
+// megabytes, and a commit.
+const stageBatch = 1000
+
+// bulkBatch is how many results, or staged sales, a commit takes.
+const bulkBatch = 5000
+
+// bulkState is a staged import under way, kept in the cursor.
 type bulkState struct {
-	Step string `json:"step"`
-	Job  string `json:"job"`
-	// To is the updateTime of the chunk's last sale: the chunk is the
-	// sales from the cursor to To, read again at each step.
+	Version int    `json:"v,omitempty"`
+	Step    string `json:"step"`
+	Job     string `json:"job,omitempty"`
+	// To is the updateTime of the last sale staged: staging goes on from
+	// there, and the cursor moves to it when the import's jobs are done.
 	To time.Time `json:"to"`
-	// Failed lists the chunk's sales whose lines or payments were
-	// refused.
-	Failed []string `json:"failed,omitempty"`
+	// Read counts the sales staged past the cursor (progress).
+	Read int64 `json:"read,omitempty"`
+	// Bytes estimates each job's upload, to stop staging in time.
+	Bytes map[string]int64 `json:"bytes,omitempty"`
+	// End is set when staging reached the end of the history.
+	End bool `json:"end,omitempty"`
 	// Rows is how many rows the job holds and Closed when it was closed,
-	// which time its polls (nextPoll), in a later run too. A cursor from
-	// before they were kept has neither: its job is polled every BulkPoll.
+	// which time its polls (nextPoll), in a later run too.
 	Rows   int       `json:"rows,omitempty"`
 	Closed time.Time `json:"closed,omitzero"`
+	// OK and Bad count the job's successful and failed results already
+	// recorded; After is the last staged sale marked sent.
+	OK    int    `json:"ok,omitempty"`
+	Bad   int    `json:"bad,omitempty"`
+	After string `json:"after,omitempty"`
 }
 
-// bulkChunk is a chunk under way that a run holds in memory between its
-// steps.
-type bulkChunk struct {
-	// read is how many sales the chunk read from Lightspeed (its progress).
-	read int
-	// fresh are the chunk's sales the sales step sends; inFlight those it
-	// saved, whose lines and payments follow.
-	fresh    []*pendingSale
-	inFlight map[string]*pendingSale
-	products map[string]product
-}
-
-// bulkImport runs the import's Bulk steps: it starts a chunk's first job
-// or polls the cursor's, then waits for each job in turn while the run
-// has time, and returns the wait before the job's next poll when a job
-// outlasts it (0 when the chunk is done).
-func (w *saleWriter) bulkImport(ctx context.Context, cur *salesCursor) (time.Duration, error) {
-	var (
-		ch   *bulkChunk
-		seen *salesforce.IngestJob
-		err  error
-	)
+// bulkImport runs the import's Bulk steps: stages the history (or goes on
+// staging), then starts or polls the step's job, waiting for each job in
+// turn while the run has time, its polls timed to land when the job should
+// be done (bulk_poll.go). It returns the wait before the job's next poll
+// when a job outlasts the run, and more when the run stopped with work
+// left that needs no waiting.
+func (w *saleWriter) bulkImport(ctx context.Context, cur *salesCursor) (wait time.Duration, more bool, err error) {
+	if cur.Bulk != nil && cur.Bulk.Version != bulkVersion {
+		// An import chunk of an older worker: its job's sales are staged
+		// again from the cursor (those it saved are linked, and written
+		// through Composite Graph as any linked sale).
+		cur.Bulk = nil
+	}
 	if cur.Bulk == nil {
-		ch, err = w.bulkStart(ctx, cur)
-	} else if wait, _ := w.nextPoll(cur.Bulk, nil, pollSample{}); cur.Bulk.timed() && wait > w.pollFloor() {
-		// A run resuming a job before its first poll is due (the worker
-		// ran it early) leaves it for later without a call.
-		return wait, nil
-	} else {
-		ch, seen, err = w.bulkStep(ctx, cur, nil)
+		// Whatever is staged belongs to no import under way (a reset
+		// cursor): start clean.
+		if err := w.ledger.ClearStaging(ctx, w.key); err != nil {
+			return 0, false, err
+		}
+		cur.Bulk = &bulkState{Version: bulkVersion, Step: bulkStage, To: cur.UpdatedAt}
+	}
+	var seen *salesforce.IngestJob
+	switch cur.Bulk.Step {
+	case bulkStage:
+		done, err := w.stage(ctx, cur)
+		if err != nil || !done {
+			return 0, err == nil, err
+		}
+		err = w.advance(ctx, cur)
+	case bulkFinal:
+		err = w.finish(ctx, cur)
+	default:
+		if wait, _ := w.nextPoll(cur.Bulk, nil, pollSample{}); cur.Bulk.timed() && wait > w.pollFloor() {
+			// A run resuming a job before its first poll is due (the
+			// worker ran it early) leaves it for later without a call.
+			return wait, false, nil
+		}
+		seen, err = w.bulkPoll(ctx, cur)
 	}
 	if err != nil || cur.Bulk == nil {
-		return 0, err
+		return 0, err == nil, err
 	}
 	// last is the run's last poll of an unfinished job.
 	wait, last := w.nextPoll(cur.Bulk, seen, pollSample{})
 	if w.opts.BulkWait < 0 {
-		return wait, nil
+		return wait, false, nil
 	}
 	deadline := time.Now().Add(w.opts.BulkWait)
 	if budget := w.started.Add(w.opts.RunBudget); budget.Before(deadline) {
 		deadline = budget
 	}
-	for ch != nil && time.Now().Add(wait).Before(deadline) {
+	for time.Now().Add(wait).Before(deadline) {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return 0, ctx.Err()
+			return 0, false, ctx.Err()
 		case <-t.C:
 		}
-		if ch, seen, err = w.bulkStep(ctx, cur, ch); err != nil || cur.Bulk == nil {
-			return 0, err
+		if seen, err = w.bulkPoll(ctx, cur); err != nil || cur.Bulk == nil {
+			return 0, err == nil, err
 		}
 		wait, last = w.nextPoll(cur.Bulk, seen, last)
 	}
-	return wait, nil
+	return wait, false, nil
 }
 
 // useBulk reports whether the run imports through Bulk API: a history import
@@ -118,306 +165,444 @@ func (rc *runContext) useBulk(cur salesCursor) bool {
 	return rc.opts.BulkThreshold > 0 && im != nil && !im.Finished && !im.NoBulk && im.Total-im.Done > int64(rc.opts.BulkThreshold)
 }
 
-// bulkStart reads the next chunk, sends its customers and products, writes
-// sales that were sent before through Composite Graph, and starts the Bulk
-// job of the rest. It returns the chunk when a job is under way.
-func (w *saleWriter) bulkStart(ctx context.Context, cur *salesCursor) (*bulkChunk, error) {
-	sales, err := w.readChunk(ctx, *cur, time.Time{})
-	if err != nil {
-		return nil, err
+// stage reads the history from the staging's position, a page at a time,
+// and stages it, a batch of pages at a time. It reports done at the end of the history or once a job's
+// upload is as large as BulkMaxBytes allows; otherwise the run's budget
+// ended it and the next run goes on.
+func (w *saleWriter) stage(ctx context.Context, cur *salesCursor) (done bool, err error) {
+	bs := cur.Bulk
+	q := w.salesQuery().Sort("updatetime", false)
+	if !bs.To.IsZero() {
+		q.Where("updatetime", lightspeed.GreaterEq, bs.To.Add(-w.opts.Overlap))
 	}
-	if len(sales) == 0 {
-		cur.Import.Finished = true
-		return nil, w.commitCursor(ctx, ledger.Page{}, cur)
+	// Pages are staged a few at a time: each batch costs the same few
+	// queries and one commit whatever its size, and holds as many sales
+	// as a run of BatchSize batches writes at most, up to stageBatch. The
+	// next batch's pages are read while one is staged, but no page past
+	// what the run may stage.
+	most := w.opts.BatchSize * w.opts.MaxBatches
+	size, limit := min(stageBatch, most), ceilDiv(most, lightspeed.MaxLimit)
+	pages := w.readSales(ctx, q, ceilDiv(size, lightspeed.MaxLimit), limit)
+	defer pages.stop()
+	staged := 0
+	var batch []lightspeed.Sale
+	for read := 1; ; read++ {
+		p, err := w.nextPage(ctx, pages)
+		if err != nil {
+			return false, err
+		}
+		last := p.nextURL == ""
+		if batch = append(batch, p.items...); len(batch) < size && !last && read < limit {
+			continue
+		}
+		if err := w.stageBatch(ctx, cur, batch, last); err != nil {
+			return false, err
+		}
+		staged += len(batch)
+		batch = batch[:0]
+		if last || w.stagingFull(bs) {
+			return true, nil
+		}
+		if read == limit || w.enough(staged/w.opts.BatchSize) {
+			return false, nil
+		}
+	}
+}
+
+// stagingFull reports whether a job's upload is as large as one job takes.
+func (w *saleWriter) stagingFull(bs *bulkState) bool {
+	for _, n := range bs.Bytes {
+		if n >= w.opts.BulkMaxBytes {
+			return true
+		}
+	}
+	return false
+}
+
+// stageBatch prepares a batch of sales as a Composite Graph batch would
+// (customers and products sent, sales already in Salesforce written
+// through Composite Graph) and stages the rest, with the staging's new
+// position.
+func (w *saleWriter) stageBatch(ctx context.Context, cur *salesCursor, sales []lightspeed.Sale, last bool) error {
+	bs := cur.Bulk
+	if im := cur.Import; im != nil && len(sales) > 0 {
+		w.pagesLeft = max(1, float64(im.Total-im.Done-bs.Read)/float64(len(sales)))
 	}
 	b, err := w.prepare(ctx, sales, false)
+	w.pagesLeft = 0
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ch := &bulkChunk{read: len(sales), products: b.products}
 	var linked []*pendingSale
+	// Every sale read replaces what was staged of it: one that changed
+	// since, or that is not sent any more (voided, or its customer failed).
+	st := &ledger.Stage{}
+	for i := range sales {
+		st.Replace = append(st.Replace, strconv.FormatInt(sales[i].SaleID, 10))
+	}
+	if bs.Bytes == nil {
+		bs.Bytes = map[string]int64{}
+	}
 	for _, ps := range b.ready {
 		if ps.linked {
 			linked = append(linked, ps)
-		} else {
-			ch.fresh = append(ch.fresh, ps)
+			continue
 		}
+		rows, err := w.bulkRows(ps, b.products)
+		if err != nil {
+			b.page.Events = append(b.page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale,
+				LSID: ps.sale.ID, Label: ps.label, Code: "NOT_SENT", Message: err.Error()})
+			continue
+		}
+		st.Sales = append(st.Sales, ledger.StagedSale{SaleID: ps.sale.ID, Hash: ps.hash, Label: ps.label,
+			Detail: map[string]any{"lines": len(ps.sale.Lines), "payments": len(ps.sale.Payments),
+				"total": ps.sale.Values["total"], "channel": ps.sale.Values["channel"]}})
+		for _, r := range rows {
+			bs.Bytes[r.Step] += rowSize(r.Fields)
+		}
+		st.Rows = append(st.Rows, rows...)
 	}
 	if err := w.writeSales(ctx, linked, b.products, &b.page); err != nil {
-		return nil, err
+		return err
 	}
-	to := sales[len(sales)-1].UpdateTime
-	if len(ch.fresh) == 0 {
-		cur.UpdatedAt = to
-		cur.Import.Done = min(cur.Import.Done+int64(len(sales)), cur.Import.Total)
-		return nil, w.commitCursor(ctx, b.page, cur)
+	// Sales read again in the overlap before the position do not count.
+	from := bs.To
+	for i := range sales {
+		if t := sales[i].UpdateTime; t.After(from) {
+			bs.Read++
+			if t.After(bs.To) {
+				bs.To = t
+			}
+		}
 	}
-	rows := make([]map[string]any, len(ch.fresh))
-	for i, ps := range ch.fresh {
-		rows[i] = w.saleFields(ps)
-		rows[i][saleIDField] = ps.sale.ID
-	}
-	job, err := w.startJob(ctx, bulkSales, rows)
-	if err != nil {
-		return nil, err
-	}
-	cur.Bulk = &bulkState{Step: bulkSales, Job: job, To: to, Rows: len(rows), Closed: w.opts.Now()}
-	return ch, w.commitCursor(ctx, b.page, cur)
+	bs.End = last
+	b.page.Stage = st
+	return w.commitCursor(ctx, b.page, cur)
 }
 
-// bulkStep polls the chunk's job and, once it is done, records it and
-// starts the next step. ch is the chunk when the run holds it; nil reads it
-// from Lightspeed again (a later run resuming the job). It returns the
-// chunk while a job is under way, and the job as the poll found it when it
-// is unfinished (nil when the step moved on).
-func (w *saleWriter) bulkStep(ctx context.Context, cur *salesCursor, ch *bulkChunk) (*bulkChunk, *salesforce.IngestJob, error) {
+// bulkRows are a sale's rows for the three jobs. Lines and payments name
+// their sale by its Lightspeed id, through the parent lookup's
+// relationship, so they need not wait for the sale's Salesforce id.
+func (w *saleWriter) bulkRows(ps *pendingSale, products map[string]product) ([]ledger.StagedRow, error) {
+	m := w.model
+	id := ps.sale.ID
+	sf := w.saleFields(ps)
+	sf[saleIDField] = id
+	rows := []ledger.StagedRow{{Step: bulkSales, LSID: id, SaleID: id, Fields: sf}}
+	for _, l := range ps.sale.Lines {
+		lf, _, err := w.lineFields(ps, l, products, "")
+		if err != nil {
+			return nil, err
+		}
+		delete(lf, m.lineParent)
+		lf[relationship(m.lineParent)+"."+saleIDField] = id
+		lf[lineIDField] = l.ID
+		rows = append(rows, ledger.StagedRow{Step: bulkLines, LSID: l.ID, SaleID: id, Fields: lf})
+	}
+	for _, p := range ps.sale.Payments {
+		pf := w.paymentFields(p, "")
+		delete(pf, m.paymentParent)
+		pf[relationship(m.paymentParent)+"."+saleIDField] = id
+		pf[paymentIDField] = p.ID
+		rows = append(rows, ledger.StagedRow{Step: bulkPayments, LSID: p.ID, SaleID: id, Fields: pf})
+	}
+	return rows, nil
+}
+
+// relationship is the relationship name of a lookup field, as Bulk API
+// column headers name a parent by external id ("Opportunity" for
+// OpportunityId, "Sale__r" for Sale__c).
+func relationship(field string) string {
+	if base, ok := strings.CutSuffix(field, "__c"); ok {
+		return base + "__r"
+	}
+	return strings.TrimSuffix(field, "Id")
+}
+
+// rowSize estimates a row's bytes in a job's CSV, generously (a column's
+// name counts as if it were in every row).
+func rowSize(fields map[string]any) int64 {
+	n := int64(0)
+	for k, v := range fields {
+		n += int64(len(k)) + 4
+		switch x := v.(type) {
+		case string:
+			n += int64(len(x))
+		case fmt.Stringer:
+			n += int64(len(x.String()))
+		default:
+			n += 20
+		}
+	}
+	return n
+}
+
+// bulkPoll polls the step's job and, once it is done, records its results
+// and starts the next step (or, after the last, marks the sales sent and
+// clears cur.Bulk). It returns the job as the poll found it when it is
+// unfinished (nil when the step moved on).
+func (w *saleWriter) bulkPoll(ctx context.Context, cur *salesCursor) (*salesforce.IngestJob, error) {
 	bs := cur.Bulk
 	job, err := w.sf.GetIngestJob(ctx, bs.Job)
 	if err != nil {
-		return ch, nil, fmt.Errorf("poll Bulk API job %s: %w", bs.Job, err)
+		return nil, fmt.Errorf("poll Bulk API job %s: %w", bs.Job, err)
 	}
 	if !job.Terminal() {
-		return ch, job, nil
+		return job, nil
 	}
 	if job.State != salesforce.JobComplete {
 		// The job as a whole failed (or was aborted): the import goes on
-		// through Composite Graph from the same cursor.
+		// through Composite Graph from the same cursor, where sales a
+		// previous job saved are linked and written whole.
 		w.log.Warn("sales import: Bulk API job did not complete; continuing through Composite Graph",
 			"tenant", w.key.TenantID, "job", bs.Job, "state", job.State, "error", job.ErrorMessage)
 		cur.Bulk, cur.Import.NoBulk = nil, true
-		return nil, nil, w.commitCursor(ctx, ledger.Page{}, cur)
+		return nil, w.commitCursor(ctx, ledger.Page{Stage: &ledger.Stage{Clear: true}}, cur)
 	}
 	object, _ := w.bulkObject(bs.Step)
 	w.rates.learn(w.key.TenantID, object, job.NumberRecordsProcessed, job.TotalProcessingTime)
-	ok, err := w.sf.SuccessfulResults(ctx, bs.Job)
-	if err != nil {
-		return ch, nil, err
+	if err := w.recordResults(ctx, cur, job.NumberRecordsFailed > 0); err != nil {
+		return nil, err
+	}
+	return nil, w.advance(ctx, cur)
+}
+
+// recordResults reads the finished job's results as they come and commits
+// them in batches: the links of the rows it saved, and the failures of the
+// sales it refused a row of. The cursor counts the results recorded, so a
+// run resuming the job skips them.
+func (w *saleWriter) recordResults(ctx context.Context, cur *salesCursor, failures bool) error {
+	bs := cur.Bulk
+	var page ledger.Page
+	st := &ledger.Stage{}
+	flush := func() error {
+		if len(page.Links) == 0 && len(page.Events) == 0 && len(st.Failed) == 0 {
+			return nil
+		}
+		page.Stage = st
+		err := w.commitCursor(ctx, page, cur)
+		page, st = ledger.Page{}, &ledger.Stage{}
+		return err
+	}
+	_, key := w.bulkObject(bs.Step)
+	kind := map[string]string{bulkSales: ledger.KindSale, bulkLines: ledger.KindSaleLine, bulkPayments: ledger.KindPayment}[bs.Step]
+	n := 0
+	for r, err := range w.sf.SuccessfulResultsIter(ctx, bs.Job) {
+		if err != nil {
+			return err
+		}
+		if n++; n <= bs.OK {
+			continue
+		}
+		// A sale's link has no hash until its lines and payments are in.
+		page.Links = append(page.Links, ledger.Link{Kind: kind, LSID: r.Fields[key], SFID: r.ID})
+		if bs.Step == bulkSales {
+			st.Saved = append(st.Saved, ledger.StagedSale{SaleID: r.Fields[key], SFID: r.ID})
+		}
+		bs.OK = n
+		if len(page.Links) >= bulkBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if !failures {
+		// A call saved: the job said it refused nothing.
+		return flush()
 	}
 	var bad []salesforce.BulkFailure
-	if job.NumberRecordsFailed > 0 {
-		// A call saved: the job says how many rows it refused.
-		if bad, err = w.sf.FailedResults(ctx, bs.Job); err != nil {
-			return ch, nil, err
+	record := func() error {
+		if err := w.recordFailures(ctx, bs, bad, &page, st); err != nil {
+			return err
 		}
+		bad = bad[:0]
+		return flush()
 	}
-	if ch == nil {
-		if ch, err = w.rereadChunk(ctx, cur); err != nil {
-			return nil, nil, err
-		}
-	}
-	var page ledger.Page
-	switch bs.Step {
-	case bulkSales:
-		saved := map[string]string{}
-		for _, r := range ok {
-			saved[r.Fields[saleIDField]] = r.ID
-		}
-		failed := map[string]salesforce.BulkFailure{}
-		for _, r := range bad {
-			failed[r.Fields[saleIDField]] = r
-		}
-		ch.inFlight = map[string]*pendingSale{}
-		for _, ps := range ch.fresh {
-			if id, ok := saved[ps.sale.ID]; ok {
-				ps.link = ledger.Link{Kind: ledger.KindSale, LSID: ps.sale.ID, SFID: id}
-				page.Links = append(page.Links, ps.link)
-				ch.inFlight[ps.sale.ID] = ps
-			} else if f, ok := failed[ps.sale.ID]; ok {
-				page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale,
-					LSID: ps.sale.ID, Label: ps.label, Code: f.Code, Message: "The sale: " + f.Code + ": " + f.Message})
-			}
-		}
-	default:
-		w.recordChildren(bs, ok, bad, ch.inFlight, &page)
-	}
-	inFlight := ch.inFlight
-	next := map[string]string{bulkSales: bulkLines, bulkLines: bulkPayments}[bs.Step]
-	for next != "" {
-		var rows []map[string]any
-		for _, id := range slices.Sorted(maps.Keys(inFlight)) {
-			ps := inFlight[id]
-			if slices.Contains(bs.Failed, id) {
-				continue
-			}
-			if next == bulkLines {
-				for _, l := range ps.sale.Lines {
-					lf, existing, err := w.lineFields(ps, l, ch.products, ps.link.SFID)
-					if err != nil {
-						bs.Failed = append(bs.Failed, id)
-						page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale,
-							LSID: id, SFID: ps.link.SFID, Label: ps.label, Code: "NOT_SENT", Message: err.Error()})
-						break
-					}
-					_ = existing // an existing line is updated on its key, without create-only fields
-					lf[lineIDField] = l.ID
-					rows = append(rows, lf)
-				}
-			} else {
-				for _, p := range ps.sale.Payments {
-					pf := w.paymentFields(p, ps.link.SFID)
-					pf[paymentIDField] = p.ID
-					rows = append(rows, pf)
-				}
-			}
-		}
-		if len(rows) == 0 {
-			next = map[string]string{bulkLines: bulkPayments}[next]
-			continue
-		}
-		job, err := w.startJob(ctx, next, rows)
+	n = 0
+	for r, err := range w.sf.FailedResultsIter(ctx, bs.Job) {
 		if err != nil {
-			return ch, nil, err
+			return err
 		}
-		bs.Step, bs.Job, bs.Rows, bs.Closed = next, job, len(rows), w.opts.Now()
-		return ch, nil, w.commitCursor(ctx, page, cur)
-	}
-	// The chunk is done: its sales are whole, or failed and sent again
-	// when they change or are retried.
-	for _, id := range slices.Sorted(maps.Keys(inFlight)) {
-		ps := inFlight[id]
-		if slices.Contains(bs.Failed, id) {
+		if n++; n <= bs.Bad {
 			continue
 		}
-		ps.link.LSHash, ps.link.State = ps.hash, ledger.LinkActive
-		page.Links = append(page.Links, ps.link)
-		page.Events = append(page.Events, ledger.Event{Action: ledger.ActionCreated, Kind: ledger.KindSale, LSID: id,
-			SFID: ps.link.SFID, Label: ps.label, Message: "Imported through the Bulk API.",
-			Detail: map[string]any{"lines": len(ps.sale.Lines), "payments": len(ps.sale.Payments),
-				"total": ps.sale.Values["total"], "channel": ps.sale.Values["channel"]}})
-	}
-	cur.UpdatedAt, cur.Bulk = bs.To, nil
-	cur.Import.Done = min(cur.Import.Done+int64(ch.read), cur.Import.Total)
-	return nil, nil, w.commitCursor(ctx, page, cur)
-}
-
-// rereadChunk reads the chunk of the cursor's Bulk job from Lightspeed
-// again, for a run resuming a job another run started: the sales step's
-// sales are those prepare would send; a later step's those the sales step
-// linked with an empty hash (their lines and payments still to come).
-func (w *saleWriter) rereadChunk(ctx context.Context, cur *salesCursor) (*bulkChunk, error) {
-	sales, err := w.readChunk(ctx, *cur, cur.Bulk.To)
-	if err != nil {
-		return nil, err
-	}
-	b, err := w.prepare(ctx, sales, false)
-	if err != nil {
-		return nil, err
-	}
-	ch := &bulkChunk{read: len(sales), fresh: b.ready, products: b.products, inFlight: map[string]*pendingSale{}}
-	if cur.Bulk.Step == bulkSales {
-		return ch, nil
-	}
-	links, err := w.ledger.LinksByLightspeed(ctx, w.key.TenantID, ledger.KindSale, saleIDs(b.ready))
-	if err != nil {
-		return nil, err
-	}
-	for _, ps := range b.ready {
-		if l, ok := links[ps.sale.ID]; ok && l.LSHash == "" {
-			ps.link = l
-			ch.inFlight[ps.sale.ID] = ps
-		}
-	}
-	return ch, nil
-}
-
-// recordChildren links the lines or payments a job saved, and fails the
-// sales some of whose rows it refused.
-func (w *saleWriter) recordChildren(bs *bulkState, ok []salesforce.BulkSuccess, bad []salesforce.BulkFailure, inFlight map[string]*pendingSale, page *ledger.Page) {
-	kind, key := ledger.KindSaleLine, lineIDField
-	if bs.Step == bulkPayments {
-		kind, key = ledger.KindPayment, paymentIDField
-	}
-	// Line and payment ids are separate sequences: look up only the step's.
-	owner := map[string]*pendingSale{}
-	for _, ps := range inFlight {
-		if bs.Step == bulkPayments {
-			for _, p := range ps.sale.Payments {
-				owner[p.ID] = ps
+		bad = append(bad, r)
+		bs.Bad = n
+		if len(bad) >= bulkBatch {
+			if err := record(); err != nil {
+				return err
 			}
-			continue
-		}
-		for _, l := range ps.sale.Lines {
-			owner[l.ID] = ps
 		}
 	}
-	for _, r := range ok {
-		page.Links = append(page.Links, ledger.Link{Kind: kind, LSID: r.Fields[key], SFID: r.ID})
+	return record()
+}
+
+// recordFailures fails the staged sales of refused rows, once each, with
+// Salesforce's own message.
+func (w *saleWriter) recordFailures(ctx context.Context, bs *bulkState, bad []salesforce.BulkFailure, page *ledger.Page, st *ledger.Stage) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	col := saleIDField
+	switch bs.Step {
+	case bulkLines:
+		col = relationship(w.model.lineParent) + "." + saleIDField
+	case bulkPayments:
+		col = relationship(w.model.paymentParent) + "." + saleIDField
+	}
+	var ids []string
+	for _, r := range bad {
+		ids = append(ids, r.Fields[col])
+	}
+	staged, err := w.ledger.StagedSalesByID(ctx, w.key, ids)
+	if err != nil {
+		return err
 	}
 	for _, r := range bad {
-		ps := owner[r.Fields[key]]
-		if ps == nil || slices.Contains(bs.Failed, ps.sale.ID) {
+		s, ok := staged[r.Fields[col]]
+		if !ok || s.Failed || slices.Contains(st.Failed, s.SaleID) {
 			continue
 		}
-		bs.Failed = append(bs.Failed, ps.sale.ID)
-		what := "A line"
-		if bs.Step == bulkPayments {
-			what = "A payment"
+		st.Failed = append(st.Failed, s.SaleID)
+		msg := "The sale: " + r.Code + ": " + r.Message
+		switch bs.Step {
+		case bulkLines:
+			msg = "A line: " + r.Code + ": " + r.Message + " The sale is sent again, whole, when it changes or is retried."
+		case bulkPayments:
+			msg = "A payment: " + r.Code + ": " + r.Message + " The sale is sent again, whole, when it changes or is retried."
 		}
-		page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale, LSID: ps.sale.ID,
-			SFID: ps.link.SFID, Label: ps.label, Code: r.Code,
-			Message: what + ": " + r.Code + ": " + r.Message + " The sale is sent again, whole, when it changes or is retried."})
+		page.Events = append(page.Events, ledger.Event{Action: ledger.ActionFailed, Kind: ledger.KindSale, LSID: s.SaleID,
+			SFID: s.SFID, Label: s.Label, Code: r.Code, Message: msg})
 	}
+	return nil
 }
 
-// readChunk reads the chunk of sales after the cursor: BulkChunk sales
-// (whole pages), or all that are left when no more than BulkThreshold
-// would be left after them (a tail that small would otherwise go through
-// Composite Graph, a call per 75 sales); or, with to set, the sales up to
-// to again.
-func (w *saleWriter) readChunk(ctx context.Context, cur salesCursor, to time.Time) ([]lightspeed.Sale, error) {
-	full := func(n int) bool {
-		if !to.IsZero() || n < w.opts.BulkChunk {
-			return false
+// advance starts the job of the next step with rows to upload; with none
+// left it marks the staged sales sent (finish).
+func (w *saleWriter) advance(ctx context.Context, cur *salesCursor) error {
+	bs := cur.Bulk
+	for _, step := range bulkSteps[slices.Index(bulkSteps, bs.Step)+1:] {
+		if step == bulkFinal {
+			bs.Step, bs.Job = bulkFinal, ""
+			return w.finish(ctx, cur)
 		}
-		im := cur.Import
-		return im == nil || im.Total-im.Done-int64(n) > int64(w.opts.BulkThreshold)
-	}
-	q := w.salesQuery().Sort("updatetime", false)
-	if !cur.UpdatedAt.IsZero() {
-		q.Where("updatetime", lightspeed.GreaterEq, cur.UpdatedAt.Add(-w.opts.Overlap))
-	}
-	if !to.IsZero() {
-		q.Where("updatetime", lightspeed.LessEq, to)
-	}
-	var out []lightspeed.Sale
-	sales, resp, err := w.ls.Sales.List(ctx, q)
-	for {
+		// Lines and payments go only for sales no job refused a row of.
+		withoutFailed := step != bulkSales
+		cols, err := w.ledger.StagedColumns(ctx, w.key, step, withoutFailed)
 		if err != nil {
-			return nil, fmt.Errorf("read Lightspeed sales: %w", err)
+			return err
 		}
-		out = append(out, sales...)
-		if resp.Next == "" || full(len(out)) {
-			return out, nil
+		if len(cols) == 0 {
+			continue
 		}
-		sales, resp, err = w.ls.Sales.ListNext(ctx, resp.Next)
+		job, rows, err := w.startJob(ctx, step, cols, withoutFailed)
+		if err != nil {
+			return err
+		}
+		bs.Step, bs.Job, bs.OK, bs.Bad = step, job, 0, 0
+		bs.Rows, bs.Closed = rows, w.opts.Now()
+		return w.commitCursor(ctx, ledger.Page{}, cur)
 	}
+	return fmt.Errorf("sales import: no step after %q", bs.Step)
 }
 
-// startJob creates the Bulk API upsert job of a step with rows, uploads
-// and closes it.
-func (w *saleWriter) startJob(ctx context.Context, step string, rows []map[string]any) (string, error) {
+// startJob creates a step's Bulk API upsert job, uploads its staged rows
+// streamed from the ledger, and closes it. It returns the job and how
+// many rows it holds.
+func (w *saleWriter) startJob(ctx context.Context, step string, cols []string, withoutFailed bool) (string, int, error) {
 	object, key := w.bulkObject(step)
-	cols := map[string]bool{}
-	for _, r := range rows {
-		for k := range r {
-			cols[k] = true
-		}
-	}
-	data, err := salesforce.EncodeCSV(slices.Sorted(maps.Keys(cols)), rows)
-	if err != nil {
-		return "", err
-	}
 	job, err := w.sf.CreateIngestJob(ctx, salesforce.IngestJobSpec{Object: object, Operation: salesforce.BulkUpsert, ExternalIDFieldName: key})
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	if err := w.sf.UploadIngestData(ctx, job.ID, data); err != nil {
-		return "", err
+	// rows counts the rows of the last upload (a retry's, if any): the
+	// writer counts them before it closes the pipe the upload reads to
+	// its end.
+	var rows atomic.Int64
+	open := func() (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			n, err := w.writeStaged(ctx, pw, cols, step, withoutFailed)
+			rows.Store(int64(n))
+			pw.CloseWithError(err)
+		}()
+		return pr, nil
+	}
+	if err := w.sf.UploadIngestStream(ctx, job.ID, open); err != nil {
+		return "", 0, err
 	}
 	if _, err := w.sf.CloseIngestJob(ctx, job.ID); err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return job.ID, nil
+	return job.ID, int(rows.Load()), nil
+}
+
+// writeStaged writes a step's staged rows as a job's CSV, a row at a time,
+// and returns how many it wrote.
+func (w *saleWriter) writeStaged(ctx context.Context, out io.Writer, cols []string, step string, withoutFailed bool) (int, error) {
+	buf := bufio.NewWriterSize(out, 64<<10)
+	cw, err := salesforce.NewCSVWriter(buf, cols)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for r, err := range w.ledger.StagedRows(ctx, w.key, step, withoutFailed) {
+		if err != nil {
+			return n, err
+		}
+		if err := cw.Write(r.Fields); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := cw.Flush(); err != nil {
+		return n, err
+	}
+	return n, buf.Flush()
+}
+
+// finish marks the staged sales no job refused anything of sent, a batch
+// at a time (the cursor keeps the last), and with the last batch clears
+// the staging and moves the cursor past them.
+func (w *saleWriter) finish(ctx context.Context, cur *salesCursor) error {
+	bs := cur.Bulk
+	for {
+		sales, err := w.ledger.StagedSales(ctx, w.key, bs.After, bulkBatch, false)
+		if err != nil {
+			return err
+		}
+		var page ledger.Page
+		for _, s := range sales {
+			if s.SFID == "" {
+				continue // not in the sales job's results: not sent
+			}
+			page.Links = append(page.Links, ledger.Link{Kind: ledger.KindSale, LSID: s.SaleID, SFID: s.SFID,
+				LSHash: s.Hash, State: ledger.LinkActive})
+			page.Events = append(page.Events, ledger.Event{Action: ledger.ActionCreated, Kind: ledger.KindSale, LSID: s.SaleID,
+				SFID: s.SFID, Label: s.Label, Message: "Imported through the Bulk API.", Detail: s.Detail})
+		}
+		if len(sales) == bulkBatch {
+			bs.After = sales[len(sales)-1].SaleID
+			if err := w.commitCursor(ctx, page, cur); err != nil {
+				return err
+			}
+			continue
+		}
+		if bs.To.After(cur.UpdatedAt) {
+			cur.UpdatedAt = bs.To
+		}
+		if im := cur.Import; im != nil {
+			im.Done = min(im.Done+bs.Read, im.Total)
+			if bs.End {
+				// The history is all in: later runs are the steady state.
+				im.Finished, im.Done = true, max(im.Done, im.Total)
+				im.Total = im.Done
+			}
+		}
+		cur.Bulk = nil
+		page.Stage = &ledger.Stage{Clear: true}
+		return w.commitCursor(ctx, page, cur)
+	}
 }
 
 // commitCursor commits page with the cursor and the import's progress.
@@ -428,12 +613,4 @@ func (w *saleWriter) commitCursor(ctx context.Context, page ledger.Page, cur *sa
 		page.Progress = &ledger.Progress{Done: im.Done, Total: im.Total}
 	}
 	return w.ledger.CommitPage(ctx, w.run, page)
-}
-
-func saleIDs(sales []*pendingSale) []string {
-	out := make([]string, len(sales))
-	for i, ps := range sales {
-		out[i] = ps.sale.ID
-	}
-	return out
 }

@@ -1,7 +1,10 @@
 package sync_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	stdsync "sync"
@@ -85,7 +88,7 @@ func TestSalesBulkImport(t *testing.T) {
 	t.Parallel()
 	models(t, func(t *testing.T, custom bool) {
 		w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 700,
-			engine: sync.Options{BulkThreshold: 100, BulkChunk: 250, BulkPoll: time.Millisecond, BulkWait: -1}}, custom: custom})
+			engine: sync.Options{BulkThreshold: 100, BulkPoll: time.Millisecond, BulkWait: -1}}, custom: custom})
 		res := w.runShop(0)
 		if res.Wait == 0 {
 			t.Fatalf("the first run did not start a Bulk job: %+v", res)
@@ -189,7 +192,7 @@ func TestSalesBulkResumeTimesPoll(t *testing.T) {
 	// Enough sales that the first job's predicted time (at the prior rate
 	// of a tenant the engine has not seen) is above the polls' floor.
 	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 1500,
-		engine: sync.Options{BulkThreshold: 10, BulkChunk: 5000, BulkPoll: time.Hour, BulkWait: -1, Now: clock.Now}}})
+		engine: sync.Options{BulkThreshold: 10, BulkPoll: time.Hour, BulkWait: -1, Now: clock.Now}}})
 	first := w.runShop(0)
 	bulk := w.cursor(0).Bulk
 	if bulk == nil || bulk.Step != "sales" || bulk.Rows < 1000 || !bulk.Closed.Equal(closed) {
@@ -231,81 +234,158 @@ func TestSalesBulkResumeTimesPoll(t *testing.T) {
 	w.assertShopSynced(0)
 }
 
-// A run that sees its Bulk jobs finish carries a chunk through all three
-// steps itself: every sale whole, each Lightspeed page read once (the
-// resuming path reads a chunk again at every step), the last chunk taking
-// the tail a small import would otherwise send through Composite Graph, and
-// no call for the refused rows of jobs that refused none.
-func TestSalesBulkImportReadsOnce(t *testing.T) {
+// A store's history goes through Bulk API as one job per object, whatever
+// its size (here above the 5,000 sales an import once took a job per
+// object for): every sale whole, each Lightspeed page read once (but the
+// overlap page a run reads again where the previous one stopped), and no
+// call for the refused rows of jobs that refused none. The staging is
+// empty afterwards.
+func TestSalesBulkImportThreeJobs(t *testing.T) {
 	t.Parallel()
-	// 581 of the 600 sales are completed. Chunks of 200 with a threshold
-	// of 200: the second chunk takes the last 181 too.
-	const sales, chunk = 600, 200
+	const sales = 5200
 	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: sales,
-		engine: sync.Options{BulkThreshold: chunk, BulkChunk: chunk, BulkPoll: time.Millisecond}}})
+		engine: sync.Options{BulkPoll: time.Millisecond}}})
 	results := w.importShop(0)
 	bulk, graph := w.salesCreated(results)
-	lsCalls := 0
+	lsCalls := w.lsSrv.Stats().ByResource["Sale"]["GET"]
+	runs := 0
 	for _, r := range results {
-		lsCalls += r.Run.APICalls[sync.ProviderLightspeed]
+		if r.Run.APICalls[sync.ProviderLightspeed] > 0 {
+			runs++
+		}
 	}
 	w.assertShopSynced(0)
 	if bulk == 0 || graph != 0 {
 		t.Errorf("%d sales went through Bulk API and %d through Composite Graph; want all through Bulk API", bulk, graph)
 	}
-	// The fewest reads: the count, every page of 100 once, and the first
-	// page after each chunk again (the cursor's overlap window).
+	if n := w.sfCalls("POST jobs/ingest"); n != 3 {
+		t.Errorf("the import created %d Bulk jobs; want 3 (sales, lines, payments)", n)
+	}
+	// The fewest reads of sales: the count, every page of 100 once, and
+	// the overlap page again in each run after the first.
 	pages := (len(w.lsSales(0)) + 99) / 100
-	if most := 1 + pages + (sales+chunk-1)/chunk; lsCalls > most {
-		t.Errorf("the import made %d Lightspeed calls; reading each page once takes at most %d", lsCalls, most)
+	if most := 1 + pages + runs - 1; lsCalls > most {
+		t.Errorf("the import read Lightspeed sales %d times in %d runs; reading each page once takes at most %d", lsCalls, runs, most)
 	}
 	if n := w.sfCalls("failedResults"); n != 0 {
 		t.Errorf("%d calls for the refused rows of jobs that refused none", n)
 	}
+	w.assertNothingStaged(0)
 }
 
-// The Engine holds at most BulkChunks import chunks at once: while one
-// store's chunk waits on its Bulk job, another store's run reads nothing
-// and asks to be run again shortly; both imports then finish.
-func TestSalesBulkChunksBounded(t *testing.T) {
+// A run holds a page of sales at a time: staging commits each page to
+// Postgres before the next (a run allowed one batch stages one page and
+// stops), and a job's upload is streamed from what was staged, not from
+// memory.
+func TestSalesBulkStagesPageByPage(t *testing.T) {
 	t.Parallel()
-	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 2, sales: 600,
-		engine: sync.Options{BulkThreshold: 50, BulkChunk: 200, BulkPoll: time.Millisecond, BulkChunks: 1}}})
-	gate, polling := make(chan struct{}), make(chan struct{})
-	var polled atomic.Bool
-	w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
-		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/jobs/ingest/") && !strings.Contains(r.URL.Path, "Results") &&
-			polled.CompareAndSwap(false, true) {
-			close(polling)
-			<-gate // the first poll waits: its run holds the only chunk
+	models(t, func(t *testing.T, custom bool) {
+		w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 450,
+			engine: sync.Options{BulkThreshold: 100, BulkPoll: time.Millisecond, BatchSize: 100, MaxBatches: 1}}, custom: custom})
+		res := w.runShop(0)
+		if !res.More || res.Wait != 0 {
+			t.Fatalf("the first run: %+v; want it to stop after a page with more to do", res)
 		}
-		next.ServeHTTP(rw, r)
-	}
-	first := make(chan sync.Result, 1)
-	go func() { first <- w.runShop(0) }()
-	<-polling
-	res := w.runShop(1)
-	if res.Wait == 0 {
-		t.Errorf("the second store's run did not wait for a chunk: %+v", res)
-	}
-	// Its only call is the count of its history, for the progress bar.
-	if n := res.Run.APICalls[sync.ProviderLightspeed]; n > 1 {
-		t.Errorf("the second store's run made %d Lightspeed calls while no chunk was free", n)
-	}
-	if c := w.cursor(1).Bulk; c != nil {
-		t.Errorf("the second store's run started a Bulk job: %+v", c)
-	}
-	// It keeps its count: the next try does not count again.
-	if again := w.runShop(1); again.Wait == 0 || again.Run.APICalls[sync.ProviderLightspeed] != 0 {
-		t.Errorf("the second store's next try: wait %s, %d Lightspeed calls; want a wait and none",
-			again.Wait, again.Run.APICalls[sync.ProviderLightspeed])
-	}
-	close(gate)
-	<-first
-	w.importShop(0)
-	w.importShop(1)
+		if c := w.cursor(0).Bulk; c == nil || c.Step != "stage" {
+			t.Fatalf("cursor after a page: %+v; want the import staging", c)
+		}
+		if n, _ := w.staged(0); n == 0 || n > 100 {
+			t.Errorf("%d sales staged after a run of one page", n)
+		}
+		// At the sales job's upload the whole history is in Postgres: the
+		// upload's rows are the staged ones.
+		var uploaded, staged int
+		w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
+			if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/batches") && uploaded == 0 {
+				body, err := io.ReadAll(r.Body)
+				if err != nil {
+					t.Error(err)
+				}
+				uploaded = bytes.Count(body, []byte{'\n'}) - 1
+				staged, _ = w.staged(0)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			next.ServeHTTP(rw, r)
+		}
+		w.importShop(0)
+		w.assertShopSynced(0)
+		if uploaded == 0 || uploaded != staged {
+			t.Errorf("the sales job uploaded %d rows with %d sales staged", uploaded, staged)
+		}
+		w.assertNothingStaged(0)
+	})
+}
+
+// Staging stops where a job's upload would grow past what one Bulk job
+// takes (BulkMaxBytes): the staged sales go through their three jobs, and
+// staging goes on from there, every sale whole.
+func TestSalesBulkStagingCapped(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 700,
+		engine: sync.Options{BulkThreshold: 100, BulkPoll: time.Millisecond, BulkMaxBytes: 60_000,
+			BatchSize: 100, MaxBatches: 1}}}) // staged a page at a time
+	bulk, graph := w.salesCreated(w.importShop(0))
 	w.assertShopSynced(0)
-	w.assertShopSynced(1)
+	jobs := w.sfCalls("POST jobs/ingest")
+	if jobs <= 3 || jobs%3 != 0 {
+		t.Errorf("%d Bulk jobs; want rounds of three, more than one", jobs)
+	}
+	t.Logf("%d jobs; %d sales through Bulk API, %d through Composite Graph", jobs, bulk, graph)
+	w.assertNothingStaged(0)
+}
+
+// A worker killed while it records a job's results (here the lines job's)
+// leaves the job in the cursor: the next run records them and goes on with
+// the same job, and no job is created twice.
+func TestSalesBulkKilledWorkerResumesJob(t *testing.T) {
+	t.Parallel()
+	models(t, func(t *testing.T, custom bool) {
+		w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 400,
+			engine: sync.Options{BulkThreshold: 100, BulkPoll: time.Millisecond}}, custom: custom})
+		ctx, kill := context.WithCancel(w.ctx)
+		defer kill()
+		var killed atomic.Bool
+		w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
+			if strings.Contains(r.URL.Path, "/successfulResults") && w.sfCalls("POST jobs/ingest") == 2 &&
+				killed.CompareAndSwap(false, true) {
+				kill()
+				<-r.Context().Done() // the worker is gone
+				return
+			}
+			next.ServeHTTP(rw, r)
+		}
+		if _, err := w.engine.Run(ctx, w.shopKey(0), ledger.TriggerSchedule); err == nil || !killed.Load() {
+			t.Fatalf("the run was not killed reading the lines job's results (err %v)", err)
+		}
+		c := w.cursor(0).Bulk
+		if c == nil || c.Step != "lines" {
+			t.Fatalf("cursor after the kill: %+v; want the lines job", c)
+		}
+		w.sfFront = nil
+		w.importShop(0)
+		w.assertShopSynced(0)
+		if n := w.sfCalls("POST jobs/ingest"); n != 3 {
+			t.Errorf("%d Bulk jobs after the kill; want the same 3", n)
+		}
+		w.assertNothingStaged(0)
+	})
+}
+
+// staged counts the sales and rows shop i has staged.
+func (w *salesWorld) staged(i int) (sales, rows int) {
+	w.t.Helper()
+	sales, rows, err := w.ledger.StagedCount(w.ctx, w.shopKey(i))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sales, rows
+}
+
+func (w *salesWorld) assertNothingStaged(i int) {
+	w.t.Helper()
+	if sales, rows := w.staged(i); sales != 0 || rows != 0 {
+		w.t.Errorf("%d sales and %d rows still staged after the import", sales, rows)
+	}
 }
 
 // A sale whose line Bulk API refuses is a failed event and is not marked
@@ -313,7 +393,7 @@ func TestSalesBulkChunksBounded(t *testing.T) {
 func TestSalesBulkRefusedLineRetried(t *testing.T) {
 	t.Parallel()
 	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, sales: 300,
-		engine: sync.Options{BulkThreshold: 10, BulkChunk: 1000, BulkPoll: time.Millisecond, BulkWait: -1}}})
+		engine: sync.Options{BulkThreshold: 10, BulkPoll: time.Millisecond, BulkWait: -1}}})
 	if res := w.runShop(0); res.Wait == 0 {
 		t.Fatal("the first run did not start a Bulk job")
 	}

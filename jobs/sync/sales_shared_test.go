@@ -21,7 +21,7 @@ import (
 func TestShopsShareContactsAndProducts(t *testing.T) {
 	t.Parallel()
 	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 2, customers: 400, sales: 1600,
-		engine: sync.Options{BulkThreshold: 100, BulkChunk: 2000, BulkPoll: 5 * time.Millisecond}}})
+		engine: sync.Options{BulkThreshold: 100, BulkPoll: 5 * time.Millisecond}}})
 	w.runUntilDone(ledger.CustomersToSalesforce)
 	// Half the contacts belong to an account, as a merchant's B2B
 	// customers would.
@@ -144,5 +144,31 @@ func TestShopsShareContactsAndProducts(t *testing.T) {
 	}
 	if withAccount == 0 {
 		t.Error("no sale went to its contact's account")
+	}
+}
+
+// A history staged a page at a time still reads its contacts' accounts in
+// one sweep when asking by id, page after page, would take more calls: the
+// import's pages left count, not the page's contacts alone.
+func TestStagedImportSweepsContactAccounts(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, customers: 400, sales: 1000,
+		engine: sync.Options{BulkThreshold: 100, BulkPoll: time.Millisecond, BatchSize: 100, MaxBatches: 1}}})
+	w.runUntilDone(ledger.CustomersToSalesforce)
+	var mu stdsync.Mutex
+	var lookups []string
+	w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
+		if q := r.URL.Query().Get("q"); strings.Contains(q, "AccountId FROM Contact") {
+			mu.Lock()
+			lookups = append(lookups, q[:min(len(q), 70)])
+			mu.Unlock()
+		}
+		next.ServeHTTP(rw, r)
+	}
+	w.importShop(0)
+	w.sfFront = nil
+	w.assertShopSynced(0)
+	if len(lookups) != 1 || strings.Contains(lookups[0], " IN ") {
+		t.Errorf("account lookups for the import: %q; want one read of every contact", lookups)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -72,6 +73,10 @@ type saleWriter struct {
 	// described is set once this run described the sales objects again
 	// after a write named a field Salesforce no longer has.
 	described bool
+	// pagesLeft is, while a history import stages a batch of sales, how
+	// many batches like it the import has left (that one included); 0
+	// otherwise.
+	pagesLeft float64
 }
 
 func (rc *runContext) newSaleWriter(ctx context.Context, shop Shop) (*saleWriter, error) {
@@ -547,12 +552,19 @@ func (w *saleWriter) contactAccounts(ctx context.Context, contacts []string, pag
 		return accounts, nil
 	}
 	found := map[string]string{}
-	if len(unknown) > contactsPerQuery {
+	need := ceilDiv(len(unknown), contactsPerQuery)
+	if w.pagesLeft > 1 {
+		// A history import staged a batch at a time will ask about as
+		// many new contacts in each batch it has left: by id, that is a
+		// query a batch at least, which a sweep now saves.
+		need = max(need, int(math.Ceil(float64(len(unknown))*w.pagesLeft/contactsPerQuery)))
+	}
+	if need > 1 {
 		linked, err := w.ledger.CountLinks(ctx, w.key.TenantID, ledger.KindCustomer, ledger.LinkActive)
 		if err != nil {
 			return nil, err
 		}
-		if ceilDiv(linked, sweepBatch) < ceilDiv(len(unknown), contactsPerQuery) {
+		if ceilDiv(linked, sweepBatch) < need {
 			soql := "SELECT Id, AccountId FROM Contact WHERE " + mapping.PresetClassic.CustomerIDField() + " != null"
 			for rec, err := range w.sf.Query(ctx, soql, &salesforce.QueryOptions{BatchSize: sweepBatch}) {
 				if err != nil {
