@@ -64,7 +64,7 @@ const bulkVersion = 2
 const stageBatch = 1000
 
 // bulkBatch is how many results, or staged sales, a commit takes.
-const bulkBatch = 5000
+const bulkBatch = 2000
 
 // bulkState is a staged import under way, kept in the cursor.
 type bulkState struct {
@@ -177,14 +177,17 @@ func (w *saleWriter) stage(ctx context.Context, cur *salesCursor) (done bool, er
 	}
 	// Pages are staged a few at a time: each batch costs the same few
 	// queries and one commit whatever its size, and holds as many sales
-	// as a run of BatchSize batches writes at most, up to stageBatch. The
-	// next batch's pages are read while one is staged, but no page past
-	// what the run may stage.
-	most := w.opts.BatchSize * w.opts.MaxBatches
-	size, limit := min(stageBatch, most), ceilDiv(most, lightspeed.MaxLimit)
-	pages := w.readSales(ctx, q, ceilDiv(size, lightspeed.MaxLimit), limit)
+	// as a run of BatchSize batches writes at most, up to stageBatch. A run
+	// stages up to MaxBatches such batches (a batch writes nothing to
+	// Salesforce but what its sales need first). The next batch's pages
+	// are read while one is staged, but no page past what the run may
+	// stage.
+	size := min(stageBatch, w.opts.BatchSize*w.opts.MaxBatches)
+	perBatch := ceilDiv(size, lightspeed.MaxLimit)
+	limit := perBatch * w.opts.MaxBatches
+	pages := w.readSales(ctx, q, perBatch, limit)
 	defer pages.stop()
-	staged := 0
+	batches := 0
 	var batch []lightspeed.Sale
 	for read := 1; ; read++ {
 		p, err := w.nextPage(ctx, pages)
@@ -198,12 +201,12 @@ func (w *saleWriter) stage(ctx context.Context, cur *salesCursor) (done bool, er
 		if err := w.stageBatch(ctx, cur, batch, last); err != nil {
 			return false, err
 		}
-		staged += len(batch)
+		batches++
 		batch = batch[:0]
 		if last || w.stagingFull(bs) {
 			return true, nil
 		}
-		if read == limit || w.enough(staged/w.opts.BatchSize) {
+		if read == limit || w.enough(batches) {
 			return false, nil
 		}
 	}
@@ -395,7 +398,8 @@ func (w *saleWriter) recordResults(ctx context.Context, cur *salesCursor, failur
 			continue
 		}
 		// A sale's link has no hash until its lines and payments are in.
-		page.Links = append(page.Links, ledger.Link{Kind: kind, LSID: r.Fields[key], SFID: r.ID})
+		// The ids are copied: a result's fields share its whole CSV line.
+		page.Links = append(page.Links, ledger.Link{Kind: kind, LSID: strings.Clone(r.Fields[key]), SFID: strings.Clone(r.ID)})
 		if bs.Step == bulkSales {
 			st.Saved = append(st.Saved, ledger.StagedSale{SaleID: r.Fields[key], SFID: r.ID})
 		}
