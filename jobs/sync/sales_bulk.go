@@ -18,11 +18,11 @@ import (
 
 // A large history import goes through Bulk API 2.0, staged in the ledger:
 //
-//  1. Staging reads the store's history page by page from the cursor,
-//     sends each page's customers and products (and, through Composite
-//     Graph, its sales already in Salesforce), and stages the rows of the
-//     rest for all three objects at once (ledger.Stage), committed with
-//     the staging's position in the cursor. Lines and payments name their
+//  1. Staging reads the store's history from the cursor, a batch of pages
+//     at a time, sends each batch's customers and products (and, through
+//     Composite Graph, its sales already in Salesforce), and stages the
+//     rows of the rest for all three objects at once (ledger.Stage),
+//     committed with the staging's position in the cursor. Lines and payments name their
 //     sale by its Lightspeed id (a relationship column), so they need no
 //     Salesforce id and are staged with it.
 //  2. At the end of the history, or once a job's upload would near
@@ -35,9 +35,9 @@ import (
 //
 // The step, job id and how far its results were recorded are in the
 // cursor, so a worker killed anywhere is resumed by the next run on the
-// same job. A run holds one page of sales, or a batch of results, at a
-// time: a store costs three Bulk jobs whatever its size, and memory does
-// not grow with it.
+// same job. A run holds a batch of sales (up to stageBatch, and as many
+// read ahead), or a batch of results, at a time: a store costs three Bulk
+// jobs whatever its size, and memory does not grow with it.
 //
 // Bulk API saves rows, not sales: a sale whose line or payment was refused
 // is left with its link's hash empty and a failed event, so it is sent
@@ -165,10 +165,10 @@ func (rc *runContext) useBulk(cur salesCursor) bool {
 	return rc.opts.BulkThreshold > 0 && im != nil && !im.Finished && !im.NoBulk && im.Total-im.Done > int64(rc.opts.BulkThreshold)
 }
 
-// stage reads the history from the staging's position, a page at a time,
-// and stages it, a batch of pages at a time. It reports done at the end of the history or once a job's
-// upload is as large as BulkMaxBytes allows; otherwise the run's budget
-// ended it and the next run goes on.
+// stage reads the history from the staging's position and stages it, a
+// batch of pages at a time. It reports done at the end of the history or
+// once a job's upload is as large as BulkMaxBytes allows; otherwise the
+// run's budget ended it and the next run goes on.
 func (w *saleWriter) stage(ctx context.Context, cur *salesCursor) (done bool, err error) {
 	bs := cur.Bulk
 	q := w.salesQuery().Sort("updatetime", false)
