@@ -164,15 +164,22 @@ func newBulkRates() *bulkRates {
 	return &bulkRates{cur: map[rateKey]time.Duration{}, old: map[rateKey]time.Duration{}}
 }
 
-// perRow is the tenant's processing time per row of object: its own, or
-// the tenant's on any object, or (learned false) the prior.
+// perRow is the tenant's processing time per row of object: its own
+// (learned), else twice the tenant's on any object, else the prior. An
+// object none of the tenant's jobs has finished yet may well be slower than
+// the ones that did (lines resolve their sale and price book entry by
+// lookup, and orgs put triggers on some objects and not others), and the
+// stores of an import start their jobs of an object before any of them has
+// finished: a guess from another object waits longer, and is not trusted
+// over the progress a poll then sees.
 func (r *bulkRates) perRow(tenant, object string) (d time.Duration, learned bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, k := range []rateKey{{tenant, object}, {tenant, ""}} {
-		if d, ok := r.get(k); ok {
-			return d, true
-		}
+	if d, ok := r.get(rateKey{tenant, object}); ok {
+		return d, true
+	}
+	if d, ok := r.get(rateKey{tenant, ""}); ok {
+		return 2 * d, false
 	}
 	return bulkPriorPerRow, false
 }

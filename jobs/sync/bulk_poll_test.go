@@ -91,7 +91,7 @@ func TestBulkRates(t *testing.T) {
 		want           time.Duration
 	}{
 		{"t1", "Opportunity", 100 * time.Microsecond},
-		{"t1", "OpportunityLineItem", 100 * time.Microsecond}, // the tenant's rate on any object
+		{"t1", "OpportunityLineItem", 200 * time.Microsecond}, // twice the tenant's rate on any object
 		{"t2", "Opportunity", bulkPriorPerRow},                // another tenant's is not its own
 	}
 	for _, tt := range tests {
