@@ -257,9 +257,12 @@ func (w *saleWriter) stageBatch(ctx context.Context, cur *salesCursor, sales []l
 				LSID: ps.sale.ID, Label: ps.label, Code: "NOT_SENT", Message: err.Error()})
 			continue
 		}
-		st.Sales = append(st.Sales, ledger.StagedSale{SaleID: ps.sale.ID, Hash: ps.hash, Label: ps.label,
-			Detail: map[string]any{"lines": len(ps.sale.Lines), "payments": len(ps.sale.Payments),
-				"total": ps.sale.Values["total"], "channel": ps.sale.Values["channel"]}})
+		detail := map[string]any{"lines": len(ps.sale.Lines), "payments": len(ps.sale.Payments),
+			"total": ps.sale.Values["total"], "channel": ps.sale.Values["channel"]}
+		if ps.note != "" {
+			detail[stagedNote] = ps.note // said in the event, as Composite Graph's would
+		}
+		st.Sales = append(st.Sales, ledger.StagedSale{SaleID: ps.sale.ID, Hash: ps.hash, Label: ps.label, Detail: detail})
 		for _, r := range rows {
 			bs.Bytes[r.Step] += rowSize(r.Fields)
 		}
@@ -568,6 +571,10 @@ func (w *saleWriter) writeStaged(ctx context.Context, out io.Writer, cols []stri
 // finish marks the staged sales no job refused anything of sent, a batch
 // at a time (the cursor keeps the last), and with the last batch clears
 // the staging and moves the cursor past them.
+// stagedNote is the key of a staged sale's detail that holds what its
+// event must say besides (a customer it was sent without).
+const stagedNote = "note"
+
 func (w *saleWriter) finish(ctx context.Context, cur *salesCursor) error {
 	bs := cur.Bulk
 	for {
@@ -582,8 +589,13 @@ func (w *saleWriter) finish(ctx context.Context, cur *salesCursor) error {
 			}
 			page.Links = append(page.Links, ledger.Link{Kind: ledger.KindSale, LSID: s.SaleID, SFID: s.SFID,
 				LSHash: s.Hash, State: ledger.LinkActive})
+			msg := "Imported through the Bulk API."
+			if note, _ := s.Detail[stagedNote].(string); note != "" {
+				msg += " " + note
+				delete(s.Detail, stagedNote)
+			}
 			page.Events = append(page.Events, ledger.Event{Action: ledger.ActionCreated, Kind: ledger.KindSale, LSID: s.SaleID,
-				SFID: s.SFID, Label: s.Label, Message: "Imported through the Bulk API.", Detail: s.Detail})
+				SFID: s.SFID, Label: s.Label, Message: msg, Detail: s.Detail})
 		}
 		if len(sales) == bulkBatch {
 			bs.After = sales[len(sales)-1].SaleID

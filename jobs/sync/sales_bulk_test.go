@@ -69,7 +69,7 @@ func (w *salesWorld) salesCreated(results []sync.Result) (bulk, graph int) {
 		for _, e := range w.events(r.Run.ID) {
 			switch {
 			case e.Kind != ledger.KindSale || e.Action != ledger.ActionCreated:
-			case e.Message == "Imported through the Bulk API.":
+			case strings.HasPrefix(e.Message, "Imported through the Bulk API."):
 				bulk++
 			default:
 				graph++

@@ -172,3 +172,58 @@ func TestStagedImportSweepsContactAccounts(t *testing.T) {
 		t.Errorf("account lookups for the import: %q; want one read of every contact", lookups)
 	}
 }
+
+// A sale's customer archived in Lightspeed is not sent (the customer
+// stream skips it): the sale goes without one and says so, and the engine
+// knows it from the customer record the sale page brings, without reading
+// the customer again.
+func TestSaleOfArchivedCustomerNeedsNoRead(t *testing.T) {
+	t.Parallel()
+	for name, opts := range map[string]sync.Options{
+		"Composite Graph": {},
+		"Bulk import":     {BulkThreshold: 100, BulkPoll: 5 * time.Millisecond},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testSaleOfArchivedCustomer(t, opts)
+		})
+	}
+}
+
+func testSaleOfArchivedCustomer(t *testing.T, opts sync.Options) {
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, customers: 60, sales: 300, engine: opts}})
+	w.runUntilDone(ledger.CustomersToSalesforce)
+	archived := map[string]bool{}
+	for _, c := range w.lsCustomers() {
+		if c.Archived {
+			archived[fmt.Sprint(c.CustomerID)] = true
+		}
+	}
+	want := 0
+	for _, s := range w.lsSales(0) {
+		if s.Completed && !s.Voided && archived[fmt.Sprint(s.CustomerID)] {
+			want++
+		}
+	}
+	if want == 0 {
+		t.Fatal("no completed sale of the seed names an archived customer")
+	}
+	reads := func() int { return w.lsSrv.Stats().ByResource["Customer"]["GET"] }
+	before := reads()
+	var without int
+	for _, r := range w.importShop(0) {
+		for _, e := range w.events(r.Run.ID) {
+			if e.Kind == ledger.KindSale && e.Action == ledger.ActionCreated && strings.Contains(e.Message, "Bulk") == (opts.BulkThreshold > 0) &&
+				strings.Contains(e.Message, "Sent without its customer") && strings.Contains(e.Message, "archived in Lightspeed") {
+				without++
+			}
+		}
+	}
+	if without != want {
+		t.Errorf("%d sales sent without their archived customer, want %d", without, want)
+	}
+	if n := reads() - before; n != 0 {
+		t.Errorf("the sales read %d Lightspeed customer pages", n)
+	}
+	w.assertShopSynced(0)
+}

@@ -77,6 +77,10 @@ type saleWriter struct {
 	// many batches like it the import has left (that one included); 0
 	// otherwise.
 	pagesLeft float64
+	// unsent are the customers this run read from Lightspeed and could not
+	// send (archived, or refused), with the event that said why: its
+	// later batches do not read them again.
+	unsent map[string]ledger.Event
 }
 
 func (rc *runContext) newSaleWriter(ctx context.Context, shop Shop) (*saleWriter, error) {
@@ -209,7 +213,16 @@ func (w *saleWriter) prepare(ctx context.Context, sales []lightspeed.Sale, force
 		}
 		todo = append(todo, ps)
 	}
-	if err := w.resolveCustomers(ctx, todo, page); err != nil {
+	// The page brings each sale's customer record: one archived in
+	// Lightspeed is not sent (the customer stream skips it), which needs
+	// no second read.
+	archived := map[string]bool{}
+	for _, s := range byID {
+		if c := s.Customer; c != nil && c.Archived && c.CustomerID == s.CustomerID {
+			archived[strconv.FormatInt(c.CustomerID, 10)] = true
+		}
+	}
+	if err := w.resolveCustomers(ctx, todo, archived, page); err != nil {
 		return b, err
 	}
 	var send []*pendingSale
@@ -322,7 +335,7 @@ func (w *saleWriter) refreshNames(ctx context.Context, sales map[int64]*lightspe
 // resolveCustomers finds each sale's customer in Salesforce, sending
 // customers the customer stream has not sent yet first (with its code, so
 // they link and match exactly as it would).
-func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, page *ledger.Page) error {
+func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, archived map[string]bool, page *ledger.Page) error {
 	var ids []string
 	seen := map[string]bool{}
 	for _, ps := range todo {
@@ -339,13 +352,23 @@ func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, 
 		return err
 	}
 	var missing []any
+	failed := map[string]ledger.Event{}
 	for _, id := range ids {
 		if l, ok := links[id]; !ok || l.SFID == "" {
+			if e, ok := w.unsent[id]; ok {
+				failed[id] = e
+				continue
+			}
+			if !ok && archived[id] {
+				// As the customer stream would: it records the skip itself.
+				failed[id] = ledger.Event{Action: ledger.ActionSkipped, Kind: ledger.KindCustomer, LSID: id,
+					Message: "Not sent: archived in Lightspeed."}
+				continue
+			}
 			n, _ := strconv.ParseInt(id, 10, 64)
 			missing = append(missing, n)
 		}
 	}
-	failed := map[string]ledger.Event{}
 	if len(missing) > 0 {
 		if w.customers == nil {
 			if w.customers, err = w.newCustomerWriter(ctx, w.sf); err != nil {
@@ -377,6 +400,10 @@ func (w *saleWriter) resolveCustomers(ctx context.Context, todo []*pendingSale, 
 			for _, e := range cp.Events {
 				if e.Action == ledger.ActionFailed || e.Action == ledger.ActionSkipped {
 					failed[e.LSID] = e
+					if w.unsent == nil {
+						w.unsent = map[string]ledger.Event{}
+					}
+					w.unsent[e.LSID] = e
 				}
 			}
 		}
