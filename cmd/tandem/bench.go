@@ -170,7 +170,7 @@ func runBench(ctx context.Context, args []string, io *stdio, getenv func(string)
 
 	if *nSales > 0 {
 		// The locations' streams run at once, as a worker's pool runs them.
-		before := sf.Stats().Calls
+		before, lsBefore := sfCalls(sf), lsCalls(ls)
 		start = time.Now()
 		shopRuns := make([][]*ledger.Run, len(b.shops))
 		g, gctx := errgroup.WithContext(ctx)
@@ -205,7 +205,8 @@ func runBench(ctx context.Context, args []string, io *stdio, getenv func(string)
 			return err
 		}
 		say("sales: %d in %s (%d records written)", *nSales, elapsed.Round(time.Millisecond), saleCount)
-		say("sales: Salesforce calls by resource: %s", callsSince(before, sf.Stats().Calls))
+		say("sales: Salesforce calls by resource: %s", callsSince(before, sfCalls(sf)))
+		say("sales: Lightspeed calls by resource: %s", callsSince(lsBefore, lsCalls(ls)))
 	}
 	stopWatch()
 	res.PeakRSSMB = peakRSSMB()
@@ -454,16 +455,12 @@ func peakRSSMB() float64 {
 	return 0
 }
 
-// callsSince lists the sandbox's calls made after before, by method and
-// resource (the sandbox names resources by route, ids left out), most
-// first.
-func callsSince(before, after []sfsandbox.CallStat) string {
-	count := map[string]int{}
-	for _, c := range after {
-		count[c.Method+" "+c.Resource] += c.Count
-	}
-	for _, c := range before {
-		count[c.Method+" "+c.Resource] -= c.Count
+// callsSince lists the calls made after before, by method and resource
+// (the sandboxes name resources by route, ids left out), most first.
+func callsSince(before, after map[string]int) string {
+	count := maps.Clone(after)
+	for k, n := range before {
+		count[k] -= n
 	}
 	keys := slices.Collect(maps.Keys(count))
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(count[b]-count[a], strings.Compare(a, b)) })
@@ -474,6 +471,26 @@ func callsSince(before, after []sfsandbox.CallStat) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// sfCalls are the Salesforce sandbox's calls so far by method and resource.
+func sfCalls(sf *sfsandbox.Server) map[string]int {
+	out := map[string]int{}
+	for _, c := range sf.Stats().Calls {
+		out[c.Method+" "+c.Resource] += c.Count
+	}
+	return out
+}
+
+// lsCalls are the Lightspeed sandbox's calls so far by method and resource.
+func lsCalls(ls *lssandbox.Server) map[string]int {
+	out := map[string]int{}
+	for res, byMethod := range ls.Stats().ByResource {
+		for method, n := range byMethod {
+			out[method+" "+res] += n
+		}
+	}
+	return out
 }
 
 // engineHeap tracks the heap the engine itself holds (allocated under
