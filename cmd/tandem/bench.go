@@ -193,20 +193,16 @@ func runBench(ctx context.Context, args []string, io *stdio, getenv func(string)
 			}
 		}
 		elapsed = time.Since(start)
+		// Before the bench's own reads below.
+		sfByResource, lsByResource := callsSince(before, sfCalls(sf)), callsSince(lsBefore, lsCalls(ls))
 		res.Sales = *nSales
 		res.SalesPerS = round1(float64(*nSales) / elapsed.Seconds())
-		// The fewest calls: Lightspeed pages of 100 sales per shop with
-		// lines, items and payments in the same call; Salesforce as
-		// salesforceMinSales says.
-		for range b.shops {
-			res.LightspeedMinCalls["sales"] += ceilDiv(*nSales / *nShops, lightspeed.MaxLimit)
-		}
-		if res.SalesforceMinCalls["sales"], err = b.salesforceMinSales(ctx); err != nil {
+		if res.SalesforceMinCalls["sales"], res.LightspeedMinCalls["sales"], err = b.minSalesCalls(ctx); err != nil {
 			return err
 		}
 		say("sales: %d in %s (%d records written)", *nSales, elapsed.Round(time.Millisecond), saleCount)
-		say("sales: Salesforce calls by resource: %s", callsSince(before, sfCalls(sf)))
-		say("sales: Lightspeed calls by resource: %s", callsSince(lsBefore, lsCalls(ls)))
+		say("sales: Salesforce calls by resource: %s", sfByResource)
+		say("sales: Lightspeed calls by resource: %s", lsByResource)
 	}
 	stopWatch()
 	res.PeakRSSMB = peakRSSMB()
@@ -259,9 +255,11 @@ func (b *benchTenant) runAll(ctx context.Context, k ledger.StreamKey) ([]*ledger
 	}
 }
 
-// salesforceMinSales is the fewest Salesforce calls the APIs allow for the
-// first sync of the tenant's sales, store by store (each store is its own
-// stream, as stores are synced one by one): a store whose history is above
+// minSalesCalls is the fewest calls the APIs allow for the first sync of
+// the tenant's sales. Lightspeed: a page of 100 completed sales per store,
+// their lines, items and payments in the same call. Salesforce: store by
+// store (each store is its own stream, as stores are synced one by one): a
+// store whose history is above
 // the Bulk API threshold takes three Bulk API 2.0 jobs (sales, lines,
 // payments) of five calls each (create, upload, close, one status check,
 // the saved rows); a smaller one a Composite Graph call per 75 sales (a
@@ -271,14 +269,14 @@ func (b *benchTenant) runAll(ctx context.Context, k ledger.StreamKey) ([]*ledger
 // tenant's products and their standard prices a write per 200 each, after
 // one query for the standard price book. It reads the stores' sales and
 // the ledger after the measured syncs.
-func (b *benchTenant) salesforceMinSales(ctx context.Context) (int, error) {
-	calls := 1 // the standard price book
+func (b *benchTenant) minSalesCalls(ctx context.Context) (sf, ls int, err error) {
+	sf = 1 // the standard price book
 	for _, kind := range []string{ledger.KindProduct, ledger.KindPricebookEn} {
 		n, err := b.ledger.CountLinks(ctx, b.tenant, kind, ledger.LinkActive)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		calls += ceilDiv(n, 200)
+		sf += ceilDiv(n, 200)
 	}
 	customers := map[string]bool{}
 	for _, shop := range b.shops {
@@ -287,22 +285,23 @@ func (b *benchTenant) salesforceMinSales(ctx context.Context) (int, error) {
 		sales := 0
 		for s, err := range b.ls.Sales.ListIter(ctx, q) {
 			if err != nil {
-				return 0, fmt.Errorf("list shop %s's sales: %w", shop, err)
+				return 0, 0, fmt.Errorf("list shop %s's sales: %w", shop, err)
 			}
 			sales++
 			if s.CustomerID > 0 {
 				customers[strconv.FormatInt(s.CustomerID, 10)] = true
 			}
 		}
+		ls += ceilDiv(sales, lightspeed.MaxLimit)
 		if sales > sync.DefaultBulkThreshold {
-			calls += 3 * 5
+			sf += 3 * 5
 		} else {
-			calls += ceilDiv(sales, 75)
+			sf += ceilDiv(sales, 75)
 		}
 	}
 	links, err := b.ledger.LinksByLightspeed(ctx, b.tenant, ledger.KindCustomer, slices.Collect(maps.Keys(customers)))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	contacts := map[string]bool{}
 	for _, l := range links {
@@ -312,9 +311,9 @@ func (b *benchTenant) salesforceMinSales(ctx context.Context) (int, error) {
 	// a Lightspeed customer id, 2,000 a call, whichever is fewer.
 	linked, err := b.ledger.CountLinks(ctx, b.tenant, ledger.KindCustomer, ledger.LinkActive)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return calls + min(ceilDiv(len(contacts), 200), ceilDiv(linked, 2000)), nil
+	return sf + min(ceilDiv(len(contacts), 200), ceilDiv(linked, 2000)), ls, nil
 }
 
 // newBenchTenant signs up a tenant and stores what onboarding would: both

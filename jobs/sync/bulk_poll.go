@@ -36,10 +36,8 @@ type pollPlan struct {
 	// rows is how many rows the job holds; 0 when not known (a cursor
 	// written before they were kept), which polls every max as before.
 	rows int
-	// perRow is the expected processing time per row; learned is set
-	// when it is the tenant's (not the prior).
-	perRow  time.Duration
-	learned bool
+	// perRow is the expected processing time per row.
+	perRow time.Duration
 	// elapsed is the time since the job was closed.
 	elapsed time.Duration
 	// polled is set when a poll has just found the job unfinished, with
@@ -65,11 +63,13 @@ type pollSample struct {
 //
 // Before any poll, the job should be done rows × perRow after it was
 // closed. After a poll that saw k of n rows processed at elapsed t, the
-// rest should take (n−k) times the time a row takes, which is t/k, or the
-// tenant's learned rate when that is faster: t counts the time the job
-// waited in Salesforce's queue, or started slowly, which the learned rate
-// (Salesforce's own processing time) does not. Once the run has polled the
-// job twice, the rate between the two polls is the best guess. When k is 0
+// rest should take (n−k) times the time a row takes, t/k. That errs late
+// when the job waited in Salesforce's queue or started slowly (t counts
+// that time), which costs the run a moment; a rate learned from other jobs
+// errs early when this one runs slower (Salesforce runs an org's jobs side
+// by side), which costs the merchant a call, so the progress rules. Once
+// the run has polled the job twice, the rate between the two polls is the
+// best guess. When k is 0
 // (the job still queued) or n (finishing), the elapsed time grows by half,
 // as a geometric schedule would. Every wait after a poll is at least a
 // tenth of the elapsed time, so a job whose progress stalls near its end
@@ -86,8 +86,6 @@ func (p pollPlan) next() time.Duration {
 		perRow := float64(p.elapsed) / float64(p.processed)
 		if b := p.before; b.at > 0 && b.at < p.elapsed && b.processed < p.processed {
 			perRow = float64(p.elapsed-b.at) / float64(p.processed-b.processed)
-		} else if p.learned {
-			perRow = min(perRow, float64(p.perRow))
 		}
 		d = time.Duration(float64(p.rows-p.processed) * perRow * bulkPollMargin)
 		d = max(d, p.elapsed/10)
@@ -105,7 +103,7 @@ func (w *saleWriter) nextPoll(bs *bulkState, seen *salesforce.IngestJob, before 
 	p := pollPlan{floor: w.pollFloor(), max: w.opts.BulkPoll}
 	if bs.timed() {
 		object, _ := w.bulkObject(bs.Step)
-		p.perRow, p.learned = w.rates.perRow(w.key.TenantID, object)
+		p.perRow = w.rates.perRow(w.key.TenantID, object)
 		p.rows = bs.Rows
 		// Another worker's clock may be a little behind the one that
 		// closed the job.
@@ -164,24 +162,23 @@ func newBulkRates() *bulkRates {
 	return &bulkRates{cur: map[rateKey]time.Duration{}, old: map[rateKey]time.Duration{}}
 }
 
-// perRow is the tenant's processing time per row of object: its own
-// (learned), else twice the tenant's on any object, else the prior. An
-// object none of the tenant's jobs has finished yet may well be slower than
-// the ones that did (lines resolve their sale and price book entry by
+// perRow is the tenant's processing time per row of object: its own, else
+// twice the tenant's on any object, else the prior. An object none of the
+// tenant's jobs has finished yet may well be slower than the ones that did (lines resolve their sale and price book entry by
 // lookup, and orgs put triggers on some objects and not others), and the
 // stores of an import start their jobs of an object before any of them has
 // finished: a guess from another object waits longer, and is not trusted
 // over the progress a poll then sees.
-func (r *bulkRates) perRow(tenant, object string) (d time.Duration, learned bool) {
+func (r *bulkRates) perRow(tenant, object string) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if d, ok := r.get(rateKey{tenant, object}); ok {
-		return d, true
+		return d
 	}
 	if d, ok := r.get(rateKey{tenant, ""}); ok {
-		return 2 * d, false
+		return 2 * d
 	}
-	return bulkPriorPerRow, false
+	return bulkPriorPerRow
 }
 
 // learn records a finished job of object that processed rows in ms

@@ -38,15 +38,11 @@ func TestPollPlanNext(t *testing.T) {
 			with(func(p *pollPlan) { p.rows, p.elapsed, p.polled, p.processed = 6000, 400*ms, true, 3000 }), 500 * ms},
 		{"a quarter done at 300 ms",
 			with(func(p *pollPlan) { p.rows, p.elapsed, p.polled, p.processed = 8000, 300*ms, true, 2000 }), 1125 * ms},
-		{"a quarter done at 300 ms, the tenant's learned rate slower: the progress rules",
+		{"a quarter done at 300 ms, the expected rate slower: the progress rules",
 			with(func(p *pollPlan) {
-				p.rows, p.elapsed, p.polled, p.processed, p.perRow, p.learned = 8000, 300*ms, true, 2000, 200*time.Microsecond, true
+				p.rows, p.elapsed, p.polled, p.processed, p.perRow = 8000, 300*ms, true, 2000, 200*time.Microsecond
 			}), 1125 * ms},
-		{"a quarter done at 300 ms after a slow start, the tenant's learned rate faster: the learned rate for the rest",
-			with(func(p *pollPlan) {
-				p.rows, p.elapsed, p.polled, p.processed, p.learned = 8000, 300*ms, true, 2000, true
-			}), 375 * ms},
-		{"a quarter done at 300 ms, the prior faster: the progress rules (the prior is no evidence)",
+		{"a quarter done at 300 ms, the expected rate faster: the progress still rules (an early poll costs a call)",
 			with(func(p *pollPlan) { p.rows, p.elapsed, p.polled, p.processed = 8000, 300*ms, true, 2000 }), 1125 * ms},
 		{"polled twice: the rate between the polls (1000 rows in 100 ms)",
 			with(func(p *pollPlan) {
@@ -82,8 +78,8 @@ func TestPollPlanNext(t *testing.T) {
 func TestBulkRates(t *testing.T) {
 	t.Parallel()
 	r := newBulkRates()
-	if got, learned := r.perRow("t1", "Opportunity"); got != bulkPriorPerRow || learned {
-		t.Errorf("a tenant never seen: %s (learned %v), want the prior %s", got, learned, bulkPriorPerRow)
+	if got := r.perRow("t1", "Opportunity"); got != bulkPriorPerRow {
+		t.Errorf("a tenant never seen: %s, want the prior %s", got, bulkPriorPerRow)
 	}
 	r.learn("t1", "Opportunity", 5000, 500) // 100 µs a row
 	tests := []struct {
@@ -95,23 +91,23 @@ func TestBulkRates(t *testing.T) {
 		{"t2", "Opportunity", bulkPriorPerRow},                // another tenant's is not its own
 	}
 	for _, tt := range tests {
-		if got, _ := r.perRow(tt.tenant, tt.object); got != tt.want {
+		if got := r.perRow(tt.tenant, tt.object); got != tt.want {
 			t.Errorf("perRow(%s, %s) = %s, want %s", tt.tenant, tt.object, got, tt.want)
 		}
 	}
 	// A second job moves the rate halfway; a job the API says took 0 ms
 	// counts as 1 ms.
 	r.learn("t1", "Opportunity", 5000, 1500) // 300 µs a row
-	if got, _ := r.perRow("t1", "Opportunity"); got != 200*time.Microsecond {
+	if got := r.perRow("t1", "Opportunity"); got != 200*time.Microsecond {
 		t.Errorf("after a second job: %s, want 200µs", got)
 	}
 	r.learn("t1", "Payment__c", 1000, 0)
-	if got, _ := r.perRow("t1", "Payment__c"); got != time.Microsecond {
+	if got := r.perRow("t1", "Payment__c"); got != time.Microsecond {
 		t.Errorf("a job of 0 ms: %s, want 1µs", got)
 	}
-	before, _ := r.perRow("t1", "Refund__c")
+	before := r.perRow("t1", "Refund__c")
 	r.learn("t1", "Refund__c", 0, 10) // nothing processed: nothing learned
-	if got, _ := r.perRow("t1", "Refund__c"); got != before {
+	if got := r.perRow("t1", "Refund__c"); got != before {
 		t.Errorf("a job that processed nothing moved the rate from %s to %s", before, got)
 	}
 }
@@ -124,14 +120,14 @@ func TestBulkRatesBounded(t *testing.T) {
 	r.learn("busy", "Opportunity", 1000, 1000)
 	for i := range 10 * bulkRatesMax {
 		r.learn(fmt.Sprintf("tenant-%d", i), "Opportunity", 1000, 100)
-		if got, _ := r.perRow("busy", "Opportunity"); i%100 == 0 && got != time.Millisecond {
+		if got := r.perRow("busy", "Opportunity"); i%100 == 0 && got != time.Millisecond {
 			t.Fatalf("after %d other tenants the busy tenant lost its rate", i)
 		}
 	}
 	if n := len(r.cur) + len(r.old); n > bulkRatesMax {
 		t.Errorf("%d rates kept, want at most %d", n, bulkRatesMax)
 	}
-	if got, _ := r.perRow("tenant-0", "Opportunity"); got != bulkPriorPerRow {
+	if got := r.perRow("tenant-0", "Opportunity"); got != bulkPriorPerRow {
 		t.Errorf("a tenant long gone: %s, want the prior", got)
 	}
 }
