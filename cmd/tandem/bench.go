@@ -262,8 +262,9 @@ func (b *benchTenant) runAll(ctx context.Context, k ledger.StreamKey) ([]*ledger
 // store whose history is above
 // the Bulk API threshold takes three Bulk API 2.0 jobs (sales, lines,
 // payments) of five calls each (create, upload, close, one status check,
-// the saved rows); a smaller one a Composite Graph call per 75 sales (a
-// sale with its lines and payments per graph). The sales also need the
+// the saved rows); a smaller one a Composite Graph call per 75 sales to
+// send (a sale with its lines and payments per graph; one voided or
+// deleted before it was sent is not). The sales also need the
 // accounts of the contacts they name (a query per 200 contacts, or a read of
 // every contact with a Lightspeed customer id, 2,000 a call, if fewer), and the
 // tenant's products and their standard prices a write per 200 each, after
@@ -282,12 +283,16 @@ func (b *benchTenant) minSalesCalls(ctx context.Context) (sf, ls int, err error)
 	for _, shop := range b.shops {
 		q := lightspeed.NewQuery().Where("shopID", lightspeed.Eq, shop).Where("completed", lightspeed.Eq, true).
 			Archived(lightspeed.ArchivedInclude).Limit(lightspeed.MaxLimit)
-		sales := 0
+		sales, sent := 0, 0
 		for s, err := range b.ls.Sales.ListIter(ctx, q) {
 			if err != nil {
 				return 0, 0, fmt.Errorf("list shop %s's sales: %w", shop, err)
 			}
 			sales++
+			if s.Voided || s.Archived {
+				continue // voided or deleted before it was ever sent: nothing to write
+			}
+			sent++
 			if s.CustomerID > 0 {
 				customers[strconv.FormatInt(s.CustomerID, 10)] = true
 			}
@@ -296,7 +301,7 @@ func (b *benchTenant) minSalesCalls(ctx context.Context) (sf, ls int, err error)
 		if sales > sync.DefaultBulkThreshold {
 			sf += 3 * 5
 		} else {
-			sf += ceilDiv(sales, 75)
+			sf += ceilDiv(sent, salesforce.MaxGraphs)
 		}
 	}
 	links, err := b.ledger.LinksByLightspeed(ctx, b.tenant, ledger.KindCustomer, slices.Collect(maps.Keys(customers)))

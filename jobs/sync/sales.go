@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/integrations/salesforce"
 	"github.com/tandemsync/tandem/jobs/ledger"
 )
 
@@ -138,7 +139,13 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		if len(batch) == 0 && !last {
 			return nil
 		}
+		if im := cur.Import; im != nil && !im.Finished && len(batch) > 0 {
+			// A history import asks about as many new contacts in each
+			// batch it has left (contactAccounts).
+			w.pagesLeft = max(1, float64(im.Total-im.Done)/float64(len(batch)))
+		}
 		page, err := w.sendBatch(ctx, batch, false)
+		w.pagesLeft = 0
 		if err != nil {
 			return err
 		}
@@ -164,6 +171,9 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		batches++
 		return nil
 	}
+	// A batch is whole Composite Graph calls where it can be (BatchSize
+	// rounded up to 75 sales: 200 would go as 75, 75 and 50).
+	size := ceilDiv(rc.opts.BatchSize, salesforce.MaxGraphs) * salesforce.MaxGraphs
 	// Pages are read ahead while the previous batch is written.
 	pages := w.readSales(ctx, q, 1, 0)
 	defer pages.stop()
@@ -179,7 +189,7 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 			}
 		}
 		last := p.nextURL == ""
-		if fresh >= rc.opts.BatchSize || last {
+		if fresh >= size || last {
 			if err := flush(last); err != nil {
 				return false, err
 			}

@@ -147,13 +147,25 @@ func TestShopsShareContactsAndProducts(t *testing.T) {
 	}
 }
 
-// A history staged a page at a time still reads its contacts' accounts in
+// A history imported a page at a time (staged, or through Composite Graph)
+// still reads its contacts' accounts in
 // one sweep when asking by id, page after page, would take more calls: the
 // import's pages left count, not the page's contacts alone.
 func TestStagedImportSweepsContactAccounts(t *testing.T) {
 	t.Parallel()
-	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, customers: 400, sales: 1000,
-		engine: sync.Options{BulkThreshold: 100, BulkPoll: time.Millisecond, BatchSize: 100, MaxBatches: 1}}})
+	for name, opts := range map[string]sync.Options{
+		"staged":          {BulkThreshold: 100, BulkPoll: time.Millisecond, BatchSize: 100, MaxBatches: 1},
+		"Composite Graph": {BatchSize: 100, MaxBatches: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testImportSweepsContactAccounts(t, opts)
+		})
+	}
+}
+
+func testImportSweepsContactAccounts(t *testing.T, opts sync.Options) {
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{shops: 1, customers: 400, sales: 1000, engine: opts}})
 	w.runUntilDone(ledger.CustomersToSalesforce)
 	var mu stdsync.Mutex
 	var lookups []string
