@@ -148,9 +148,9 @@ func TestShopsShareContactsAndProducts(t *testing.T) {
 }
 
 // A history imported a page at a time (staged, or through Composite Graph)
-// still reads its contacts' accounts in
-// one sweep when asking by id, page after page, would take more calls: the
-// import's pages left count, not the page's contacts alone.
+// still reads its contacts' accounts in one sweep when asking by id, page
+// after page, would take more calls: the import's pages left count, not
+// the page's contacts alone.
 func TestStagedImportSweepsContactAccounts(t *testing.T) {
 	t.Parallel()
 	for name, opts := range map[string]sync.Options{
