@@ -396,28 +396,14 @@ func stripSF(r map[string]string) map[string]string {
 }
 
 func (c *Client) resultCSV(ctx context.Context, jobID, which string) ([]map[string]string, error) {
-	if !ValidID(jobID) {
-		return nil, fmt.Errorf("salesforce: ingest job %s: %q is not a job id", which, jobID)
+	var out []map[string]string
+	for r, err := range c.resultRows(ctx, jobID, which) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
 	}
-	req, err := c.NewRequest(ctx, http.MethodGet, "jobs/ingest/"+jobID+"/"+which+"/", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "text/csv")
-	var body []byte
-	if _, err := c.Do(req, &body); err != nil {
-		return nil, fmt.Errorf("salesforce: ingest job %s %s: %w", jobID, which, err)
-	}
-	rows, err := parseCSV(body)
-	if err != nil {
-		return nil, fmt.Errorf("salesforce: ingest job %s %s: %w", jobID, which, err)
-	}
-	return rows, nil
-}
-
-func parseCSV(b []byte) ([]map[string]string, error) {
-	_, rows, err := parseCSVTable(b)
-	return rows, err
+	return out, nil
 }
 
 // parseCSVTable reads a result CSV into its header and one map per row.
