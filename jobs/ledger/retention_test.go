@@ -27,22 +27,11 @@ func TestPruneIdleRuns(t *testing.T) {
 	// error as given; the last one finished is the stream's last run.
 	finish := func(age time.Duration, runErr error, events ...ledger.Event) int64 {
 		t.Helper()
-		r, err := l.StartRun(ctx, k, ledger.TriggerSchedule, 1)
-		if err != nil {
+		id := finishWith(t, l, k, runErr, events...)
+		if _, err := pool.Exec(ctx, `UPDATE sync_runs SET started_at = now() - $2::interval WHERE id = $1`, id, age); err != nil {
 			t.Fatal(err)
 		}
-		if len(events) > 0 {
-			if err := l.CommitPage(ctx, r, ledger.Page{Events: events}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := l.FinishRun(ctx, r, runErr, nil, ledger.Schedule{Interval: time.Minute, Idle: len(events) == 0}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pool.Exec(ctx, `UPDATE sync_runs SET started_at = now() - $2::interval WHERE id = $1`, r.ID, age); err != nil {
-			t.Fatal(err)
-		}
-		return r.ID
+		return id
 	}
 	day := 24 * time.Hour
 	idleOld := finish(36*time.Hour, nil)

@@ -16,6 +16,12 @@ import (
 // (30 s, backing off to 5 minutes) as idle when it touched nothing.
 func finish(t *testing.T, l *ledger.Store, k ledger.StreamKey, events ...ledger.Event) {
 	t.Helper()
+	finishWith(t, l, k, nil, events...)
+}
+
+// finishWith is finish with the run's error, and returns the run's id.
+func finishWith(t *testing.T, l *ledger.Store, k ledger.StreamKey, runErr error, events ...ledger.Event) int64 {
+	t.Helper()
 	ctx := context.Background()
 	r, err := l.StartRun(ctx, k, ledger.TriggerSchedule, 1)
 	if err != nil {
@@ -27,9 +33,10 @@ func finish(t *testing.T, l *ledger.Store, k ledger.StreamKey, events ...ledger.
 		}
 	}
 	sched := ledger.Schedule{Interval: 30 * time.Second, MaxIdle: 5 * time.Minute, Idle: len(events) == 0}
-	if err := l.FinishRun(ctx, r, nil, nil, sched); err != nil {
+	if err := l.FinishRun(ctx, r, runErr, nil, sched); err != nil {
 		t.Fatal(err)
 	}
+	return r.ID
 }
 
 // schedule reads a stream's backoff and next run; a parked stream's next
