@@ -316,11 +316,26 @@ type chrome struct {
 
 func (c *chrome) step(name string, actions ...chromedp.Action[chromedp.Void]) {
 	c.t.Helper()
-	if err := chromedp.Do(c.ctx, actions...); err != nil {
+	err := chromedp.Do(c.ctx, actions...)
+	if err != nil && devToolsLostNode(err) {
+		// Chrome's DevTools now and then loses the node or page it just
+		// found while a page is replaced (seen under a loaded CI run):
+		// that is the driver, not the page, so the step is tried once more.
+		c.t.Logf("%s: %v; trying again", name, err)
+		err = chromedp.Do(c.ctx, actions...)
+	}
+	if err != nil {
 		loc, _ := chromedp.Run(c.ctx, chromedp.Location())
 		body, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
 		c.t.Fatalf("%s: %v\nat %s:\n%s\nserver log:\n%s", name, err, loc, tail(body, 3000), tail(c.d.logs.String(), 3000))
 	}
+}
+
+// devToolsLostNode reports the DevTools errors of a node or page gone
+// between finding it and acting on it.
+func devToolsLostNode(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "No node with given id found") || strings.Contains(msg, "Not attached to an active page")
 }
 
 // text reads an element's text without waiting for it: "" when absent.
