@@ -53,8 +53,10 @@ type SyncConfig struct {
 	Workers int
 	// Reserve, when set, pauses syncing at the Salesforce API reserve.
 	Reserve ReserveCheck
-	// Flush, when set, writes a tenant's counted API usage after each run.
-	Flush func(ctx context.Context, tenantID string) error
+	// Flush, when set, writes a tenant's counted API usage after each run;
+	// FlushAll every tenant's, after the scheduler's probes.
+	Flush    func(ctx context.Context, tenantID string) error
+	FlushAll func(ctx context.Context) error
 	// runner, when set, runs the scheduled streams instead of Engine: the
 	// scheduler's benchmark and tests put a stand-in there, to measure and
 	// drive the scheduling alone.
@@ -123,7 +125,11 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 			Mappings: mapping.NewStore(pool), Logger: cfg.Logger, Reserve: sc.Reserve, Flush: sc.Flush}); err != nil {
 			return nil, fmt.Errorf("jobs: register resync worker: %w", err)
 		}
-		if err := river.AddWorkerSafely(workers, &SchedulerWorker{Pool: pool}); err != nil {
+		sched := &SchedulerWorker{Pool: pool, Flush: sc.FlushAll, Logger: cfg.Logger}
+		if sc.Engine != nil && sc.runner == nil {
+			sched.Prober = sc.Engine
+		}
+		if err := river.AddWorkerSafely(workers, sched); err != nil {
 			return nil, fmt.Errorf("jobs: register scheduler: %w", err)
 		}
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(sc.schedulerTick()),

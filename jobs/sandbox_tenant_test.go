@@ -35,6 +35,8 @@ type sandboxTenant struct {
 	lsAccount int64
 	setup     *setup.Store
 	clients   *connect.Clients
+	// usage counts the clients' calls per tenant and day (api_usage).
+	usage *connect.Usage
 }
 
 type sandboxOptions struct {
@@ -115,11 +117,12 @@ func newSandboxTenant(tb testing.TB, name string, o sandboxOptions) *sandboxTena
 	}
 	limits := o.limits
 	limits.Store = connect.NewBuckets(pool)
-	clients, err := connect.New(connect.Config{Vault: v, Providers: providers, Limits: lightspeed.NewLimits(limits),
+	usage := connect.NewUsage(pool, nil)
+	clients, err := connect.New(connect.Config{Vault: v, Providers: providers, Limits: lightspeed.NewLimits(limits), Usage: usage,
 		Transport: func(p string, base http.RoundTripper) http.RoundTripper { return sync.CountingTransport(p, base) }})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return &sandboxTenant{pool: pool, ls: ls, sf: sf, lsURL: lsSrv.URL, sfURL: sfSrv.URL, id: acct.ID, lsAccount: int64(pair.AccountID),
-		setup: st, clients: clients}
+		setup: st, clients: clients, usage: usage}
 }

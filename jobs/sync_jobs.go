@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	stdsync "sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -227,7 +228,9 @@ func (w *SchedulerWorker) Timeout(*river.Job[SchedulerArgs]) time.Duration { ret
 
 // SchedulerWorker claims due streams and enqueues their runs in the same
 // transaction. It reads only the due rows (an index on next_run_at), so its
-// cost follows the work due, not the number of tenants.
+// cost follows the work due, not the number of tenants. With Prober set, it
+// probes the idle streams it claimed instead (a read each, no job and no
+// run) and enqueues runs only for those that changed.
 type SchedulerWorker struct {
 	river.WorkerDefaults[SchedulerArgs]
 	Pool *pgxpool.Pool
@@ -237,22 +240,51 @@ type SchedulerWorker struct {
 	Lease time.Duration
 	// Batch bounds the streams claimed per pass; default 1000.
 	Batch int
+	// Prober, when set, probes the claimed streams that may be probed
+	// (ledger.Claim.Probe); nil runs every stream whole.
+	Prober Prober
+	// Probes bounds the probes made at once; default 32 (they wait on the
+	// APIs, not on this process).
+	Probes int
+	// MaxProbes is how many probes in a row a stream gets before it runs
+	// whole again; default maxProbes.
+	MaxProbes int
+	// Flush, when set, writes the API usage the probes counted.
+	Flush  func(ctx context.Context) error
+	Logger *slog.Logger
 }
+
+// Prober probes an idle stream: changed (or an error) means it needs a
+// whole run (sync.Engine).
+type Prober interface {
+	Probe(ctx context.Context, k ledger.StreamKey, spec string) (changed bool, err error)
+	// IdleSchedule is how an idle stream backs off.
+	IdleSchedule() ledger.Schedule
+}
+
+// maxProbes makes a stream probed at the default ceiling (5 minutes) run
+// whole every six hours: what only a run does (retrying records that
+// failed for a passing reason, checking the mapping's fields) still
+// happens on a quiet tenant.
+const maxProbes = 72
+
+// probeTimeout bounds one probe, within the claim's lease, so that a probe
+// finding nothing is recorded before the stream falls due again.
+const probeTimeout = 20 * time.Second
 
 // Work enqueues every due stream.
 func (w *SchedulerWorker) Work(ctx context.Context, _ *river.Job[SchedulerArgs]) error {
-	_, err := ScheduleDue(ctx, w.Pool, w.Lease, w.Batch)
+	_, err := w.schedule(ctx)
 	return err
 }
 
-// ScheduleDue claims due streams and enqueues a run for each, returning how
-// many it enqueued.
-func ScheduleDue(ctx context.Context, pool *pgxpool.Pool, lease time.Duration, batch int) (int, error) {
-	if lease == 0 {
-		lease = claimLease
-	}
-	if batch == 0 {
-		batch = 1000
+// schedule claims due streams and enqueues a run for each (or probes it),
+// returning how many it claimed.
+func (w *SchedulerWorker) schedule(ctx context.Context) (int, error) {
+	lease, batch := cmp.Or(w.Lease, claimLease), cmp.Or(w.Batch, 1000)
+	limit := 0
+	if w.Prober != nil {
+		limit = cmp.Or(w.MaxProbes, maxProbes)
 	}
 	client, ok := clientFrom(ctx)
 	if !ok {
@@ -260,19 +292,23 @@ func ScheduleDue(ctx context.Context, pool *pgxpool.Pool, lease time.Duration, b
 	}
 	total := 0
 	for {
-		n := 0
-		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			keys, err := ledger.ClaimDue(ctx, tx, time.Now(), lease, batch)
+		var claims, probes []ledger.Claim
+		err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+			var err error
+			claims, err = ledger.ClaimDue(ctx, tx, time.Now(), lease, batch, limit)
 			if err != nil {
 				return err
 			}
-			n = len(keys)
-			if n == 0 {
-				return nil
+			runs := make([]SyncArgs, 0, len(claims))
+			for _, c := range claims {
+				if c.Probe != "" {
+					probes = append(probes, c)
+					continue
+				}
+				runs = append(runs, SyncArgs{TenantID: c.TenantID, Stream: c.Stream, Location: c.Location})
 			}
-			runs := make([]SyncArgs, n)
-			for i, k := range keys {
-				runs[i] = SyncArgs{TenantID: k.TenantID, Stream: k.Stream, Location: k.Location}
+			if len(runs) == 0 {
+				return nil
 			}
 			return insertRuns(ctx, func(ctx context.Context, p []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 				return client.InsertManyTx(ctx, tx, p)
@@ -281,11 +317,67 @@ func ScheduleDue(ctx context.Context, pool *pgxpool.Pool, lease time.Duration, b
 		if err != nil {
 			return total, fmt.Errorf("jobs: schedule due streams: %w", err)
 		}
-		total += n
-		if n < batch {
+		if len(probes) > 0 {
+			// The claim is committed: a worker that dies probing leaves
+			// the streams due again when it runs out.
+			if err := w.probe(ctx, client, probes); err != nil {
+				return total, err
+			}
+		}
+		total += len(claims)
+		if len(claims) < batch {
 			return total, nil
 		}
 	}
+}
+
+// probe probes the claimed streams, a few at once, records those that
+// found nothing as idle, and enqueues a run of the others.
+func (w *SchedulerWorker) probe(ctx context.Context, client *river.Client[pgx.Tx], claims []ledger.Claim) error {
+	changed := make([]bool, len(claims))
+	sem := make(chan struct{}, cmp.Or(w.Probes, 32))
+	var wg stdsync.WaitGroup
+	for i, c := range claims {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+			defer cancel()
+			ch, err := w.Prober.Probe(pctx, c.StreamKey, c.Probe)
+			if err != nil && w.Logger != nil {
+				// The run it gets instead records the error where the
+				// merchant sees it.
+				w.Logger.Debug("sync: probe failed; running the stream", "stream", c.StreamKey.String(), "err", err)
+			}
+			changed[i] = ch || err != nil
+		})
+	}
+	wg.Wait()
+	var idle []ledger.Claim
+	var runs []SyncArgs
+	for i, c := range claims {
+		if changed[i] {
+			runs = append(runs, SyncArgs{TenantID: c.TenantID, Stream: c.Stream, Location: c.Location})
+		} else {
+			idle = append(idle, c)
+		}
+	}
+	bg := context.WithoutCancel(ctx)
+	if w.Flush != nil {
+		if err := w.Flush(bg); err != nil && w.Logger != nil {
+			w.Logger.Warn("sync: record API usage of probes", "err", err)
+		}
+	}
+	if err := ledger.New(w.Pool).FinishProbes(bg, idle, w.Prober.IdleSchedule()); err != nil {
+		return fmt.Errorf("jobs: schedule: %w", err)
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	if err := insertRuns(bg, client.InsertMany, runs, ledger.TriggerSchedule); err != nil {
+		return fmt.Errorf("jobs: schedule changed streams: %w", err)
+	}
+	return nil
 }
 
 // insertFunc inserts jobs, in a transaction or not.

@@ -40,6 +40,7 @@ func newSyncConfig(pool *pgxpool.Pool, v *vault.Vault, providers connect.Provide
 		Interval: interval,
 		Reserve:  usage.ReserveCheck(connect.DefaultReservePct),
 		Flush:    usage.FlushTenant,
+		FlushAll: usage.Flush,
 	}, nil
 }
 

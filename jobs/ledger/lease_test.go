@@ -208,12 +208,16 @@ func claimFor(t *testing.T, pool beginner, now time.Time, lease time.Duration) [
 		t.Fatal(err)
 	}
 	defer tx.Rollback(t.Context())
-	keys, err := ledger.ClaimDue(t.Context(), tx, now, lease, 100)
+	claims, err := ledger.ClaimDue(t.Context(), tx, now, lease, 100, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+	keys := make([]ledger.StreamKey, len(claims))
+	for i, c := range claims {
+		keys[i] = c.StreamKey
 	}
 	return keys
 }

@@ -294,6 +294,9 @@ type Schedule struct {
 	MaxIdle  time.Duration
 	More     bool
 	Idle     bool
+	// Probe is, for an idle run, the read that tells whether its stream
+	// has anything new (ClaimDue); empty when it cannot be probed.
+	Probe string
 }
 
 // FinishRun records the end of a run: its status (RunSucceeded, or
@@ -331,11 +334,13 @@ func (s *Store) FinishRun(ctx context.Context, run *Run, runErr error, apiCalls 
 					WHEN $6 THEN now() + LEAST($5::interval * power(2, LEAST(idle_runs, 20)), $9::interval)
 					ELSE now() + $5::interval END,
 				idle_runs = CASE WHEN $6 THEN idle_runs + 1 ELSE 0 END,
+				probe = CASE WHEN $6 THEN $10 ELSE '' END,
+				probes = 0,
 				failed_runs = CASE WHEN $7 THEN failed_runs + 1 ELSE 0 END,
 				last_success_at = CASE WHEN $7 THEN last_success_at ELSE now() END
 			WHERE tenant_id = $1 AND location = $2 AND stream = $3`,
 			k.TenantID, k.Location, k.Stream, run.ID, sched.Interval, sched.Idle, status == RunFailed, sched.More,
-			max(sched.MaxIdle, sched.Interval))
+			max(sched.MaxIdle, sched.Interval), sched.Probe)
 		if err != nil || run.Records() == 0 {
 			return err
 		}

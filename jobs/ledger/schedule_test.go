@@ -132,3 +132,116 @@ func TestFinishRunBacksOffAndChangesWakeSiblings(t *testing.T) {
 		t.Errorf("another tenant's stream was woken: idle_runs %d, next run in %s", idle, time.Until(next))
 	}
 }
+
+// finishIdle records an idle run of k that left probe.
+func finishIdle(t *testing.T, l *ledger.Store, k ledger.StreamKey, probe string) {
+	t.Helper()
+	r, err := l.StartRun(t.Context(), k, ledger.TriggerSchedule, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched := ledger.Schedule{Interval: 30 * time.Second, MaxIdle: 5 * time.Minute, Idle: true, Probe: probe}
+	if err := l.FinishRun(t.Context(), r, nil, nil, sched); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A stream is offered for probing only after two idle runs in a row, with
+// nothing holding it and fewer than maxProbes probes since its last run; a
+// probe that found nothing backs it off as an idle run would, unless its
+// claim changed meanwhile.
+func TestClaimOffersProbes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := dbtest.New(t)
+	l := ledger.New(pool)
+	tenant := newTenant(t, tenants.NewStore(pool), "probe@shop.example")
+	k := func(loc string) ledger.StreamKey {
+		return ledger.StreamKey{TenantID: tenant, Location: loc, Stream: ledger.SalesToSalesforce}
+	}
+	twice, once, held, busy, woken := k("1"), k("2"), k("3"), k("4"), k("5")
+	all := []ledger.StreamKey{twice, once, held, busy, woken}
+	if err := l.EnsureStreams(ctx, tenant, all); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		finishIdle(t, l, s, "probe of "+s.Location)
+		if s != once {
+			finishIdle(t, l, s, "probe of "+s.Location)
+		}
+	}
+	if err := l.Hold(ctx, held, "Salesforce API reserve reached"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE sync_streams SET probes = 72 WHERE tenant_id = $1 AND location = '4'`, tenant); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(maxProbes int) map[ledger.StreamKey]ledger.Claim {
+		t.Helper()
+		if _, err := pool.Exec(ctx, `UPDATE sync_streams SET next_run_at = now() - interval '1 second' WHERE tenant_id = $1`, tenant); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		claims, err := ledger.ClaimDue(ctx, tx, time.Now(), 30*time.Second, 100, maxProbes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		out := map[ledger.StreamKey]ledger.Claim{}
+		for _, c := range claims {
+			out[c.StreamKey] = c
+		}
+		return out
+	}
+
+	if got := claim(0); got[twice].Probe != "" {
+		t.Errorf("with probes off, a claim offered probe %q", got[twice].Probe)
+	}
+	got := claim(72)
+	for s, want := range map[ledger.StreamKey]string{twice: "probe of 1", once: "", held: "", busy: "", woken: "probe of 5"} {
+		if got[s].Probe != want {
+			t.Errorf("stream %s: claim offered probe %q, want %q", s.Location, got[s].Probe, want)
+		}
+	}
+
+	// While it is probed, a Sync now's run takes one of the streams.
+	if err := l.AcquireRun(ctx, woken, "sync-now", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if err := l.FinishProbes(ctx, []ledger.Claim{got[twice], got[woken]}, ledger.Schedule{Interval: 30 * time.Second,
+		MaxIdle: 5 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	idle, next := schedule(t, pool, twice)
+	if want := 2 * time.Minute; idle != 3 || next.Sub(before) < want-time.Second || next.Sub(before) > want+5*time.Second {
+		t.Errorf("after a quiet probe: idle_runs %d, next run in %s; want 3, %s", idle, next.Sub(before), want)
+	}
+	var probes int
+	var synced time.Time
+	if err := pool.QueryRow(ctx, `SELECT probes, last_success_at FROM sync_streams WHERE tenant_id = $1 AND location = '1'`,
+		tenant).Scan(&probes, &synced); err != nil {
+		t.Fatal(err)
+	}
+	if probes != 1 || synced.Before(before.Add(-time.Second)) {
+		t.Errorf("after a quiet probe: probes %d, last success %s; want 1, now", probes, synced)
+	}
+	if idle, next := schedule(t, pool, woken); idle != 2 || time.Until(next) < 50*time.Second {
+		t.Errorf("a stream a run took while probed: idle_runs %d, next run in %s; want 2, at the run's lease end",
+			idle, time.Until(next))
+	}
+
+	// A run that touches records starts over: no probe until two idle
+	// runs again.
+	finish(t, l, twice, ledger.Event{Action: ledger.ActionCreated, Kind: ledger.KindSale, LSID: "s1", SFID: "006x", Label: "#1"})
+	finishIdle(t, l, twice, "probe of 1")
+	if got := claim(72); got[twice].Probe != "" {
+		t.Errorf("one idle run after a change: claim offered probe %q", got[twice].Probe)
+	}
+}

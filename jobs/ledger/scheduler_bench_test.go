@@ -38,7 +38,7 @@ func BenchmarkClaimDue(b *testing.B) {
 	now := time.Now()
 	for b.Loop() {
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			keys, err := ledger.ClaimDue(ctx, tx, now, 30*time.Second, 1000)
+			keys, err := ledger.ClaimDue(ctx, tx, now, 30*time.Second, 1000, 72)
 			claimed += len(keys)
 			return err
 		})

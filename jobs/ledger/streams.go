@@ -29,7 +29,8 @@ type Stream struct {
 
 // EnsureStreams creates the streams that do not exist yet, due now, and
 // removes the tenant's sales streams of locations not listed in keys (a shop
-// turned off sends nothing).
+// turned off sends nothing). It drops the streams' probes: the setup it
+// follows may change what they read.
 func (s *Store) EnsureStreams(ctx context.Context, tenantID string, keys []StreamKey) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		locs := make([]string, 0, len(keys))
@@ -42,6 +43,13 @@ func (s *Store) EnsureStreams(ctx context.Context, tenantID string, keys []Strea
 			INSERT INTO sync_streams (tenant_id, location, stream)
 			SELECT $1, l, s FROM unnest($2::text[], $3::text[]) AS t(l, s)
 			ON CONFLICT DO NOTHING`, tenantID, locs, streams); err != nil {
+			return err
+		}
+		// The setup may have changed what a stream reads (its customer
+		// object, its history window): its next run is whole, and leaves
+		// a probe of what it reads now.
+		if _, err := tx.Exec(ctx, `UPDATE sync_streams SET probe = '' WHERE tenant_id = $1 AND probe <> ''`,
+			tenantID); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
@@ -161,13 +169,33 @@ func (s *Store) Wake(ctx context.Context, tenantID, stream string) error {
 	return nil
 }
 
+// Claim is a stream the scheduler claimed (ClaimDue).
+type Claim struct {
+	StreamKey
+	// Until is the claim's end: the stream is due again then unless a run
+	// or FinishProbes moves it.
+	Until time.Time
+	// Probe is set when the stream may be probed rather than run: the read
+	// its last idle run left (Schedule.Probe), for a stream idle twice in a
+	// row, held by nothing, and probed fewer than maxProbes times since its
+	// last whole run. Empty means run it.
+	Probe string
+}
+
 // ClaimDue takes up to limit due, unpaused streams, moves each one's next
 // run to now+lease (so a lost job is retried after the lease), and returns
-// them. A tenant whose connection needs reconnecting is not claimed: its
-// streams wait (Park) until the reconnect wakes them. It runs in the caller's
-// transaction so the jobs it enqueues commit with the claim. Only due rows
-// are read, through the partial index on next_run_at.
-func ClaimDue(ctx context.Context, tx pgx.Tx, now time.Time, lease time.Duration, limit int) ([]StreamKey, error) {
+// them, with the probe of those that may be probed (Claim.Probe; maxProbes
+// 0 never probes). A tenant whose connection needs reconnecting is not
+// claimed: its streams wait (Park) until the reconnect wakes them. It runs
+// in the caller's transaction so the jobs it enqueues commit with the
+// claim. Only due rows are read, through the partial index on next_run_at.
+//
+// A probe is offered only after two idle runs in a row: the second started
+// at least an interval after the last record its stream read, so every
+// record up to its cursor was visible to it (the reads' overlap covers
+// only records that show up late by seconds), and a probe needs to look
+// only past the cursor.
+func ClaimDue(ctx context.Context, tx pgx.Tx, now time.Time, lease time.Duration, limit, maxProbes int) ([]Claim, error) {
 	// The claimed rows are updated by ctid through an array, which plans as
 	// a TID scan: a join on the key would hash the whole table each pass.
 	rows, err := tx.Query(ctx, `
@@ -178,20 +206,52 @@ func ClaimDue(ctx context.Context, tx pgx.Tx, now time.Time, lease time.Duration
 			ORDER BY st.next_run_at
 			LIMIT $3
 			FOR UPDATE OF st SKIP LOCKED))
-		RETURNING s.tenant_id, s.location, s.stream`, now, lease, limit)
+		RETURNING s.tenant_id, s.location, s.stream, s.next_run_at,
+			CASE WHEN s.idle_runs >= 2 AND s.probes < $4 AND s.hold_reason = '' THEN s.probe ELSE '' END`,
+		now, lease, limit, maxProbes)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: claim due streams: %w", err)
 	}
 	defer rows.Close()
-	var out []StreamKey
+	var out []Claim
 	for rows.Next() {
-		var k StreamKey
-		if err := rows.Scan(&k.TenantID, &k.Location, &k.Stream); err != nil {
+		var c Claim
+		if err := rows.Scan(&c.TenantID, &c.Location, &c.Stream, &c.Until, &c.Probe); err != nil {
 			return nil, err
 		}
-		out = append(out, k)
+		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// FinishProbes records probes that found nothing, as an idle run would:
+// each stream backs off (sched's Interval doubled per idle run, up to
+// MaxIdle) and counts as in sync now. A stream whose claim changed since
+// (a Sync now, a wake, a run that took it) is left as that made it.
+func (s *Store) FinishProbes(ctx context.Context, idle []Claim, sched Schedule) error {
+	if len(idle) == 0 {
+		return nil
+	}
+	tenants := make([]string, len(idle))
+	locs := make([]string, len(idle))
+	streams := make([]string, len(idle))
+	until := make([]time.Time, len(idle))
+	for i, c := range idle {
+		tenants[i], locs[i], streams[i], until[i] = c.TenantID, c.Location, c.Stream, c.Until
+	}
+	if _, err := s.pool.Exec(ctx, `
+		UPDATE sync_streams s SET
+			next_run_at = now() + LEAST($5::interval * power(2, LEAST(s.idle_runs, 20)), $6::interval),
+			idle_runs = s.idle_runs + 1,
+			probes = s.probes + 1,
+			last_success_at = now()
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS c(tenant_id, location, stream, until)
+		WHERE s.tenant_id = c.tenant_id AND s.location = c.location AND s.stream = c.stream
+		  AND s.next_run_at = c.until`,
+		tenants, locs, streams, until, sched.Interval, max(sched.MaxIdle, sched.Interval)); err != nil {
+		return fmt.Errorf("ledger: finish probes: %w", err)
+	}
+	return nil
 }
 
 // Run returns one of the tenant's runs.

@@ -223,6 +223,12 @@ func (e *Engine) Run(ctx context.Context, k ledger.StreamKey, trigger string) (R
 	})
 }
 
+// IdleSchedule is how a stream that found nothing backs off: a probe that
+// finds nothing is recorded with it (jobs.SchedulerWorker).
+func (e *Engine) IdleSchedule() ledger.Schedule {
+	return ledger.Schedule{Interval: e.opts.Interval, MaxIdle: e.opts.MaxIdle, Idle: true}
+}
+
 // runConfigured reads the tenant's configuration and current mapping and
 // runs body with them (runWith).
 func (e *Engine) runConfigured(ctx context.Context, k ledger.StreamKey, trigger string,
@@ -254,11 +260,16 @@ func (e *Engine) runWith(ctx context.Context, k ledger.StreamKey, trigger string
 	if err != nil {
 		err = fmt.Errorf("sync: %s: %w", k, err)
 	}
+	sched := ledger.Schedule{Interval: e.opts.Interval, MaxIdle: e.opts.MaxIdle, More: more, Idle: res.Idle}
+	if res.Idle {
+		// Without a probe (its cursor unreadable now) the stream keeps
+		// running whole: slower, never wrong.
+		sched.Probe, _ = rc.probeOf(ctx)
+	}
 	// The run's bookkeeping must land even when the job's context ended.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if ferr := e.ledger.FinishRun(fctx, run, err, calls.snapshot(),
-		ledger.Schedule{Interval: e.opts.Interval, MaxIdle: e.opts.MaxIdle, More: more, Idle: res.Idle}); ferr != nil {
+	if ferr := e.ledger.FinishRun(fctx, run, err, calls.snapshot(), sched); ferr != nil {
 		return res, errors.Join(err, ferr)
 	}
 	return res, err

@@ -1,0 +1,155 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/jobs/ledger"
+)
+
+// An idle stream is probed rather than run: a whole run reads its
+// configuration, mapping and cursor, takes a lease, records a run and makes
+// its reads, about fifteen database transactions and a few milliseconds of
+// CPU to learn that nothing changed. Its last idle run leaves a probe
+// instead (ledger.Schedule.Probe): the one read, newest record first and
+// one record long, that tells whether anything changed past the cursor.
+// The scheduler makes that read (Engine.Probe) and either backs the stream
+// off again or hands it to a whole run.
+//
+// The probe reads only past the cursor, not the overlap before it that a
+// whole run reads again, so it is offered only for a stream idle twice in a
+// row (ledger.ClaimDue): by its second idle run every record up to the
+// cursor had long been visible, and a record changed since moved past it.
+
+// probe is a stream's probe, encoded in the ledger as JSON.
+type probe struct {
+	// Lightspeed customers or a shop's completed sales changed after
+	// After (their timeStamp or updatetime).
+	LS   string `json:"ls,omitempty"` // "Customer" or "Sale"
+	Shop string `json:"shop,omitempty"`
+	// Since is the sales stream's history window (completeTime), if any.
+	Since time.Time `json:"since,omitzero"`
+	// Salesforce records of Object (deleted ones too) changed after After
+	// (their SystemModstamp).
+	Object string    `json:"object,omitempty"`
+	After  time.Time `json:"after,omitzero"`
+}
+
+// probeOf is the probe an idle run of rc's stream leaves, or "" when the
+// stream is not one a probe can stand for (a history import not finished).
+func (rc *runContext) probeOf(ctx context.Context) (string, error) {
+	pos, ok, err := rc.ledger.Cursor(ctx, rc.key)
+	if err != nil {
+		return "", err
+	}
+	var p probe
+	switch rc.key.Stream {
+	case ledger.CustomersToSalesforce:
+		p.LS = "Customer"
+		if ok {
+			if p.After, err = time.Parse(time.RFC3339Nano, pos); err != nil {
+				return "", nil
+			}
+		}
+	case ledger.CustomersToLightspeed:
+		var cur sfCursor
+		if !ok || json.Unmarshal([]byte(pos), &cur) != nil {
+			return "", nil
+		}
+		p.Object, p.After = rc.mapping.Preset.CustomerObject(), cur.Since
+	case ledger.SalesToSalesforce:
+		cur, ok := parseSalesCursor(pos)
+		if !ok || cur.Bulk != nil || (cur.Import != nil && !cur.Import.Finished) {
+			return "", nil
+		}
+		p.LS, p.Shop, p.Since, p.After = "Sale", rc.key.Location, rc.cfg.SalesSince, cur.UpdatedAt
+	default:
+		return "", nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// errBadProbe is a probe the engine cannot read: a whole run replaces it.
+var errBadProbe = errors.New("sync: unreadable probe")
+
+// Probe makes k's probe read (ledger.Claim.Probe) and reports whether the
+// stream has anything past its cursor: then, or on an error, the stream
+// needs a whole run. The read counts against the tenant's API usage like a
+// run's, but records no run.
+func (e *Engine) Probe(ctx context.Context, k ledger.StreamKey, spec string) (changed bool, err error) {
+	var p probe
+	if err := json.Unmarshal([]byte(spec), &p); err != nil {
+		return true, fmt.Errorf("%w %q: %v", errBadProbe, spec, err)
+	}
+	switch {
+	case p.LS == "Customer" || p.LS == "Sale":
+		ls, err := e.clients.Lightspeed(ctx, k.TenantID)
+		if err != nil {
+			return true, fmt.Errorf("sync: probe %s: %w", k, err)
+		}
+		q := lightspeed.NewQuery().Archived(lightspeed.ArchivedInclude).Limit(1)
+		var newest time.Time
+		if p.LS == "Customer" {
+			q.Sort("timeStamp", true)
+			if !p.After.IsZero() {
+				q.Where("timeStamp", lightspeed.GreaterEq, p.After)
+			}
+			cs, _, err := ls.Customers.List(ctx, q)
+			if err != nil {
+				return true, fmt.Errorf("sync: probe %s: read Lightspeed customers: %w", k, err)
+			}
+			if len(cs) > 0 {
+				newest = cs[0].TimeStamp
+			}
+			return len(cs) > 0 && (p.After.IsZero() || newest.After(p.After)), nil
+		}
+		q.Where("shopID", lightspeed.Eq, p.Shop).Where("completed", lightspeed.Eq, true).Sort("updatetime", true)
+		if !p.Since.IsZero() {
+			q.Where("completeTime", lightspeed.GreaterEq, p.Since)
+		}
+		if !p.After.IsZero() {
+			q.Where("updatetime", lightspeed.GreaterEq, p.After)
+		}
+		ss, _, err := ls.Sales.List(ctx, q)
+		if err != nil {
+			return true, fmt.Errorf("sync: probe %s: read Lightspeed sales: %w", k, err)
+		}
+		if len(ss) > 0 {
+			newest = ss[0].UpdateTime
+		}
+		return len(ss) > 0 && (p.After.IsZero() || newest.After(p.After)), nil
+	case p.Object != "":
+		sf, err := e.clients.Salesforce(ctx, k.TenantID)
+		if err != nil {
+			return true, fmt.Errorf("sync: probe %s: %w", k, err)
+		}
+		// Salesforce compares whole seconds in SOQL while SystemModstamp
+		// has milliseconds: read from the cursor's second and compare here.
+		soql := "SELECT Id, SystemModstamp FROM " + p.Object +
+			" WHERE SystemModstamp >= " + p.After.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z")
+		if p.Object == "Account" {
+			soql += " AND IsPersonAccount = true"
+		}
+		soql += " ORDER BY SystemModstamp DESC LIMIT 1"
+		for rec, err := range sf.QueryAll(ctx, soql, nil) {
+			if err != nil {
+				return true, fmt.Errorf("sync: probe %s: read Salesforce changes: %w", k, err)
+			}
+			t, err := rec.Time("SystemModstamp")
+			if err != nil {
+				return true, fmt.Errorf("sync: probe %s: %w", k, err)
+			}
+			return t.After(p.After), nil
+		}
+		return false, nil
+	}
+	return true, fmt.Errorf("%w %q", errBadProbe, spec)
+}
