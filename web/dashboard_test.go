@@ -232,3 +232,35 @@ func TestStaffPathsIndistinguishableFromUnknown(t *testing.T) {
 		t.Errorf("staff GET tenant page: %d", p.status())
 	}
 }
+
+// A stream probed since its last run says when it was last checked; one
+// whose last word is its run says nothing more.
+func TestDashboardShowsProbedStreams(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	tn, _ := a.signUp("Quiet Shop", "me@shop.example")
+	for _, q := range []string{
+		`INSERT INTO sync_runs (tenant_id, location, stream, trigger, status, started_at, finished_at)
+		 VALUES ($1, '', 'customers:ls→sf', 'schedule', 'succeeded', now() - interval '2 hours', now() - interval '2 hours'),
+		        ($1, '', 'customers:sf→ls', 'schedule', 'succeeded', now() - interval '3 minutes', now() - interval '3 minutes')`,
+		`INSERT INTO sync_streams (tenant_id, location, stream, last_run_id, last_success_at, idle_runs, probes)
+		 SELECT tenant_id, location, stream, id,
+		        CASE WHEN stream = 'customers:ls→sf' THEN now() - interval '4 minutes' ELSE finished_at END, 5, 20
+		 FROM sync_runs WHERE tenant_id = $1`,
+	} {
+		if _, err := a.pool.Exec(t.Context(), q, tn.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := a.browser().logIn("me@shop.example", "a good password")
+	probed := `[data-testid=stream][data-stream="customers:ls→sf"]`
+	if got := p.text(probed + ` [data-testid=stream-last-run]`); got != "2 hours ago" {
+		t.Errorf("probed stream's last run = %q, want 2 hours ago", got)
+	}
+	if got := p.text(probed + ` [data-testid=stream-checked]`); got != "checked for changes 4 minutes ago" {
+		t.Errorf("probed stream's check = %q, want checked for changes 4 minutes ago", got)
+	}
+	if n := p.doc.Find(`[data-testid=stream][data-stream="customers:sf→ls"] [data-testid=stream-checked]`).Length(); n != 0 {
+		t.Errorf("a stream not probed since its run shows a check")
+	}
+}

@@ -95,6 +95,11 @@ func streamRow(st ledger.Stream, shop string, now time.Time) ui.StreamRow {
 	}
 	if r := st.LastRun; r != nil {
 		row.LastRun = ago(now, r.StartedAt)
+		// A quiet stream is probed between runs (jobs/sync probe.go):
+		// each probe that found nothing counts as in sync, after the run.
+		if st.LastSuccessAt != nil && r.FinishedAt != nil && st.LastSuccessAt.After(*r.FinishedAt) {
+			row.Checked = ago(now, *st.LastSuccessAt)
+		}
 		for _, a := range ledger.Actions() {
 			if n := r.Counts[a]; n > 0 {
 				row.Counts = append(row.Counts, ui.Count{Action: a, N: n})
