@@ -295,7 +295,10 @@ type Schedule struct {
 	More     bool
 	Idle     bool
 	// Probe is, for an idle run, the read that tells whether its stream
-	// has anything new (ClaimDue); empty when it cannot be probed.
+	// has anything new (ClaimDue); empty when it cannot be probed. An idle
+	// run whose probe differs from the last one's moved its cursor (it
+	// read records it had nothing to do for): it counts as the first idle
+	// run, so the stream is probed only after a run that read nothing new.
 	Probe string
 }
 
@@ -333,7 +336,9 @@ func (s *Store) FinishRun(ctx context.Context, run *Run, runErr error, apiCalls 
 					WHEN $8 THEN now()
 					WHEN $6 THEN now() + LEAST($5::interval * power(2, LEAST(idle_runs, 20)), $9::interval)
 					ELSE now() + $5::interval END,
-				idle_runs = CASE WHEN $6 THEN idle_runs + 1 ELSE 0 END,
+				idle_runs = CASE WHEN NOT $6 THEN 0
+					WHEN probe <> '' AND probe <> $10 THEN 1
+					ELSE idle_runs + 1 END,
 				probe = CASE WHEN $6 THEN $10 ELSE '' END,
 				probes = 0,
 				failed_runs = CASE WHEN $7 THEN failed_runs + 1 ELSE 0 END,

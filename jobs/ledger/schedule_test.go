@@ -237,6 +237,17 @@ func TestClaimOffersProbes(t *testing.T) {
 			idle, time.Until(next))
 	}
 
+	// An idle run that moved its cursor (a new probe) counts as the first
+	// idle run: the records it read may have company that shows up late.
+	finishIdle(t, l, twice, "probe of 1, further on")
+	if got := claim(72); got[twice].Probe != "" {
+		t.Errorf("after an idle run that moved its cursor: claim offered probe %q", got[twice].Probe)
+	}
+	finishIdle(t, l, twice, "probe of 1, further on")
+	if got := claim(72); got[twice].Probe != "probe of 1, further on" {
+		t.Errorf("after a second idle run on the same cursor: claim offered probe %q", got[twice].Probe)
+	}
+
 	// A run that touches records starts over: no probe until two idle
 	// runs again.
 	finish(t, l, twice, ledger.Event{Action: ledger.ActionCreated, Kind: ledger.KindSale, LSID: "s1", SFID: "006x", Label: "#1"})
