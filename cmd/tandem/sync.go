@@ -33,8 +33,10 @@ func newSyncConfig(pool *pgxpool.Pool, v *vault.Vault, providers connect.Provide
 	if err != nil {
 		return nil, err
 	}
+	// Probes pace Lightspeed in this process only (connect.Clients.WithLimits).
+	probes := clients.WithLimits(lightspeed.NewLimits(lightspeed.LimitsOptions{}))
 	engine := sync.New(ledger.New(pool), mapping.NewStore(pool), clients, jobs.SetupConfig{Setup: setup.NewStore(pool)},
-		logger.With("component", "sync"), sync.Options{Interval: interval, Describes: setup.NewStore(pool)})
+		logger.With("component", "sync"), sync.Options{Interval: interval, Describes: setup.NewStore(pool), Probes: probes})
 	return &jobs.SyncConfig{
 		Engine:   engine,
 		Interval: interval,

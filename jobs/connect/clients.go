@@ -98,6 +98,19 @@ func New(cfg Config) (*Clients, error) {
 	return c, nil
 }
 
+// WithLimits returns Clients that pace their Lightspeed clients by l
+// instead, sharing everything else. The scheduler's probes use it: a probe
+// is one call of a quiet account, and pacing it through the buckets shared
+// by every process (two locked transactions a call) cost more than the
+// rest of the probe; a process-local Limits still spaces a process's
+// probes of one account, and a 429 still stops them (the client waits
+// out its Retry-After).
+func (c *Clients) WithLimits(l *lightspeed.Limits) *Clients {
+	cp := *c
+	cp.limits = l
+	return &cp
+}
+
 // Providers returns the provider configuration in force (defaults filled).
 func (c *Clients) Providers() Providers { return c.prov }
 
@@ -117,6 +130,12 @@ func (c *Clients) Lightspeed(ctx context.Context, tenantID string) (*lightspeed.
 	tokens, err := c.LightspeedTokens(tenantID)
 	if err != nil {
 		return nil, err
+	}
+	// The token just read will do unless it is near its expiry: the
+	// first call need not read the vault again (one query fewer for
+	// every run and probe).
+	if tokens.storedValid(conn) {
+		tokens.set(conn.Tokens, acct)
 	}
 	return c.LightspeedClient(c.counted(tenantID, vault.Lightspeed), acct, tokens)
 }
@@ -177,7 +196,7 @@ func (c *Clients) SalesforceClient(ctx context.Context, hc *http.Client, tenantI
 		return nil, err
 	}
 	hc = c.httpClient(hc, vault.Salesforce)
-	return NewSalesforceClient(ctx, c.vault, tenantID, hc, c.prov.SalesforceConfig(conn.LoginHost, "", hc), c.prov.SalesforceOptions()...)
+	return salesforceClientFrom(conn, c.vault, tenantID, hc, c.prov.SalesforceConfig(conn.LoginHost, "", hc), c.prov.SalesforceOptions()...)
 }
 
 // usable returns tenantID's connection to provider if it can be used.

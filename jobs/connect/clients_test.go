@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/tenants/vault"
@@ -24,11 +27,10 @@ func (c countRT) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.base.RoundTrip(r)
 }
 
-// TestClients builds both clients of a tenant from the vault alone, sends
-// their calls through Config.Transport per provider, and refuses
-// connections that cannot be used with the vault's errors.
-func TestClients(t *testing.T) {
-	t.Parallel()
+// connectedTenant is a tenant connected to both sandboxes in the vault,
+// with the providers that reach them and the Lightspeed token pair minted.
+func connectedTenant(t *testing.T) (*vault.Vault, *pgxpool.Pool, string, connect.Providers, *lsEnv, lssandbox.TokenPair) {
+	t.Helper()
 	v, pool := setup(t)
 	tenant := newTenant(t, pool, "Test shop")
 	ctx := t.Context()
@@ -45,15 +47,67 @@ func TestClients(t *testing.T) {
 	if err := v.Save(ctx, tenant, vault.Salesforce, connect.SalesforceConnection(tok, sf.srv.URL, "Org")); err != nil {
 		t.Fatal(err)
 	}
+	providers := connect.Providers{
+		Lightspeed: connect.LightspeedProvider{ClientID: ls.cfg.ClientID, ClientSecret: ls.cfg.ClientSecret, AuthURL: ls.srv.URL, APIURL: ls.srv.URL},
+		Salesforce: connect.SalesforceProvider{ClientID: sf.cfg.ClientID, ClientSecret: sf.cfg.ClientSecret, ProductionLoginURL: sf.srv.URL},
+	}
+	return v, pool, tenant, providers, ls, pair
+}
+
+// TestClientsWithLimits checks that Clients.WithLimits pace Lightspeed by
+// the Limits given (the probes' process-local ones), leaving the buckets
+// every process shares alone, while the Clients they came from use those.
+func TestClientsWithLimits(t *testing.T) {
+	t.Parallel()
+	v, pool, tenant, providers, _, _ := connectedTenant(t)
+	ctx := t.Context()
+	shared, err := connect.New(connect.Config{Vault: v, Providers: providers,
+		Limits: lightspeed.NewLimits(lightspeed.LimitsOptions{Store: connect.NewBuckets(pool)})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buckets := func() int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM lightspeed_buckets`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, c := range []struct {
+		name    string
+		clients *connect.Clients
+		want    int
+	}{
+		{"process-local limits", shared.WithLimits(lightspeed.NewLimits(lightspeed.LimitsOptions{})), 0},
+		{"shared limits", shared, 1},
+	} {
+		lc, err := c.clients.Lightspeed(ctx, tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := lc.Accounts.Get(ctx); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := buckets(); got != c.want {
+			t.Errorf("after a call through the clients with %s: %d shared buckets, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// TestClients builds both clients of a tenant from the vault alone, sends
+// their calls through Config.Transport per provider, and refuses
+// connections that cannot be used with the vault's errors.
+func TestClients(t *testing.T) {
+	t.Parallel()
+	v, pool, tenant, providers, ls, pair := connectedTenant(t)
+	ctx := t.Context()
 
 	calls := map[string]*atomic.Int64{vault.Lightspeed: new(atomic.Int64), vault.Salesforce: new(atomic.Int64)}
 	clients, err := connect.New(connect.Config{
-		Vault: v,
-		Providers: connect.Providers{
-			Lightspeed: connect.LightspeedProvider{ClientID: ls.cfg.ClientID, ClientSecret: ls.cfg.ClientSecret, AuthURL: ls.srv.URL, APIURL: ls.srv.URL},
-			Salesforce: connect.SalesforceProvider{ClientID: sf.cfg.ClientID, ClientSecret: sf.cfg.ClientSecret, ProductionLoginURL: sf.srv.URL},
-		},
-		Limits: lightspeed.NewLimits(lightspeed.LimitsOptions{}),
+		Vault:     v,
+		Providers: providers,
+		Limits:    lightspeed.NewLimits(lightspeed.LimitsOptions{}),
 		Transport: func(provider string, base http.RoundTripper) http.RoundTripper {
 			if base == nil {
 				base = http.DefaultTransport

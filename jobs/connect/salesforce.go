@@ -77,7 +77,16 @@ func NewSalesforceClient(ctx context.Context, v *vault.Vault, tenantID string, h
 	if err != nil {
 		return nil, err
 	}
-	id, _ := vault.CheckTenantID(tenantID) // Get validated it
+	return salesforceClientFrom(c, v, tenantID, hc, cfg, opts...)
+}
+
+// salesforceClientFrom is NewSalesforceClient for the connection c, just
+// read from v.
+func salesforceClientFrom(c vault.Connection, v *vault.Vault, tenantID string, hc *http.Client, cfg *salesforce.OAuthConfig, opts ...salesforce.Option) (*salesforce.Client, error) {
+	id, err := vault.CheckTenantID(tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("connect: salesforce client: %w", err)
+	}
 	switch c.Status {
 	case vault.StatusDisconnected:
 		return nil, fmt.Errorf("connect: salesforce client for tenant %s: %w", id, vault.ErrNotConnected)

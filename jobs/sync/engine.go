@@ -122,6 +122,10 @@ type Options struct {
 	BulkWait time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Probes, when set, are the clients the scheduler's probes read
+	// through (Engine.Probe); nil means the engine's. Production gives
+	// probes a process-local Lightspeed pacing (connect.Clients.WithLimits).
+	Probes Clients
 	// Describes, when set, keeps a describe the engine refreshed (after a
 	// write named a field Salesforce no longer has) in the tenant's
 	// cached discovery, so the mapping screen and dashboard see the drift.

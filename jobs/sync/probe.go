@@ -89,9 +89,13 @@ func (e *Engine) Probe(ctx context.Context, k ledger.StreamKey, spec string) (ch
 	if err := json.Unmarshal([]byte(spec), &p); err != nil {
 		return true, fmt.Errorf("%w %q: %v", errBadProbe, spec, err)
 	}
+	clients := e.clients
+	if e.opts.Probes != nil {
+		clients = e.opts.Probes
+	}
 	switch {
 	case p.LS == "Customer" || p.LS == "Sale":
-		ls, err := e.clients.Lightspeed(ctx, k.TenantID)
+		ls, err := clients.Lightspeed(ctx, k.TenantID)
 		if err != nil {
 			return true, fmt.Errorf("sync: probe %s: %w", k, err)
 		}
@@ -127,7 +131,7 @@ func (e *Engine) Probe(ctx context.Context, k ledger.StreamKey, spec string) (ch
 		}
 		return len(ss) > 0 && (p.After.IsZero() || newest.After(p.After)), nil
 	case p.Object != "":
-		sf, err := e.clients.Salesforce(ctx, k.TenantID)
+		sf, err := clients.Salesforce(ctx, k.TenantID)
 		if err != nil {
 			return true, fmt.Errorf("sync: probe %s: %w", k, err)
 		}
