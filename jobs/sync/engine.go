@@ -39,8 +39,9 @@ type TenantConfig struct {
 	// CreateExistingInLightspeed creates Salesforce contacts that existed
 	// before setup and match no Lightspeed customer in Lightspeed too.
 	CreateExistingInLightspeed bool
-	// SalesSince is where a new sales stream starts (the history window);
-	// the zero time imports everything.
+	// SalesSince is where a new sales stream starts (the history window
+	// as of now; its first run keeps it in its cursor); the zero time
+	// imports everything.
 	SalesSince time.Time
 	// Shops are the Lightspeed shops by id, with their names and time zones.
 	Shops map[string]Shop

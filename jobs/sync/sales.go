@@ -26,6 +26,10 @@ type salesCursor struct {
 	Bulk *bulkState `json:"bulk,omitempty"`
 	// Import is the history import's progress until it has caught up.
 	Import *salesImport `json:"import,omitempty"`
+	// Since is where the location's sales start (completeTime), fixed by
+	// its first run from the history window chosen in setup ("from now
+	// on" is the first run's now); zero is everything.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // salesImport is how far a location's history import has come.
@@ -82,13 +86,13 @@ func thousands(n int64) string {
 	return string(out)
 }
 
-// salesQuery is the read of a location's completed sales from the history
-// window on.
-func (rc *runContext) salesQuery() *lightspeed.Query {
+// salesQuery is the read of a location's completed sales from since (its
+// cursor's Since) on.
+func (rc *runContext) salesQuery(since time.Time) *lightspeed.Query {
 	q := lightspeed.NewQuery().Where("shopID", lightspeed.Eq, rc.key.Location).Where("completed", lightspeed.Eq, true).
 		Archived(lightspeed.ArchivedInclude).LoadRelations(saleRelations...).Limit(lightspeed.MaxLimit)
-	if !rc.cfg.SalesSince.IsZero() {
-		q.Where("completeTime", lightspeed.GreaterEq, rc.cfg.SalesSince)
+	if !since.IsZero() {
+		q.Where("completeTime", lightspeed.GreaterEq, since)
 	}
 	return q
 }
@@ -111,22 +115,31 @@ func (rc *runContext) salesToSalesforce(ctx context.Context) (more bool, err err
 		return false, err
 	}
 	cur, ok := parseSalesCursor(pos)
-	if !ok {
-		// A new location: count its history for the progress bar.
-		total, err := w.ls.Sales.Count(ctx, rc.salesQuery())
+	switch {
+	case !ok:
+		// A new location: its window starts now (the configuration's
+		// window moves with the clock: "from now on" is always now), and
+		// its history is counted for the progress bar.
+		cur = salesCursor{Since: rc.cfg.SalesSince}
+		total, err := w.ls.Sales.Count(ctx, rc.salesQuery(cur.Since))
 		if err != nil {
 			return false, fmt.Errorf("count Lightspeed sales: %w", err)
 		}
-		cur = salesCursor{Import: &salesImport{Total: total}}
+		cur.Import = &salesImport{Total: total}
 		if total == 0 {
 			cur.Import.Finished = true
 		}
+	case cur.Since.IsZero():
+		// A cursor from before the window start was kept in it: the
+		// window is fixed from this run on (every run commits its
+		// cursor).
+		cur.Since = rc.cfg.SalesSince
 	}
 	if cur.Bulk != nil || rc.useBulk(cur) {
 		rc.wait, more, err = w.bulkImport(ctx, &cur)
 		return more, err
 	}
-	q := rc.salesQuery().Sort("updatetime", false)
+	q := rc.salesQuery(cur.Since).Sort("updatetime", false)
 	if !cur.UpdatedAt.IsZero() {
 		q.Where("updatetime", lightspeed.GreaterEq, cur.UpdatedAt.Add(-rc.opts.Overlap))
 	}

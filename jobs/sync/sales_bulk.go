@@ -171,7 +171,7 @@ func (rc *runContext) useBulk(cur salesCursor) bool {
 // run's budget ended it and the next run goes on.
 func (w *saleWriter) stage(ctx context.Context, cur *salesCursor) (done bool, err error) {
 	bs := cur.Bulk
-	q := w.salesQuery().Sort("updatetime", false)
+	q := w.salesQuery(cur.Since).Sort("updatetime", false)
 	if !bs.To.IsZero() {
 		q.Where("updatetime", lightspeed.GreaterEq, bs.To.Add(-w.opts.Overlap))
 	}

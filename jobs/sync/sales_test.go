@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	stdsync "sync"
@@ -403,5 +405,29 @@ func TestSalesNewProductsSkipPriceLookup(t *testing.T) {
 	w.assertShopSynced(0)
 	if n := len(w.query("SELECT Id FROM PricebookEntry")); n == 0 {
 		t.Fatal("no standard prices were created")
+	}
+}
+
+// TestHistoryWindowIsFixedByTheFirstRun checks that a location's window
+// ("only sales made from now on" here) starts where its first run found
+// it, though the configuration's window moves with the clock: a sale made
+// after that first run is sent, one completed before it is not.
+func TestHistoryWindowIsFixedByTheFirstRun(t *testing.T) {
+	t.Parallel()
+	w := newSalesWorld(t, salesOptions{worldOptions: worldOptions{customers: 10, sales: 20, shops: 1}})
+	fromNowOn := func() { w.cfg.SalesSince = time.Now().Add(time.Second) } // as SetupConfig has it each run
+	fromNowOn()
+	w.runShopUntilDone(0)
+	if n := len(w.sfSales("Name")); n != 0 {
+		t.Fatalf("%d sales of the history sent with no history chosen", n)
+	}
+	tick()
+	sale := w.sell(0, 0, "", pay(ptCash, "1000.00"))
+	tick()
+	fromNowOn()
+	w.runShopUntilDone(0)
+	got := w.sfSales("Name")
+	if _, ok := got[strconv.FormatInt(sale.SaleID, 10)]; !ok || len(got) != 1 {
+		t.Errorf("Salesforce has sales %v, want only the one made after the first run (%d)", slices.Collect(maps.Keys(got)), sale.SaleID)
 	}
 }
