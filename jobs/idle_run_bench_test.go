@@ -53,8 +53,9 @@ func BenchmarkIdleRun(b *testing.B) {
 
 // BenchmarkIdleProbe measures what probing a quiet stream costs (the read
 // the scheduler makes instead of a run, jobs/sync probe.go), as
-// BenchmarkIdleRun measures a run: the same tenant, each of its five
-// streams probed in turn, with the probes their idle runs left.
+// BenchmarkIdleRun measures a run: the same tenant, its five streams
+// probed as a scheduler pass probes them (a batch, their connections read
+// once), one at a time, with the probes their idle runs left.
 func BenchmarkIdleProbe(b *testing.B) {
 	ctx := b.Context()
 	tn, engine, streams := idleTenant(b)
@@ -68,14 +69,17 @@ func BenchmarkIdleProbe(b *testing.B) {
 			b.Fatalf("%s: its idle run left no probe", s.StreamKey)
 		}
 	}
+	claims := make([]ledger.Claim, len(streams))
+	for i, s := range streams {
+		claims[i] = ledger.Claim{StreamKey: s.StreamKey, Probe: probes[i]}
+	}
 	n := 0
 	cpu0, x0 := cpuTime(b), dbXacts(b, tn.pool)
 	start := time.Now()
 	for b.Loop() {
-		for i, s := range streams {
-			changed, err := engine.Probe(ctx, s.StreamKey, probes[i])
-			if err != nil || changed {
-				b.Fatalf("%s: probe says changed=%t, %v; want nothing changed", s.StreamKey, changed, err)
+		for i, r := range engine.Probe(ctx, claims, 1) {
+			if r.Err != nil || r.Changed {
+				b.Fatalf("%s: probe says changed=%t, %v; want nothing changed", claims[i].StreamKey, r.Changed, r.Err)
 			}
 			n++
 		}

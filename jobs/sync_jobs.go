@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	stdsync "sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -254,10 +253,10 @@ type SchedulerWorker struct {
 	Logger *slog.Logger
 }
 
-// Prober probes an idle stream: changed (or an error) means it needs a
-// whole run (sync.Engine).
+// Prober probes idle streams: a change (or an error) means the stream
+// needs a whole run (sync.Engine).
 type Prober interface {
-	Probe(ctx context.Context, k ledger.StreamKey, spec string) (changed bool, err error)
+	Probe(ctx context.Context, claims []ledger.Claim, workers int) []sync.ProbeResult
 	// IdleSchedule is how an idle stream backs off.
 	IdleSchedule() ledger.Schedule
 }
@@ -268,8 +267,9 @@ type Prober interface {
 // happens on a quiet tenant.
 const maxProbes = 72
 
-// probeTimeout bounds one probe, within the claim's lease, so that a probe
-// finding nothing is recorded before the stream falls due again.
+// probeTimeout bounds a batch of probes, within the claims' lease, so that
+// the probes that found nothing are recorded before their streams fall
+// due again; a probe not done by then gets a whole run.
 const probeTimeout = 20 * time.Second
 
 // Work enqueues every due stream.
@@ -331,32 +331,21 @@ func (w *SchedulerWorker) schedule(ctx context.Context) (int, error) {
 	}
 }
 
-// probe probes the claimed streams, a few at once, records those that
-// found nothing as idle, and enqueues a run of the others.
+// probe probes the claimed streams, records those that found nothing as
+// idle, and enqueues a run of the others.
 func (w *SchedulerWorker) probe(ctx context.Context, client *river.Client[pgx.Tx], claims []ledger.Claim) error {
-	changed := make([]bool, len(claims))
-	sem := make(chan struct{}, cmp.Or(w.Probes, 32))
-	var wg stdsync.WaitGroup
-	for i, c := range claims {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-			defer cancel()
-			ch, err := w.Prober.Probe(pctx, c.StreamKey, c.Probe)
-			if err != nil && w.Logger != nil {
-				// The run it gets instead records the error where the
-				// merchant sees it.
-				w.Logger.Debug("sync: probe failed; running the stream", "stream", c.StreamKey.String(), "err", err)
-			}
-			changed[i] = ch || err != nil
-		})
-	}
-	wg.Wait()
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	found := w.Prober.Probe(pctx, claims, cmp.Or(w.Probes, 32))
+	cancel()
 	var idle []ledger.Claim
 	var runs []SyncArgs
 	for i, c := range claims {
-		if changed[i] {
+		if err := found[i].Err; err != nil && w.Logger != nil {
+			// The run it gets instead records the error where the
+			// merchant sees it.
+			w.Logger.Debug("sync: probe failed; running the stream", "stream", c.StreamKey.String(), "err", err)
+		}
+		if found[i].Changed || found[i].Err != nil {
 			runs = append(runs, SyncArgs{TenantID: c.TenantID, Stream: c.Stream, Location: c.Location})
 		} else {
 			idle = append(idle, c)

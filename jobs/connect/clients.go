@@ -68,6 +68,9 @@ type Clients struct {
 	tune   LightspeedTuning
 	ua     string
 	now    func() time.Time
+	// conns are the connections of the preloaded tenants (Preload).
+	conns     map[vault.ConnectionKey]vault.Connection
+	preloaded map[string]bool
 }
 
 // New returns Clients for cfg.
@@ -109,6 +112,26 @@ func (c *Clients) WithLimits(l *lightspeed.Limits) *Clients {
 	cp := *c
 	cp.limits = l
 	return &cp
+}
+
+// Preload returns Clients that build the tenants' clients from one read of
+// their connections (vault.GetAll) rather than a read per client: for many
+// clients built at once, such as a scheduler pass's probes. Refreshes go
+// through the vault as always; other tenants' connections are read as
+// usual.
+func (c *Clients) Preload(ctx context.Context, tenantIDs []string) (*Clients, error) {
+	conns, err := c.vault.GetAll(ctx, tenantIDs)
+	if err != nil {
+		return nil, fmt.Errorf("connect: preload connections: %w", err)
+	}
+	cp := *c
+	cp.conns, cp.preloaded = conns, make(map[string]bool, len(tenantIDs))
+	for _, t := range tenantIDs {
+		if id, err := vault.CheckTenantID(t); err == nil {
+			cp.preloaded[id] = true
+		}
+	}
+	return &cp, nil
 }
 
 // Providers returns the provider configuration in force (defaults filled).
@@ -201,7 +224,7 @@ func (c *Clients) SalesforceClient(ctx context.Context, hc *http.Client, tenantI
 
 // usable returns tenantID's connection to provider if it can be used.
 func (c *Clients) usable(ctx context.Context, tenantID, provider string) (vault.Connection, error) {
-	conn, err := c.vault.Get(ctx, tenantID, provider)
+	conn, err := c.connection(ctx, tenantID, provider)
 	if err != nil {
 		return vault.Connection{}, fmt.Errorf("connect: %s connection: %w", provider, err)
 	}
@@ -212,6 +235,17 @@ func (c *Clients) usable(ctx context.Context, tenantID, provider string) (vault.
 		return vault.Connection{}, &vault.ReauthError{TenantID: tenantID, Provider: provider, Reason: conn.StatusReason}
 	}
 	return conn, nil
+}
+
+// connection is tenantID's connection to provider: preloaded, or read.
+func (c *Clients) connection(ctx context.Context, tenantID, provider string) (vault.Connection, error) {
+	if id, err := vault.CheckTenantID(tenantID); err == nil && c.preloaded[id] {
+		if conn, ok := c.conns[vault.ConnectionKey{TenantID: id, Provider: provider}]; ok {
+			return conn, nil
+		}
+		return vault.Connection{}, vault.ErrNotConnected
+	}
+	return c.vault.Get(ctx, tenantID, provider)
 }
 
 // httpClient returns hc (or the Clients' own) with its transport wrapped

@@ -168,3 +168,41 @@ func TestNewRequiresVaultAndLimits(t *testing.T) {
 		t.Error("New accepted a config without a vault")
 	}
 }
+
+// TestClientsPreload checks that preloaded Clients build a tenant's
+// clients from the connections read once (a change after the preload is
+// not seen by them) and that tenants they did not preload read the vault.
+func TestClientsPreload(t *testing.T) {
+	t.Parallel()
+	v, pool, tenant, providers, _, _ := connectedTenant(t)
+	ctx := t.Context()
+	clients, err := connect.New(connect.Config{Vault: v, Providers: providers, Limits: lightspeed.NewLimits(lightspeed.LimitsOptions{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newTenant(t, pool, "Other shop")
+	pre, err := clients.Preload(ctx, []string{tenant, other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.MarkNeedsReauth(ctx, tenant, vault.Salesforce, "refused after the preload"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pre.Salesforce(ctx, tenant); err != nil {
+		t.Errorf("preloaded Salesforce client: %v; want the connection as preloaded (connected)", err)
+	}
+	var re *vault.ReauthError
+	if _, err := clients.Salesforce(ctx, tenant); !errors.As(err, &re) {
+		t.Errorf("Salesforce client read from the vault: %v; want *vault.ReauthError", err)
+	}
+	if _, err := pre.Lightspeed(ctx, other); !errors.Is(err, vault.ErrNotConnected) {
+		t.Errorf("preloaded tenant without a connection: %v; want vault.ErrNotConnected", err)
+	}
+	third := newTenant(t, pool, "Third shop")
+	if _, err := pre.Lightspeed(ctx, third); !errors.Is(err, vault.ErrNotConnected) {
+		t.Errorf("tenant not preloaded, without a connection: %v; want vault.ErrNotConnected", err)
+	}
+	if _, err := clients.Preload(ctx, []string{"not-a-uuid"}); err == nil {
+		t.Error("Preload of a tenant id that is not a UUID: no error")
+	}
+}

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	stdsync "sync"
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
+	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/ledger"
 )
 
@@ -66,7 +69,7 @@ func (rc *runContext) probeOf(ctx context.Context) (string, error) {
 		if !ok || cur.Bulk != nil || (cur.Import != nil && !cur.Import.Finished) {
 			return "", nil
 		}
-		p.LS, p.Shop, p.Since, p.After = "Sale", rc.key.Location, rc.cfg.SalesSince, cur.UpdatedAt
+		p.LS, p.Shop, p.Since, p.After = "Sale", rc.key.Location, cur.Since, cur.UpdatedAt
 	default:
 		return "", nil
 	}
@@ -80,18 +83,61 @@ func (rc *runContext) probeOf(ctx context.Context) (string, error) {
 // errBadProbe is a probe the engine cannot read: a whole run replaces it.
 var errBadProbe = errors.New("sync: unreadable probe")
 
-// Probe makes k's probe read (ledger.Claim.Probe) and reports whether the
-// stream has anything past its cursor: then, or on an error, the stream
-// needs a whole run. The read counts against the tenant's API usage like a
-// run's, but records no run.
-func (e *Engine) Probe(ctx context.Context, k ledger.StreamKey, spec string) (changed bool, err error) {
+// ProbeResult is what probing a stream found: a change past its cursor,
+// or an error. Either way the stream needs a whole run.
+type ProbeResult struct {
+	Changed bool
+	Err     error
+}
+
+// preloader is Clients that can read a batch of tenants' connections at
+// once (connect.Clients).
+type preloader interface {
+	Preload(ctx context.Context, tenantIDs []string) (*connect.Clients, error)
+}
+
+// Probe makes the probe read of each claimed stream (ledger.Claim.Probe),
+// up to workers at once, and reports what each found. The reads count
+// against the tenants' API usage like a run's, but record no run. The
+// tenants' connections are read once for the batch when the clients can
+// (connect.Clients.Preload).
+func (e *Engine) Probe(ctx context.Context, claims []ledger.Claim, workers int) []ProbeResult {
+	var clients Clients = e.clients
+	if e.opts.Probes != nil {
+		clients = e.opts.Probes
+	}
+	if p, ok := clients.(preloader); ok {
+		tenants := make([]string, 0, len(claims))
+		for _, c := range claims {
+			tenants = append(tenants, c.TenantID)
+		}
+		slices.Sort(tenants)
+		if pre, err := p.Preload(ctx, slices.Compact(tenants)); err == nil {
+			clients = pre
+		} else if e.log != nil {
+			e.log.Warn("sync: preload connections for probes; reading each", "err", err)
+		}
+	}
+	out := make([]ProbeResult, len(claims))
+	sem := make(chan struct{}, max(workers, 1))
+	var wg stdsync.WaitGroup
+	for i, c := range claims {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ch, err := e.probe(ctx, clients, c.StreamKey, c.Probe)
+			out[i] = ProbeResult{Changed: ch, Err: err}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// probe makes k's probe read, spec, through clients.
+func (e *Engine) probe(ctx context.Context, clients Clients, k ledger.StreamKey, spec string) (changed bool, err error) {
 	var p probe
 	if err := json.Unmarshal([]byte(spec), &p); err != nil {
 		return true, fmt.Errorf("%w %q: %v", errBadProbe, spec, err)
-	}
-	clients := e.clients
-	if e.opts.Probes != nil {
-		clients = e.opts.Probes
 	}
 	switch {
 	case p.LS == "Customer" || p.LS == "Sale":

@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
@@ -43,17 +44,17 @@ func TestProbe(t *testing.T) {
 	// expect probes every stream and wants changed only for those named.
 	expect := func(what string, changed ...ledger.StreamKey) {
 		t.Helper()
-		for _, k := range keys {
-			got, err := w.engine.Probe(w.ctx, k, probes[k])
-			if err != nil {
-				t.Fatalf("%s: probe %s: %v", what, k, err)
+		claims := make([]ledger.Claim, len(keys))
+		for i, k := range keys {
+			claims[i] = ledger.Claim{StreamKey: k, Probe: probes[k]}
+		}
+		for i, got := range w.engine.Probe(w.ctx, claims, 2) {
+			k := keys[i]
+			if got.Err != nil {
+				t.Fatalf("%s: probe %s: %v", what, k, got.Err)
 			}
-			want := false
-			for _, c := range changed {
-				want = want || c == k
-			}
-			if got != want {
-				t.Errorf("%s: probe of %s says changed=%t, want %t", what, k, got, want)
+			if want := slices.Contains(changed, k); got.Changed != want {
+				t.Errorf("%s: probe of %s says changed=%t, want %t", what, k, got.Changed, want)
 			}
 		}
 	}

@@ -257,10 +257,11 @@ func (v *Vault) sealPair(tenantID, provider string, t Tokens) (acc, ref []byte, 
 	return acc, ref, keyID, nil
 }
 
-const selectSQL = `
-SELECT status, status_reason, status_changed_at, external_account, external_name, instance_url, login_host,
-       access_token_enc, refresh_token_enc, key_id, expires_at, scopes, metadata, connected_at, updated_at
-FROM connections WHERE tenant_id = $1 AND provider = $2`
+// connectionColumns are what scan reads of a connection.
+const connectionColumns = `status, status_reason, status_changed_at, external_account, external_name, instance_url, login_host,
+       access_token_enc, refresh_token_enc, key_id, expires_at, scopes, metadata, connected_at, updated_at`
+
+const selectSQL = `SELECT ` + connectionColumns + ` FROM connections WHERE tenant_id = $1 AND provider = $2`
 
 // Get returns the tenant's connection to provider with its tokens opened.
 // It returns ErrNotConnected when there is none; a disconnected connection
@@ -278,8 +279,57 @@ func (v *Vault) Get(ctx context.Context, tenantID, provider string) (Connection,
 	return c, nil
 }
 
+// ConnectionKey names a tenant's connection to a provider.
+type ConnectionKey struct {
+	TenantID, Provider string
+}
+
+// GetAll returns the connections of the tenants, to both providers, with
+// their tokens opened, in one query: for many clients built at once (the
+// scheduler's probes). A connection that does not exist is absent.
+func (v *Vault) GetAll(ctx context.Context, tenantIDs []string) (map[ConnectionKey]Connection, error) {
+	ids := make([]string, 0, len(tenantIDs))
+	for _, t := range tenantIDs {
+		id, ok := canonicalUUID(t)
+		if !ok {
+			return nil, fmt.Errorf("vault: get connections: tenant id %q is not a UUID", truncate(t, 40))
+		}
+		ids = append(ids, id)
+	}
+	rows, err := v.pool.Query(ctx, `SELECT tenant_id, provider, `+connectionColumns+`
+		FROM connections WHERE tenant_id = ANY($1::uuid[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("vault: get connections: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[ConnectionKey]Connection, len(ids)*2)
+	for rows.Next() {
+		var k ConnectionKey
+		c, err := v.scan(rows, &k.TenantID, &k.Provider, &k.TenantID, &k.Provider)
+		if err != nil {
+			return nil, fmt.Errorf("vault: get connections: %w", err)
+		}
+		out[k] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("vault: get connections: %w", err)
+	}
+	return out, nil
+}
+
 // read runs query (selectSQL, possibly FOR UPDATE) and opens the tokens.
 func (v *Vault) read(ctx context.Context, db dbtx, query, tenantID, provider string) (Connection, error) {
+	c, err := v.scan(db.QueryRow(ctx, query, tenantID, provider), &tenantID, &provider)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Connection{}, ErrNotConnected
+	}
+	return c, err
+}
+
+// scan reads a connection as selectSQL selects it, preceded by the columns
+// before scans, and opens its tokens, sealed for *tenantID and *provider
+// (read once the row is scanned, so before may fill them).
+func (v *Vault) scan(row pgx.Row, tenantID, provider *string, before ...any) (Connection, error) {
 	var (
 		c                  Connection
 		status             string
@@ -287,13 +337,10 @@ func (v *Vault) read(ctx context.Context, db dbtx, query, tenantID, provider str
 		expires, statusChg *time.Time
 		meta               []byte
 	)
-	err := db.QueryRow(ctx, query, tenantID, provider).Scan(&status, &c.StatusReason, &statusChg,
+	dest := append(before, &status, &c.StatusReason, &statusChg,
 		&c.ExternalAccount, &c.ExternalName, &c.InstanceURL, &c.LoginHost,
 		&acc, &ref, &c.KeyID, &expires, &c.Scopes, &meta, &c.ConnectedAt, &c.UpdatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Connection{}, ErrNotConnected
-	}
-	if err != nil {
+	if err := row.Scan(dest...); err != nil {
 		return Connection{}, err
 	}
 	c.Status = Status(status)
@@ -304,10 +351,11 @@ func (v *Vault) read(ctx context.Context, db dbtx, query, tenantID, provider str
 	if statusChg != nil {
 		c.StatusChangedAt = *statusChg
 	}
-	if c.Tokens.AccessToken, err = v.openField(c.KeyID, tenantID, provider, fieldAccess, acc); err != nil {
+	var err error
+	if c.Tokens.AccessToken, err = v.openField(c.KeyID, *tenantID, *provider, fieldAccess, acc); err != nil {
 		return Connection{}, err
 	}
-	if c.Tokens.RefreshToken, err = v.openField(c.KeyID, tenantID, provider, fieldRefresh, ref); err != nil {
+	if c.Tokens.RefreshToken, err = v.openField(c.KeyID, *tenantID, *provider, fieldRefresh, ref); err != nil {
 		return Connection{}, err
 	}
 	return c, nil

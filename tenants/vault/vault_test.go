@@ -656,3 +656,33 @@ func BenchmarkRotateAll(b *testing.B) {
 		}
 	}
 }
+
+// GetAll reads a batch of tenants' connections at once, each as Get reads
+// it, and leaves out the ones that do not exist and other tenants'.
+func TestGetAll(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	v, pool := setup(t)
+	a, b, none, other := newTenant(t, pool), newTenant(t, pool), newTenant(t, pool), newTenant(t, pool)
+	for _, c := range []ConnectionKey{{a, Lightspeed}, {a, Salesforce}, {b, Salesforce}, {other, Lightspeed}} {
+		if err := v.Save(ctx, c.TenantID, c.Provider, sample(c.TenantID[:8]+c.Provider)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := v.GetAll(ctx, []string{strings.ToUpper(a), b, none})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[ConnectionKey]Connection{}
+	for _, k := range []ConnectionKey{{a, Lightspeed}, {a, Salesforce}, {b, Salesforce}} {
+		if want[k], err = v.Get(ctx, k.TenantID, k.Provider); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("GetAll (-Get's +GetAll's):\n%s", diff)
+	}
+	if _, err := v.GetAll(ctx, []string{a, "not-a-uuid"}); err == nil {
+		t.Error("GetAll with a tenant id that is not a UUID: no error")
+	}
+}
