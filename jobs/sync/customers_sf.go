@@ -108,12 +108,12 @@ func (r *sfReader) query(ctx context.Context, since time.Time) (string, error) {
 // selectWhere is the stream's query of the customer object, restricted by
 // the SOQL condition where.
 func (r *sfReader) selectWhere(ctx context.Context, where string) (string, error) {
-	d, err := r.sf.Describe(ctx, r.object)
-	if err != nil {
-		return "", fmt.Errorf("describe %s: %w", r.object, err)
-	}
 	fields := []string{"Id", "IsDeleted", "FirstName", "LastName", "CreatedDate", "SystemModstamp", r.idField, r.email}
-	if d.Field("MasterRecordId") != nil {
+	has, err := r.masterRecordID(ctx)
+	if err != nil {
+		return "", err
+	}
+	if has {
 		r.hasMaster = true
 		fields = append(fields, "MasterRecordId")
 	}
@@ -138,6 +138,22 @@ func (r *sfReader) selectWhere(ctx context.Context, where string) (string, error
 		soql += " AND IsPersonAccount = true"
 	}
 	return soql + " ORDER BY SystemModstamp, Id", nil
+}
+
+// masterRecordID reports whether the customer object has MasterRecordId,
+// describing it once per tenant and object in this process (Engine.masters).
+func (r *sfReader) masterRecordID(ctx context.Context) (bool, error) {
+	key := r.key.TenantID + "/" + r.object
+	if has, ok := r.masters.Load(key); ok {
+		return has.(bool), nil
+	}
+	d, err := r.sf.Describe(ctx, r.object)
+	if err != nil {
+		return false, fmt.Errorf("describe %s: %w", r.object, err)
+	}
+	has := d.Field("MasterRecordId") != nil
+	r.masters.Store(key, has)
+	return has, nil
 }
 
 // sfChange is one Salesforce record of a batch that needs Lightspeed work.

@@ -505,3 +505,19 @@ func TestStaleDescribeIsNotDrift(t *testing.T) {
 		t.Error("no contact got its Lightspeed created date: the field was treated as gone")
 	}
 }
+
+// TestSalesforceRunsDescribeOnce checks that the Salesforce → Lightspeed
+// stream describes its object once, not on every run: each describe is an
+// API call of the merchant's daily allocation.
+func TestSalesforceRunsDescribeOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{customers: 5})
+	w.run(ledger.CustomersToLightspeed)
+	before := w.sfCalls("describe")
+	for range 3 {
+		w.run(ledger.CustomersToLightspeed)
+	}
+	if n := w.sfCalls("describe") - before; n != 0 {
+		t.Errorf("three more runs described objects %d times, want 0", n)
+	}
+}

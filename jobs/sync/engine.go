@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	stdsync "sync"
 	"time"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
@@ -150,6 +151,11 @@ type Engine struct {
 	// rates are the tenants' Bulk job processing rates, which time the
 	// status polls.
 	rates *bulkRates
+	// masters remembers, by tenant and object, whether the customer
+	// object has MasterRecordId (merges): a standard field does not come
+	// or go, and describing the object cost each Salesforce → Lightspeed
+	// run an API call of the merchant's allocation.
+	masters stdsync.Map
 }
 
 // New returns an Engine.

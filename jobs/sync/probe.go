@@ -114,7 +114,7 @@ func (e *Engine) Probe(ctx context.Context, claims []ledger.Claim, workers int) 
 		slices.Sort(tenants)
 		if pre, err := p.Preload(ctx, slices.Compact(tenants)); err == nil {
 			clients = pre
-		} else if e.log != nil {
+		} else {
 			e.log.Warn("sync: preload connections for probes; reading each", "err", err)
 		}
 	}
