@@ -467,11 +467,17 @@ type CSVWriter struct {
 
 // NewCSVWriter writes the header row of columns to w.
 func NewCSVWriter(w io.Writer, columns []string) (*CSVWriter, error) {
-	cw := &CSVWriter{w: csv.NewWriter(w), columns: columns, row: make([]string, len(columns))}
+	cw := NewCSVRecords(w, columns)
 	if err := cw.w.Write(columns); err != nil {
 		return nil, err
 	}
 	return cw, nil
+}
+
+// NewCSVRecords writes records of columns to w without the header: the
+// body of an ingest CSV encoded ahead of its upload.
+func NewCSVRecords(w io.Writer, columns []string) *CSVWriter {
+	return &CSVWriter{w: csv.NewWriter(w), columns: columns, row: make([]string, len(columns))}
 }
 
 // Write writes one record: a nil value as #N/A, a missing key empty.

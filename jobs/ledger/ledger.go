@@ -2,7 +2,7 @@
 // between Lightspeed and Salesforce records), cursors, streams (the
 // scheduler's state), runs and events. It owns the tables links, cursors,
 // sync_streams, sync_runs and sync_events, and a sales import's staging
-// (bulk_rows, bulk_sales); everything else reads and writes
+// (bulk_sales); everything else reads and writes
 // them through this package.
 //
 // A run commits its work one page at a time: the page's events, the links it

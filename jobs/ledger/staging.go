@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,20 +10,21 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// A sales history import is staged in the ledger (tables bulk_rows and
-// bulk_sales) before it goes to Salesforce through Bulk API 2.0: the rows
-// of each object are uploaded as one job, streamed from here, and the
-// staging is written in the page that moves the stream's cursor, so a
-// worker killed anywhere finds staging and cursor in step.
+// A sales history import is staged in the ledger (table bulk_sales)
+// before it goes to Salesforce through Bulk API 2.0: the rows of each
+// object are uploaded as one job, streamed from here, and the staging is
+// written in the page that moves the stream's cursor, so a worker killed
+// anywhere finds staging and cursor in step. A staged sale holds its rows
+// for the three jobs already encoded as CSV records, so staging costs a
+// row per sale and the upload sends the text as stored.
 
 // Stage is what one page of an import writes to its location's staging.
 type Stage struct {
-	// Replace are sales read again whose staged rows are dropped (one
-	// that cannot be sent any more); so are those of Sales, before Sales
-	// and Rows are written. Each row's sale must be in Sales, once.
+	// Replace are sales read again whose staging is dropped (one that
+	// cannot be sent any more); so is that of Sales, before Sales are
+	// written.
 	Replace []string
 	Sales   []StagedSale
-	Rows    []StagedRow
 	// Saved sets the Salesforce ids the sales job gave staged sales.
 	Saved []StagedSale
 	// Failed marks staged sales a job refused a row of: their lines and
@@ -35,7 +35,8 @@ type Stage struct {
 	Clear bool
 }
 
-// StagedSale is what the end of an import needs of a staged sale.
+// StagedSale is a staged sale: its rows for the jobs, and what the end of
+// an import needs of it.
 type StagedSale struct {
 	SaleID string
 	Hash   string
@@ -43,16 +44,15 @@ type StagedSale struct {
 	Detail map[string]any
 	SFID   string
 	Failed bool
+	// CSV are the sale's rows for each job, by step ("sales", "lines",
+	// "payments"): CSV records without the header, each ended by a
+	// newline. Written, never read back but by StagedCSV.
+	CSV map[string]string
 }
 
-// StagedRow is one row of a Bulk job: Step is the job's object ("sales",
-// "lines", "payments"), LSID the row's Lightspeed id, SaleID its sale's.
-type StagedRow struct {
-	Step   string
-	LSID   string
-	SaleID string
-	Fields map[string]any
-}
+// StagedSteps are the steps (Bulk jobs) a staged sale has rows for, in
+// the order the jobs run.
+var StagedSteps = []string{"sales", "lines", "payments"}
 
 func writeStage(ctx context.Context, tx pgx.Tx, k StreamKey, st *Stage) error {
 	// pgx prepares its statements, and after a few runs Postgres may
@@ -67,45 +67,24 @@ func writeStage(ctx context.Context, tx pgx.Tx, k StreamKey, st *Stage) error {
 		drop = append(drop, s.SaleID)
 	}
 	if len(drop) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM bulk_rows r USING unnest($3::text[]) AS d(id),
-				unnest(ARRAY['sales', 'lines', 'payments']) AS s(step)
-			WHERE r.tenant_id = $1 AND r.location = $2 AND r.step = s.step AND r.sale_id = d.id`,
-			k.TenantID, k.Location, drop); err != nil {
-			return fmt.Errorf("replace staged rows: %w", err)
-		}
 		if _, err := tx.Exec(ctx, `DELETE FROM bulk_sales b USING unnest($3::text[]) AS d(id)
 			WHERE b.tenant_id = $1 AND b.location = $2 AND b.sale_id = d.id`,
 			k.TenantID, k.Location, drop); err != nil {
 			return fmt.Errorf("replace staged sales: %w", err)
 		}
 	}
-	// With the sales' old rows gone, the new ones are copied in (COPY is
+	// With the sales' old staging gone, the new is copied in (COPY is
 	// several times faster than an INSERT of the same rows).
-	copies := []struct {
-		table string
-		cols  []string
-		n     int
-		row   func(i int) ([]any, error)
-	}{
-		{"bulk_sales", []string{"tenant_id", "location", "sale_id", "hash", "label", "detail"}, len(st.Sales),
-			func(i int) ([]any, error) {
-				s := st.Sales[i]
-				raw, err := json.Marshal(s.Detail)
-				return []any{k.TenantID, k.Location, s.SaleID, s.Hash, s.Label, string(raw)}, err
-			}},
-		{"bulk_rows", []string{"tenant_id", "location", "step", "sale_id", "ls_id", "fields"}, len(st.Rows),
-			func(i int) ([]any, error) {
-				r := st.Rows[i]
-				raw, err := json.Marshal(r.Fields)
-				return []any{k.TenantID, k.Location, r.Step, r.SaleID, r.LSID, string(raw)}, err
-			}},
-	}
-	for _, c := range copies {
-		if c.n == 0 {
-			continue
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromSlice(c.n, c.row)); err != nil {
-			return fmt.Errorf("stage %s: %w", c.table, err)
+	if len(st.Sales) > 0 {
+		cols := []string{"tenant_id", "location", "sale_id", "hash", "label", "detail", "sales_csv", "lines_csv", "payments_csv"}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"bulk_sales"}, cols, pgx.CopyFromSlice(len(st.Sales), func(i int) ([]any, error) {
+			s := st.Sales[i]
+			raw, err := json.Marshal(s.Detail)
+			return []any{k.TenantID, k.Location, s.SaleID, s.Hash, s.Label, string(raw),
+				s.CSV["sales"], s.CSV["lines"], s.CSV["payments"]}, err
+		}))
+		if err != nil {
+			return fmt.Errorf("stage sales: %w", err)
 		}
 	}
 	if len(st.Saved) > 0 {
@@ -136,9 +115,6 @@ func writeStage(ctx context.Context, tx pgx.Tx, k StreamKey, st *Stage) error {
 }
 
 func clearStaging(ctx context.Context, tx pgx.Tx, k StreamKey) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM bulk_rows WHERE tenant_id = $1 AND location = $2`, k.TenantID, k.Location); err != nil {
-		return fmt.Errorf("clear staged rows: %w", err)
-	}
 	if _, err := tx.Exec(ctx, `DELETE FROM bulk_sales WHERE tenant_id = $1 AND location = $2`, k.TenantID, k.Location); err != nil {
 		return fmt.Errorf("clear staged sales: %w", err)
 	}
@@ -154,62 +130,59 @@ func (s *Store) ClearStaging(ctx context.Context, k StreamKey) error {
 	return nil
 }
 
-// StagedColumns returns the column names of a step's staged rows, sorted;
-// withoutFailed leaves out the rows of sales marked failed (none: no
-// columns, nothing to upload).
-func (s *Store) StagedColumns(ctx context.Context, k StreamKey, step string, withoutFailed bool) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT json_object_keys(r.fields) AS c FROM bulk_rows r
-		WHERE r.tenant_id = $1 AND r.location = $2 AND r.step = $3 AND NOT ($4 AND `+saleFailed+`)
-		ORDER BY c`, k.TenantID, k.Location, step, withoutFailed)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: staged %s columns of %s: %w", step, k, err)
+// stagedCSV is the column of a step's staged CSV records.
+func stagedCSV(step string) (string, error) {
+	if !slices.Contains(StagedSteps, step) {
+		return "", fmt.Errorf("ledger: no staging step %q", step)
 	}
-	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("ledger: staged %s columns of %s: %w", step, k, err)
-	}
-	return cols, nil
+	return step + "_csv", nil
 }
 
-// saleFailed is true for a staged row (r) whose sale is marked failed.
-const saleFailed = `EXISTS (SELECT 1 FROM bulk_sales b
-	WHERE b.tenant_id = r.tenant_id AND b.location = r.location AND b.sale_id = r.sale_id AND b.failed)`
+// HasStaged reports whether any staged sale has rows for a step;
+// withoutFailed leaves out the sales marked failed.
+func (s *Store) HasStaged(ctx context.Context, k StreamKey, step string, withoutFailed bool) (bool, error) {
+	col, err := stagedCSV(step)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM bulk_sales
+		WHERE tenant_id = $1 AND location = $2 AND `+col+` <> '' AND NOT ($3 AND failed))`,
+		k.TenantID, k.Location, withoutFailed).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("ledger: staged %s rows of %s: %w", step, k, err)
+	}
+	return ok, nil
+}
 
-// StagedRows yields a step's staged rows one at a time, straight from the
-// query (never all in memory), a sale's together (in sale id order). withoutFailed leaves
-// out the rows of sales marked failed. Stopping early closes the query.
-func (s *Store) StagedRows(ctx context.Context, k StreamKey, step string, withoutFailed bool) iter.Seq2[StagedRow, error] {
-	return func(yield func(StagedRow, error) bool) {
-		rows, err := s.pool.Query(ctx, `SELECT r.ls_id, r.sale_id, r.fields FROM bulk_rows r
-			WHERE r.tenant_id = $1 AND r.location = $2 AND r.step = $3
-			  AND NOT ($4 AND `+saleFailed+`)
-			ORDER BY r.sale_id, r.ls_id`, k.TenantID, k.Location, step, withoutFailed)
+// StagedCSV yields the staged sales' CSV records for a step, a sale's at a
+// time in sale id order, straight from the query (never all in memory);
+// withoutFailed leaves out the sales marked failed. The bytes yielded are
+// valid only until the next; stopping early closes the query.
+func (s *Store) StagedCSV(ctx context.Context, k StreamKey, step string, withoutFailed bool) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		col, err := stagedCSV(step)
 		if err != nil {
-			yield(StagedRow{}, fmt.Errorf("ledger: staged %s rows of %s: %w", step, k, err))
+			yield(nil, err)
+			return
+		}
+		rows, err := s.pool.Query(ctx, `SELECT `+col+` FROM bulk_sales
+			WHERE tenant_id = $1 AND location = $2 AND `+col+` <> '' AND NOT ($3 AND failed)
+			ORDER BY sale_id`, k.TenantID, k.Location, withoutFailed)
+		if err != nil {
+			yield(nil, fmt.Errorf("ledger: staged %s rows of %s: %w", step, k, err))
 			return
 		}
 		defer rows.Close()
 		for rows.Next() {
-			r := StagedRow{Step: step}
-			var raw []byte
-			if err := rows.Scan(&r.LSID, &r.SaleID, &raw); err != nil {
-				yield(StagedRow{}, fmt.Errorf("ledger: staged %s rows of %s: %w", step, k, err))
-				return
-			}
-			// Numbers stay as written (json.Number): a price is never a
-			// float on its way to Salesforce.
-			d := json.NewDecoder(bytes.NewReader(raw))
-			d.UseNumber()
-			if err := d.Decode(&r.Fields); err != nil {
-				yield(StagedRow{}, fmt.Errorf("ledger: decode staged %s row %s: %w", step, r.LSID, err))
-				return
-			}
-			if !yield(r, nil) {
+			// The raw value is the text as stored (text comes back as
+			// is in either format), without a copy.
+			if !yield(rows.RawValues()[0], nil) {
 				return
 			}
 		}
 		if err := rows.Err(); err != nil {
-			yield(StagedRow{}, fmt.Errorf("ledger: staged %s rows of %s: %w", step, k, err))
+			yield(nil, fmt.Errorf("ledger: staged %s rows of %s: %w", step, k, err))
 		}
 	}
 }
@@ -241,20 +214,25 @@ func (s *Store) stagedSales(ctx context.Context, sql string, args ...any) ([]Sta
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err == nil {
 		var out []StagedSale
-		// The columns are StagedSale's fields, in order.
-		if out, err = pgx.CollectRows(rows, pgx.RowToStructByPos[StagedSale]); err == nil {
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (StagedSale, error) {
+			var st StagedSale
+			err := row.Scan(&st.SaleID, &st.Hash, &st.Label, &st.Detail, &st.SFID, &st.Failed)
+			return st, err
+		})
+		if err == nil {
 			return out, nil
 		}
 	}
 	return nil, fmt.Errorf("ledger: read staged sales: %w", err)
 }
 
-// StagedCount returns how many sales and rows a location has staged.
-func (s *Store) StagedCount(ctx context.Context, k StreamKey) (sales, rows int, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM bulk_sales WHERE tenant_id = $1 AND location = $2),
-		(SELECT count(*) FROM bulk_rows WHERE tenant_id = $1 AND location = $2)`, k.TenantID, k.Location).Scan(&sales, &rows)
+// StagedCount returns how many sales a location has staged, and of them
+// how many have lines staged.
+func (s *Store) StagedCount(ctx context.Context, k StreamKey) (sales, withLines int, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE lines_csv <> '') FROM bulk_sales
+		WHERE tenant_id = $1 AND location = $2`, k.TenantID, k.Location).Scan(&sales, &withLines)
 	if err != nil {
 		return 0, 0, fmt.Errorf("ledger: count staging of %s: %w", k, err)
 	}
-	return sales, rows, nil
+	return sales, withLines, nil
 }

@@ -1,8 +1,6 @@
 package ledger_test
 
 import (
-	"encoding/json"
-	"slices"
 	"testing"
 
 	"github.com/tandemsync/tandem/jobs/ledger"
@@ -10,10 +8,10 @@ import (
 	"github.com/tandemsync/tandem/tenants"
 )
 
-// A staged import: a sale staged again replaces its rows (a line it lost
-// is gone), rows stream out in order with their numbers as written, a
-// failed sale's rows are left out on request, another location's or
-// tenant's staging is untouched, and Clear empties the location's.
+// A staged import: a sale staged again replaces its records (a line it
+// lost is gone), a step's records stream out in sale order as written, a
+// failed sale's are left out on request, another location's or tenant's
+// staging is untouched, and Clear empties the location's.
 func TestStaging(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -35,13 +33,12 @@ func TestStaging(t *testing.T) {
 		}
 	}
 	sale := func(id string, lines ...string) ledger.Stage {
-		st := ledger.Stage{Replace: []string{id}, Sales: []ledger.StagedSale{{SaleID: id, Hash: "h" + id, Label: "#" + id,
-			Detail: map[string]any{"lines": float64(len(lines))}}},
-			Rows: []ledger.StagedRow{{Step: "sales", LSID: id, SaleID: id, Fields: map[string]any{"Ext__c": id, "Total__c": json.Number("10.50")}}}}
+		s := ledger.StagedSale{SaleID: id, Hash: "h" + id, Label: "#" + id, Detail: map[string]any{"lines": float64(len(lines))},
+			CSV: map[string]string{"sales": id + ",10.50\n"}}
 		for _, ln := range lines {
-			st.Rows = append(st.Rows, ledger.StagedRow{Step: "lines", LSID: ln, SaleID: id, Fields: map[string]any{"Line__c": ln, "Note__c": nil}})
+			s.CSV["lines"] += id + "/" + ln + "\n"
 		}
-		return st
+		return ledger.Stage{Replace: []string{id}, Sales: []ledger.StagedSale{s}}
 	}
 	k := key(tenant, "1")
 	for _, other := range []ledger.StreamKey{key(tenant, "2"), key(other, "1")} {
@@ -50,39 +47,54 @@ func TestStaging(t *testing.T) {
 	commit(k, sale("1", "a", "b"))
 	commit(k, sale("2", "c"))
 	commit(k, sale("1", "a")) // read again: line b is gone
-	lines := func(withoutFailed bool) []string {
+	lines := func(withoutFailed bool) string {
 		t.Helper()
-		var out []string
-		for r, err := range l.StagedRows(ctx, k, "lines", withoutFailed) {
+		var out string
+		for text, err := range l.StagedCSV(ctx, k, "lines", withoutFailed) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, r.SaleID+"/"+r.LSID)
+			out += string(text)
 		}
 		return out
 	}
-	if got := lines(false); !slices.Equal(got, []string{"1/a", "2/c"}) {
-		t.Errorf("staged lines %v", got)
+	if got := lines(false); got != "1/a\n2/c\n" {
+		t.Errorf("staged lines %q", got)
 	}
-	for r, err := range l.StagedRows(ctx, k, "sales", false) {
+	for text, err := range l.StagedCSV(ctx, k, "sales", false) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Fields["Total__c"] != json.Number("10.50") {
-			t.Errorf("sale %s's total came back as %#v", r.LSID, r.Fields["Total__c"])
+		if string(text) != "1,10.50\n" {
+			t.Errorf("sale 1's records came back as %q", text)
 		}
 		break // stopping early closes the query
 	}
-	cols, err := l.StagedColumns(ctx, k, "lines", false)
-	if err != nil || !slices.Equal(cols, []string{"Line__c", "Note__c"}) {
-		t.Errorf("columns %v, %v", cols, err)
+	if _, err := l.HasStaged(ctx, k, "sale", false); err == nil {
+		t.Error("a step that is none was read")
 	}
 	commit(k, ledger.Stage{Saved: []ledger.StagedSale{{SaleID: "1", SFID: "006A"}, {SaleID: "2", SFID: "006B"}}, Failed: []string{"2"}})
-	if got := lines(true); !slices.Equal(got, []string{"1/a"}) {
-		t.Errorf("lines of sales not failed: %v", got)
+	if got := lines(true); got != "1/a\n" {
+		t.Errorf("lines of sales not failed: %q", got)
 	}
-	ok, err := l.StagedSales(ctx, k, "", 10, false)
-	if err != nil || len(ok) != 1 || ok[0].SaleID != "1" || ok[0].SFID != "006A" || ok[0].Hash != "h1" || ok[0].Detail["lines"] != 1.0 {
+	for _, tt := range []struct {
+		step          string
+		withoutFailed bool
+		want          bool
+	}{{"lines", false, true}, {"payments", false, false}} {
+		if got, err := l.HasStaged(ctx, k, tt.step, tt.withoutFailed); err != nil || got != tt.want {
+			t.Errorf("%s staged: %v, %v; want %v", tt.step, got, err, tt.want)
+		}
+	}
+	commit(k, ledger.Stage{Failed: []string{"1"}})
+	if got, err := l.HasStaged(ctx, k, "lines", true); err != nil || got {
+		t.Errorf("lines of sales not failed staged, with both failed: %v, %v", got, err)
+	}
+	all, err := l.StagedSales(ctx, k, "", 10, true)
+	if err != nil || len(all) != 2 || all[0].SaleID != "1" || all[0].SFID != "006A" || all[0].Hash != "h1" || all[0].Detail["lines"] != 1.0 {
+		t.Errorf("staged sales: %+v, %v", all, err)
+	}
+	if ok, err := l.StagedSales(ctx, k, "", 10, false); err != nil || len(ok) != 0 {
 		t.Errorf("staged sales not failed: %+v, %v", ok, err)
 	}
 	byID, err := l.StagedSalesByID(ctx, k, []string{"2"})
@@ -95,12 +107,12 @@ func TestStaging(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := 3 // a sale with its row and a line's
+		want := 2 // a sale, with lines
 		if c == k {
 			want = 0
 		}
 		if sales+rows != want {
-			t.Errorf("%v: %d sales and %d rows staged, want %d in all", c, sales, rows, want)
+			t.Errorf("%v: %d sales and %d with lines staged, want %d in all", c, sales, rows, want)
 		}
 	}
 }

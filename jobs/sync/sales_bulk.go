@@ -2,7 +2,9 @@ package sync
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -24,10 +26,14 @@ import (
 //     rows of the rest for all three objects at once (ledger.Stage),
 //     committed with the staging's position in the cursor. Lines and payments name their
 //     sale by its Lightspeed id (a relationship column), so they need no
-//     Salesforce id and are staged with it.
+//     Salesforce id and are staged with it. A sale's rows are staged as
+//     the jobs' CSV records, encoded with the columns seen so far (kept
+//     in the cursor, a column first seen appended).
 //  2. At the end of the history, or once a job's upload would near
 //     Salesforce's size limit, one job per object (sales, then lines,
-//     then payments) uploads its rows streamed from Postgres; each job's
+//     then payments) uploads its rows streamed from Postgres (a record
+//     encoded before a later column was seen padded with empty fields,
+//     which set nothing); each job's
 //     results are read as they come and committed in batches (links, and
 //     the failures of sales Salesforce refused a row of).
 //  3. The staged sales no job refused anything of are then linked as sent,
@@ -55,9 +61,10 @@ const (
 // bulkSteps are the import's steps in order.
 var bulkSteps = []string{bulkStage, bulkSales, bulkLines, bulkPayments, bulkFinal}
 
-// bulkVersion marks a cursor's bulkState as a staged import's; an older
-// worker's (a chunk held in memory) is dropped and its sales staged again.
-const bulkVersion = 2
+// bulkVersion marks a cursor's bulkState as a staged import's, staged as
+// CSV records; an older worker's (a chunk held in memory, or rows staged
+// as json) is dropped and its sales staged again.
+const bulkVersion = 3
 
 // stageBatch is the most sales staged at once (ten pages): a few
 // megabytes, and a commit.
@@ -80,6 +87,10 @@ type bulkState struct {
 	Bytes map[string]int64 `json:"bytes,omitempty"`
 	// End is set when staging reached the end of the history.
 	End bool `json:"end,omitempty"`
+	// Cols are each job's CSV columns, by step, in the order first seen:
+	// the staged records are encoded with them (or with the first of
+	// them, when a column came later).
+	Cols map[string][]string `json:"cols,omitempty"`
 	// Rows is how many rows the job holds and Closed when it was closed,
 	// which time its polls (nextPoll), in a later run too.
 	Rows   int       `json:"rows,omitempty"`
@@ -246,6 +257,7 @@ func (w *saleWriter) stageBatch(ctx context.Context, cur *salesCursor, sales []l
 	if bs.Bytes == nil {
 		bs.Bytes = map[string]int64{}
 	}
+	var staged [][]bulkRow
 	for _, ps := range b.ready {
 		if ps.linked {
 			linked = append(linked, ps)
@@ -264,9 +276,12 @@ func (w *saleWriter) stageBatch(ctx context.Context, cur *salesCursor, sales []l
 		}
 		st.Sales = append(st.Sales, ledger.StagedSale{SaleID: ps.sale.ID, Hash: ps.hash, Label: ps.label, Detail: detail})
 		for _, r := range rows {
-			bs.Bytes[r.Step] += rowSize(r.Fields)
+			bs.Bytes[r.step] += rowSize(r.fields)
 		}
-		st.Rows = append(st.Rows, rows...)
+		staged = append(staged, rows)
+	}
+	if err := bs.encodeRows(st.Sales, staged); err != nil {
+		return err
 	}
 	if err := w.writeSales(ctx, linked, b.products, &b.page); err != nil {
 		return err
@@ -286,15 +301,21 @@ func (w *saleWriter) stageBatch(ctx context.Context, cur *salesCursor, sales []l
 	return w.commitCursor(ctx, b.page, cur)
 }
 
+// bulkRow is one row of a Bulk job: step is the job's.
+type bulkRow struct {
+	step   string
+	fields map[string]any
+}
+
 // bulkRows are a sale's rows for the three jobs. Lines and payments name
 // their sale by its Lightspeed id, through the parent lookup's
 // relationship, so they need not wait for the sale's Salesforce id.
-func (w *saleWriter) bulkRows(ps *pendingSale, products map[string]product) ([]ledger.StagedRow, error) {
+func (w *saleWriter) bulkRows(ps *pendingSale, products map[string]product) ([]bulkRow, error) {
 	m := w.model
 	id := ps.sale.ID
 	sf := w.saleFields(ps)
 	sf[saleIDField] = id
-	rows := []ledger.StagedRow{{Step: bulkSales, LSID: id, SaleID: id, Fields: sf}}
+	rows := []bulkRow{{step: bulkSales, fields: sf}}
 	for _, l := range ps.sale.Lines {
 		lf, _, err := w.lineFields(ps, l, products, "")
 		if err != nil {
@@ -303,16 +324,85 @@ func (w *saleWriter) bulkRows(ps *pendingSale, products map[string]product) ([]l
 		delete(lf, m.lineParent)
 		lf[relationship(m.lineParent)+"."+saleIDField] = id
 		lf[lineIDField] = l.ID
-		rows = append(rows, ledger.StagedRow{Step: bulkLines, LSID: l.ID, SaleID: id, Fields: lf})
+		rows = append(rows, bulkRow{step: bulkLines, fields: lf})
 	}
 	for _, p := range ps.sale.Payments {
 		pf := w.paymentFields(p, "")
 		delete(pf, m.paymentParent)
 		pf[relationship(m.paymentParent)+"."+saleIDField] = id
 		pf[paymentIDField] = p.ID
-		rows = append(rows, ledger.StagedRow{Step: bulkPayments, LSID: p.ID, SaleID: id, Fields: pf})
+		rows = append(rows, bulkRow{step: bulkPayments, fields: pf})
 	}
 	return rows, nil
+}
+
+// encodeRows sets each staged sale's CSV records from its rows (rows[i]
+// are sales[i]'s), first adding the columns the rows bring to bs.Cols
+// (sorted among themselves, after those already seen): a record names a
+// column by its place, so a column keeps its place for the whole import.
+func (bs *bulkState) encodeRows(sales []ledger.StagedSale, rows [][]bulkRow) error {
+	if bs.Cols == nil {
+		bs.Cols = map[string][]string{}
+	}
+	for _, step := range ledger.StagedSteps {
+		known := map[string]bool{}
+		for _, c := range bs.Cols[step] {
+			known[c] = true
+		}
+		var added []string
+		for _, rs := range rows {
+			for _, r := range rs {
+				if r.step != step {
+					continue
+				}
+				for c := range r.fields {
+					if !known[c] {
+						known[c] = true
+						added = append(added, c)
+					}
+				}
+			}
+		}
+		slices.Sort(added)
+		bs.Cols[step] = append(bs.Cols[step], added...)
+	}
+	// One buffer a step for the batch; each sale's records are a slice of
+	// its text.
+	var bufs [3]bytes.Buffer
+	var ws [3]*salesforce.CSVWriter
+	for j, step := range ledger.StagedSteps {
+		ws[j] = salesforce.NewCSVRecords(&bufs[j], bs.Cols[step])
+	}
+	ends := make([][3]int, len(sales))
+	for i, rs := range rows {
+		for _, r := range rs {
+			j := slices.Index(ledger.StagedSteps, r.step)
+			if err := ws[j].Write(r.fields); err != nil {
+				return fmt.Errorf("encode sale %s: %w", sales[i].SaleID, err)
+			}
+		}
+		for j := range ws {
+			if err := ws[j].Flush(); err != nil {
+				return err
+			}
+			ends[i][j] = bufs[j].Len()
+		}
+	}
+	var text [3]string
+	for j := range bufs {
+		text[j] = bufs[j].String()
+	}
+	var start [3]int
+	for i := range sales {
+		sales[i].CSV = map[string]string{}
+		for j, step := range ledger.StagedSteps {
+			if ends[i][j] > start[j] {
+				sales[i].CSV[step] = text[j][start[j]:ends[i][j]]
+			}
+			start[j] = ends[i][j]
+		}
+	}
+	return nil
 }
 
 // relationship is the relationship name of a lookup field, as Bulk API
@@ -495,11 +585,14 @@ func (w *saleWriter) advance(ctx context.Context, cur *salesCursor) error {
 		}
 		// Lines and payments go only for sales no job refused a row of.
 		withoutFailed := step != bulkSales
-		cols, err := w.ledger.StagedColumns(ctx, w.key, step, withoutFailed)
-		if err != nil {
-			return err
-		}
+		cols := bs.Cols[step]
 		if len(cols) == 0 {
+			continue
+		}
+		if ok, err := w.ledger.HasStaged(ctx, w.key, step, withoutFailed); err != nil || !ok {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		job, rows, err := w.startJob(ctx, step, cols, withoutFailed)
@@ -544,28 +637,63 @@ func (w *saleWriter) startJob(ctx context.Context, step string, cols []string, w
 	return job.ID, int(rows.Load()), nil
 }
 
-// writeStaged writes a step's staged rows as a job's CSV, a row at a time,
-// and returns how many it wrote.
+// writeStaged writes a step's staged records as a job's CSV, a sale's at
+// a time, and returns how many it wrote.
 func (w *saleWriter) writeStaged(ctx context.Context, out io.Writer, cols []string, step string, withoutFailed bool) (int, error) {
 	buf := bufio.NewWriterSize(out, 64<<10)
 	cw, err := salesforce.NewCSVWriter(buf, cols)
 	if err != nil {
 		return 0, err
 	}
+	if err := cw.Flush(); err != nil {
+		return 0, err
+	}
 	n := 0
-	for r, err := range w.ledger.StagedRows(ctx, w.key, step, withoutFailed) {
+	for text, err := range w.ledger.StagedCSV(ctx, w.key, step, withoutFailed) {
 		if err != nil {
 			return n, err
 		}
-		if err := cw.Write(r.Fields); err != nil {
+		k, err := writePadded(buf, text, len(cols))
+		n += k
+		if err != nil {
 			return n, err
 		}
-		n++
-	}
-	if err := cw.Flush(); err != nil {
-		return n, err
 	}
 	return n, buf.Flush()
+}
+
+// writePadded writes CSV records (each ended by a newline) with empty
+// fields added up to width: a record encoded before the job's later
+// columns were seen has fewer fields, and an empty field sets nothing, as
+// a column missing from a record does. It returns how many records it
+// wrote.
+func writePadded(out *bufio.Writer, text []byte, width int) (int, error) {
+	n, fields, quoted, from := 0, 1, false, 0
+	for i, c := range text {
+		switch {
+		case c == '"':
+			quoted = !quoted // an escaped quote ("") turns it back
+		case quoted:
+		case c == ',':
+			fields++
+		case c == '\n':
+			if fields > width {
+				return n, fmt.Errorf("a staged record has %d fields, more than the job's %d columns", fields, width)
+			}
+			out.Write(text[from:i])
+			for ; fields < width; fields++ {
+				out.WriteByte(',')
+			}
+			if err := out.WriteByte('\n'); err != nil {
+				return n, err
+			}
+			n, fields, from = n+1, 1, i+1
+		}
+	}
+	if from != len(text) {
+		return n, errors.New("a staged record does not end with a newline")
+	}
+	return n, nil
 }
 
 // finish marks the staged sales no job refused anything of sent, a batch
