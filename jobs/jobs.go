@@ -61,6 +61,10 @@ type SyncConfig struct {
 	// scheduler's benchmark and tests put a stand-in there, to measure and
 	// drive the scheduling alone.
 	runner StreamRunner
+	// prober, when set, probes the idle streams instead of Engine: the
+	// benchmark probes through the engine with a stand-in runner, and
+	// counts the probes.
+	prober Prober
 }
 
 // schedulerTick is how often the scheduler looks for due streams: a third
@@ -126,7 +130,10 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 			return nil, fmt.Errorf("jobs: register resync worker: %w", err)
 		}
 		sched := &SchedulerWorker{Pool: pool, Flush: sc.FlushAll, Logger: cfg.Logger}
-		if sc.Engine != nil && sc.runner == nil {
+		switch {
+		case sc.prober != nil:
+			sched.Prober = sc.prober
+		case sc.Engine != nil && sc.runner == nil:
 			sched.Prober = sc.Engine
 		}
 		if err := river.AddWorkerSafely(workers, sched); err != nil {
