@@ -3,9 +3,11 @@ package sync_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	stdsync "sync"
 	"sync/atomic"
@@ -24,6 +26,8 @@ type bulkCursor struct {
 		Job    string    `json:"job"`
 		Rows   int       `json:"rows"`
 		Closed time.Time `json:"closed"`
+		// Cols are each job's columns, by step.
+		Cols map[string][]string `json:"cols"`
 	} `json:"bulk"`
 }
 
@@ -292,25 +296,44 @@ func TestSalesBulkStagesPageByPage(t *testing.T) {
 		if n, _ := w.staged(0); n == 0 || n > 100 {
 			t.Errorf("%d sales staged after a run of one page", n)
 		}
+		firstCols := w.cursor(0).Bulk.Cols
 		// At the sales job's upload the whole history is in Postgres: the
-		// upload's rows are the staged ones.
-		var uploaded, staged int
+		// upload's rows are the staged ones. Every job's CSV has a field
+		// for each of its columns in every record, those staged before a
+		// column was first seen too.
+		var uploaded, staged, jobs int
+		var lastCols map[string][]string
 		w.sfFront = func(rw http.ResponseWriter, r *http.Request, next http.Handler) {
-			if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/batches") && uploaded == 0 {
+			if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/batches") {
 				body, err := io.ReadAll(r.Body)
 				if err != nil {
 					t.Error(err)
 				}
-				uploaded = bytes.Count(body, []byte{'\n'}) - 1
-				staged, _ = w.staged(0)
+				if _, err := csv.NewReader(bytes.NewReader(body)).ReadAll(); err != nil {
+					t.Errorf("job %d's CSV: %v", jobs, err)
+				}
+				if jobs++; jobs == 1 {
+					uploaded = bytes.Count(body, []byte{'\n'}) - 1
+					staged, _ = w.staged(0)
+					lastCols = w.cursor(0).Bulk.Cols // staging's end
+				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
 			next.ServeHTTP(rw, r)
 		}
-		w.importShop(0)
+		bulk, graph := w.salesCreated(w.importShop(0))
 		w.assertShopSynced(0)
 		if uploaded == 0 || uploaded != staged {
 			t.Errorf("the sales job uploaded %d rows with %d sales staged", uploaded, staged)
+		}
+		if jobs != 3 || graph != 0 || bulk == 0 {
+			t.Errorf("%d jobs uploaded; %d sales created through Bulk API, %d through Composite Graph; want all through Bulk API", jobs, bulk, graph)
+		}
+		// A column keeps its place (records are staged by place).
+		for step, cols := range lastCols {
+			if len(cols) < len(firstCols[step]) || !slices.Equal(cols[:len(firstCols[step])], firstCols[step]) {
+				t.Errorf("%s columns %v after the first run, %v at the end: a column moved", step, firstCols[step], cols)
+			}
 		}
 		w.assertNothingStaged(0)
 	})
