@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -509,12 +508,7 @@ type engineHeap struct {
 	prof []byte // the heap profile of the peak
 }
 
-// watch samples until stop is called. The heap profile changes only as a
-// collection's sweep completes, so it is sampled in the interval a
-// collection ended and the next (its sweep may end a little later), and
-// not in others: reading and parsing the profile is CPU taken from the
-// engine being measured (sampled every interval, a tenth of the
-// process's).
+// watch samples until stop is called.
 func (h *engineHeap) watch(interval time.Duration) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -522,20 +516,12 @@ func (h *engineHeap) watch(interval time.Duration) (stop func()) {
 		defer close(finished)
 		t := time.NewTicker(interval)
 		defer t.Stop()
-		cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
-		seen, fresh := uint64(0), false
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
 			}
-			metrics.Read(cycles)
-			c := cycles[0].Value.Uint64()
-			if c == seen && !fresh {
-				continue
-			}
-			fresh, seen = c != seen, c
 			n, prof, err := engineInUse()
 			if err != nil {
 				continue
