@@ -292,14 +292,11 @@ func benchProbes(ctx context.Context, tb testing.TB, pool *pgxpool.Pool, sb *san
 	sc := &SyncConfig{Engine: engine, Interval: interval, Reserve: usage.ReserveCheck(connect.DefaultReservePct),
 		Flush: usage.FlushTenant, FlushAll: usage.Flush}
 
-	// The probes, from the newest records as the first tenant reads them.
-	type probe struct {
-		LS     string    `json:"ls,omitempty"`
-		Shop   string    `json:"shop,omitempty"`
-		Object string    `json:"object,omitempty"`
-		After  time.Time `json:"after,omitzero"`
-	}
-	specs := map[string]probe{}
+	// The probes, from the newest records as the first tenant reads them,
+	// in the engine's encoding (jobs/sync probe.go); a probe it could not
+	// read fails the check below.
+	specs := map[string]string{}
+	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 	ls, err := clients.Lightspeed(ctx, ids[0])
 	if err != nil {
 		tb.Fatal(err)
@@ -309,7 +306,7 @@ func benchProbes(ctx context.Context, tb testing.TB, pool *pgxpool.Pool, sb *san
 	if err != nil || len(cs) == 0 {
 		tb.Fatalf("the sandbox's newest customer: %v (%d)", err, len(cs))
 	}
-	specs[ledger.CustomersToSalesforce+"/"] = probe{LS: "Customer", After: cs[0].TimeStamp}
+	specs[ledger.CustomersToSalesforce+"/"] = "ls=Customer after=" + stamp(cs[0].TimeStamp)
 	for _, shop := range []string{"1", "2", "3"} {
 		q := lightspeed.NewQuery().Archived(lightspeed.ArchivedInclude).Limit(1).
 			Where("shopID", lightspeed.Eq, shop).Where("completed", lightspeed.Eq, true).Sort("updatetime", true)
@@ -317,7 +314,7 @@ func benchProbes(ctx context.Context, tb testing.TB, pool *pgxpool.Pool, sb *san
 		if err != nil || len(ss) == 0 {
 			tb.Fatalf("the sandbox's newest sale of shop %s: %v (%d)", shop, err, len(ss))
 		}
-		specs[ledger.SalesToSalesforce+"/"+shop] = probe{LS: "Sale", Shop: shop, After: ss[0].UpdateTime}
+		specs[ledger.SalesToSalesforce+"/"+shop] = "ls=Sale shop=" + shop + " after=" + stamp(ss[0].UpdateTime)
 	}
 	sf, err := clients.Salesforce(ctx, ids[0])
 	if err != nil {
@@ -331,19 +328,14 @@ func benchProbes(ctx context.Context, tb testing.TB, pool *pgxpool.Pool, sb *san
 		if err != nil {
 			tb.Fatal(err)
 		}
-		specs[ledger.CustomersToLightspeed+"/"] = probe{Object: "Contact", After: at}
+		specs[ledger.CustomersToLightspeed+"/"] = "object=Contact after=" + stamp(at)
 	}
-	out := map[string]string{}
+	out := specs
 	var claims []ledger.Claim
 	for k, p := range specs {
-		b, err := json.Marshal(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out[k] = string(b)
 		stream, loc, _ := strings.Cut(k, "/")
 		claims = append(claims, ledger.Claim{StreamKey: ledger.StreamKey{TenantID: ids[len(ids)-1], Location: loc, Stream: stream},
-			Probe: out[k]})
+			Probe: p})
 	}
 	// Each probe must find nothing, or the benchmark measures runs.
 	for i, r := range engine.Probe(ctx, claims, 1) {
