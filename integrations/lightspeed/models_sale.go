@@ -1,9 +1,9 @@
 package lightspeed
 
 import (
-	"github.com/go-json-experiment/json/jsontext"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/shopspring/decimal"
 )
 
@@ -309,4 +309,21 @@ func (p *SalePayment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		i64(&p.RefPaymentID), i64(&p.RegisterID), i64(&p.EmployeeID), i64(&p.CreditAccountID),
 		one[PaymentType]{&p.PaymentType},
 	})
+}
+
+// Stamp is a record's change times, all a check for changes needs
+// (CustomersService.Stamps, SalesService.Stamps): decoding a whole Sale to
+// read its updatetime cost a scheduler that checks thousands of quiet
+// stores a tenth of its CPU.
+type Stamp struct {
+	TimeStamp  time.Time
+	UpdateTime time.Time // sales only
+}
+
+// UnmarshalJSONFrom reads the two times and skips the rest.
+func (s *Stamp) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return decodeFrom("record", dec, &struct {
+		TimeStamp  *flexTime `json:"timeStamp"`
+		UpdateTime *flexTime `json:"updateTime"` // "updatetime" too: names match case-insensitively
+	}{(*flexTime)(&s.TimeStamp), (*flexTime)(&s.UpdateTime)})
 }

@@ -855,3 +855,44 @@ func BenchmarkSandboxSalePage(b *testing.B) {
 		}
 	}
 }
+
+// Stamps read the same records as List, with their change times only.
+func TestSandboxStamps(t *testing.T) {
+	t.Parallel()
+	env := newSandbox(t, sandbox.Options{Seed: &sandbox.SeedOptions{Seed: 2, Shops: 1, Customers: 30, Sales: 40}})
+	c, ctx := env.client, t.Context()
+	q := NewQuery().Archived(ArchivedInclude).Sort("timeStamp", true).Limit(5)
+	full, _, err := c.Customers.List(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamps, _, err := c.Customers.Stamps(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stamps) != len(full) || len(full) == 0 {
+		t.Fatalf("%d customer stamps for %d customers", len(stamps), len(full))
+	}
+	for i := range full {
+		if !stamps[i].TimeStamp.Equal(full[i].TimeStamp) || stamps[i].TimeStamp.IsZero() {
+			t.Errorf("customer %d: stamp %s, timeStamp %s", full[i].CustomerID, stamps[i].TimeStamp, full[i].TimeStamp)
+		}
+	}
+	q = NewQuery().Where("completed", Eq, true).Sort("updatetime", true).Limit(5)
+	sales, _, err := c.Sales.List(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sstamps, _, err := c.Sales.Stamps(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sstamps) != len(sales) || len(sales) == 0 {
+		t.Fatalf("%d sale stamps for %d sales", len(sstamps), len(sales))
+	}
+	for i := range sales {
+		if !sstamps[i].UpdateTime.Equal(sales[i].UpdateTime) || !sstamps[i].TimeStamp.Equal(sales[i].TimeStamp) || sstamps[i].UpdateTime.IsZero() {
+			t.Errorf("sale %d: stamps %+v, sale's times %s and %s", sales[i].SaleID, sstamps[i], sales[i].TimeStamp, sales[i].UpdateTime)
+		}
+	}
+}

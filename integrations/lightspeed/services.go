@@ -103,6 +103,12 @@ func (s *CustomersService) Get(ctx context.Context, id int64, q *Query) (*Custom
 	return get[Customer](ctx, s.c, "Customer/"+itoa(id), "Customer", q)
 }
 
+// Stamps returns the change times of one page of customers matching q,
+// without decoding the rest of them.
+func (s *CustomersService) Stamps(ctx context.Context, q *Query) ([]Stamp, *Response, error) {
+	return list[Stamp](ctx, s.c, "Customer", "Customer", q)
+}
+
 // List returns one page of customers matching q (nil for all), at most 100;
 // Response.Next is the URL of the next page, "" on the last.
 func (s *CustomersService) List(ctx context.Context, q *Query) ([]Customer, *Response, error) {
@@ -185,6 +191,12 @@ type SalesService service
 // ErrNotFound.
 func (s *SalesService) Get(ctx context.Context, id int64, q *Query) (*Sale, *Response, error) {
 	return get[Sale](ctx, s.c, "Sale/"+itoa(id), "Sale", q)
+}
+
+// Stamps returns the change times of one page of sales matching q, without
+// decoding the rest of them.
+func (s *SalesService) Stamps(ctx context.Context, q *Query) ([]Stamp, *Response, error) {
+	return list[Stamp](ctx, s.c, "Sale", "Sale", q)
 }
 
 // List returns one page of sales matching q (nil for all), at most 100;

@@ -211,7 +211,7 @@ func (e *Engine) probe(ctx context.Context, clients Clients, k ledger.StreamKey,
 			if !p.After.IsZero() {
 				q.Where("timeStamp", lightspeed.GreaterEq, p.After)
 			}
-			cs, _, err := ls.Customers.List(ctx, q)
+			cs, _, err := ls.Customers.Stamps(ctx, q)
 			if err != nil {
 				return true, fmt.Errorf("sync: probe %s: read Lightspeed customers: %w", k, err)
 			}
@@ -227,7 +227,7 @@ func (e *Engine) probe(ctx context.Context, clients Clients, k ledger.StreamKey,
 		if !p.After.IsZero() {
 			q.Where("updatetime", lightspeed.GreaterEq, p.After)
 		}
-		ss, _, err := ls.Sales.List(ctx, q)
+		ss, _, err := ls.Sales.Stamps(ctx, q)
 		if err != nil {
 			return true, fmt.Errorf("sync: probe %s: read Lightspeed sales: %w", k, err)
 		}
