@@ -257,7 +257,7 @@ func (w *saleWriter) stageBatch(ctx context.Context, cur *salesCursor, sales []l
 	if bs.Bytes == nil {
 		bs.Bytes = map[string]int64{}
 	}
-	var staged [][]bulkRow
+	enc := bs.newRowEncoder()
 	for _, ps := range b.ready {
 		if ps.linked {
 			linked = append(linked, ps)
@@ -278,11 +278,11 @@ func (w *saleWriter) stageBatch(ctx context.Context, cur *salesCursor, sales []l
 		for _, r := range rows {
 			bs.Bytes[r.step] += rowSize(r.fields)
 		}
-		staged = append(staged, rows)
+		if err := enc.add(rows); err != nil {
+			return fmt.Errorf("encode sale %s: %w", ps.sale.ID, err)
+		}
 	}
-	if err := bs.encodeRows(st.Sales, staged); err != nil {
-		return err
-	}
+	enc.set(st.Sales)
 	if err := w.writeSales(ctx, linked, b.products, &b.page); err != nil {
 		return err
 	}
@@ -336,73 +336,87 @@ func (w *saleWriter) bulkRows(ps *pendingSale, products map[string]product) ([]b
 	return rows, nil
 }
 
-// encodeRows sets each staged sale's CSV records from its rows (rows[i]
-// are sales[i]'s), first adding the columns the rows bring to bs.Cols
-// (sorted among themselves, after those already seen): a record names a
-// column by its place, so a column keeps its place for the whole import.
-func (bs *bulkState) encodeRows(sales []ledger.StagedSale, rows [][]bulkRow) error {
+// rowEncoder encodes a batch's staged sales' rows as CSV records, a sale
+// at a time as its rows are made (they are then dropped: a batch holds
+// its text, not its rows' maps), adding the columns a sale's rows bring
+// to bs.Cols (sorted among themselves, after those already seen): a
+// record names a column by its place, so a column keeps its place for the
+// whole import, and a record written before a column came is shorter.
+type rowEncoder struct {
+	bs    *bulkState
+	known [3]map[string]bool
+	bufs  [3]bytes.Buffer
+	ws    [3]*salesforce.CSVWriter
+	ends  [][3]int // where each sale's records end in bufs
+}
+
+func (bs *bulkState) newRowEncoder() *rowEncoder {
 	if bs.Cols == nil {
 		bs.Cols = map[string][]string{}
 	}
-	for _, step := range ledger.StagedSteps {
-		known := map[string]bool{}
-		for _, c := range bs.Cols[step] {
-			known[c] = true
-		}
-		var added []string
-		for _, rs := range rows {
-			for _, r := range rs {
-				if r.step != step {
-					continue
-				}
-				for c := range r.fields {
-					if !known[c] {
-						known[c] = true
-						added = append(added, c)
-					}
-				}
-			}
-		}
-		slices.Sort(added)
-		bs.Cols[step] = append(bs.Cols[step], added...)
-	}
-	// One buffer a step for the batch; each sale's records are a slice of
-	// its text.
-	var bufs [3]bytes.Buffer
-	var ws [3]*salesforce.CSVWriter
+	e := &rowEncoder{bs: bs}
 	for j, step := range ledger.StagedSteps {
-		ws[j] = salesforce.NewCSVRecords(&bufs[j], bs.Cols[step])
+		e.known[j] = map[string]bool{}
+		for _, c := range bs.Cols[step] {
+			e.known[j][c] = true
+		}
+		e.ws[j] = salesforce.NewCSVRecords(&e.bufs[j], bs.Cols[step])
 	}
-	ends := make([][3]int, len(sales))
-	for i, rs := range rows {
-		for _, r := range rs {
-			j := slices.Index(ledger.StagedSteps, r.step)
-			if err := ws[j].Write(r.fields); err != nil {
-				return fmt.Errorf("encode sale %s: %w", sales[i].SaleID, err)
+	return e
+}
+
+// add encodes the next sale's rows.
+func (e *rowEncoder) add(rows []bulkRow) error {
+	for j, step := range ledger.StagedSteps {
+		var added []string
+		for _, r := range rows {
+			if r.step != step {
+				continue
+			}
+			for c := range r.fields {
+				if !e.known[j][c] {
+					e.known[j][c] = true
+					added = append(added, c)
+				}
 			}
 		}
-		for j := range ws {
-			if err := ws[j].Flush(); err != nil {
+		if len(added) > 0 {
+			slices.Sort(added)
+			e.bs.Cols[step] = append(e.bs.Cols[step], added...)
+			e.ws[j] = salesforce.NewCSVRecords(&e.bufs[j], e.bs.Cols[step])
+		}
+		for _, r := range rows {
+			if r.step != step {
+				continue
+			}
+			if err := e.ws[j].Write(r.fields); err != nil {
 				return err
 			}
-			ends[i][j] = bufs[j].Len()
+		}
+		if err := e.ws[j].Flush(); err != nil {
+			return err
 		}
 	}
+	e.ends = append(e.ends, [3]int{e.bufs[0].Len(), e.bufs[1].Len(), e.bufs[2].Len()})
+	return nil
+}
+
+// set gives each sale its records (sales[i] are the i-th added).
+func (e *rowEncoder) set(sales []ledger.StagedSale) {
 	var text [3]string
-	for j := range bufs {
-		text[j] = bufs[j].String()
+	for j := range e.bufs {
+		text[j] = e.bufs[j].String()
 	}
 	var start [3]int
 	for i := range sales {
 		sales[i].CSV = map[string]string{}
 		for j, step := range ledger.StagedSteps {
-			if ends[i][j] > start[j] {
-				sales[i].CSV[step] = text[j][start[j]:ends[i][j]]
+			if end := e.ends[i][j]; end > start[j] {
+				sales[i].CSV[step] = text[j][start[j]:end]
 			}
-			start[j] = ends[i][j]
+			start[j] = e.ends[i][j]
 		}
 	}
-	return nil
 }
 
 // relationship is the relationship name of a lookup field, as Bulk API

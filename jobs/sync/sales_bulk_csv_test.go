@@ -11,8 +11,8 @@ import (
 )
 
 // Staged records are encoded with the columns seen so far: a column a later
-// batch brings is appended, a record staged before it is padded with empty
-// fields on upload, and the job's CSV reads back as if every record had
+// sale brings (in the same batch or a later one) is appended, a record
+// staged before it is padded with empty fields on upload, and the job's CSV reads back as if every record had
 // been written with every column (a missing one empty, a nil #N/A), quoted
 // values with commas and newlines included.
 func TestStagedRecordsPadded(t *testing.T) {
@@ -21,20 +21,20 @@ func TestStagedRecordsPadded(t *testing.T) {
 	stage := func(rows ...map[string]any) []ledger.StagedSale {
 		t.Helper()
 		sales := make([]ledger.StagedSale, len(rows))
-		staged := make([][]bulkRow, len(rows))
+		enc := bs.newRowEncoder()
 		for i, f := range rows {
 			sales[i].SaleID = f["Id__c"].(string)
-			staged[i] = []bulkRow{{step: bulkLines, fields: f}}
+			if err := enc.add([]bulkRow{{step: bulkLines, fields: f}}); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := bs.encodeRows(sales, staged); err != nil {
-			t.Fatal(err)
-		}
+		enc.set(sales)
 		return sales
 	}
-	first := stage(map[string]any{"Id__c": "1", "Note__c": "a, \"b\"\nc"}, map[string]any{"Id__c": "2", "Note__c": nil})
+	first := stage(map[string]any{"Id__c": "1", "Note__c": "a, \"b\"\nc"}, map[string]any{"Id__c": "2", "Note__c": nil, "Cost__c": "1.5"})
 	second := stage(map[string]any{"Id__c": "3", "Qty__c": 2, "Note__c": "d"})
 	cols := bs.Cols[bulkLines]
-	if !slices.Equal(cols, []string{"Id__c", "Note__c", "Qty__c"}) {
+	if !slices.Equal(cols, []string{"Id__c", "Note__c", "Cost__c", "Qty__c"}) {
 		t.Fatalf("columns %v", cols)
 	}
 	if len(first[0].CSV[bulkSales]) != 0 || len(first[0].CSV[bulkPayments]) != 0 {
@@ -60,11 +60,11 @@ func TestStagedRecordsPadded(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v in %q", err, out.String())
 	}
-	want := [][]string{{"1", "a, \"b\"\nc", ""}, {"2", "#N/A", ""}, {"3", "d", "2"}}
+	want := [][]string{{"1", "a, \"b\"\nc", "", ""}, {"2", "#N/A", "1.5", ""}, {"3", "d", "", "2"}}
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("records %q, want %q", got, want)
 	}
-	if _, err := writePadded(buf, []byte(second[0].CSV[bulkLines]), 2); err == nil {
+	if _, err := writePadded(buf, []byte(second[0].CSV[bulkLines]), 3); err == nil {
 		t.Error("a record wider than the job's columns was written")
 	}
 	if _, err := writePadded(buf, []byte("1,a"), 2); err == nil {
