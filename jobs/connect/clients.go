@@ -85,9 +85,9 @@ type Clients struct {
 	tune   LightspeedTuning
 	ua     string
 	now    func() time.Time
-	// conns are the connections of the preloaded tenants (Preload).
+	// conns are the preloaded connections that exist (Preload).
 	conns     map[vault.ConnectionKey]vault.Connection
-	preloaded map[string]bool
+	preloaded map[vault.ConnectionKey]bool
 }
 
 // New returns Clients for cfg.
@@ -131,21 +131,20 @@ func (c *Clients) WithLimits(l *lightspeed.Limits) *Clients {
 	return &cp
 }
 
-// Preload returns Clients that build the tenants' clients from one read of
-// their connections (vault.GetAll) rather than a read per client: for many
-// clients built at once, such as a scheduler pass's probes. Refreshes go
-// through the vault as always; other tenants' connections are read as
-// usual.
-func (c *Clients) Preload(ctx context.Context, tenantIDs []string) (*Clients, error) {
-	conns, err := c.vault.GetAll(ctx, tenantIDs)
+// Preload returns Clients that build clients for the connections named
+// from one read of them (vault.GetAll) rather than a read per client: for
+// many clients built at once, such as a scheduler pass's probes. Refreshes
+// go through the vault as always; other connections are read as usual.
+func (c *Clients) Preload(ctx context.Context, keys []vault.ConnectionKey) (*Clients, error) {
+	conns, err := c.vault.GetAll(ctx, keys)
 	if err != nil {
 		return nil, fmt.Errorf("connect: preload connections: %w", err)
 	}
 	cp := *c
-	cp.conns, cp.preloaded = conns, make(map[string]bool, len(tenantIDs))
-	for _, t := range tenantIDs {
-		if id, err := vault.CheckTenantID(t); err == nil {
-			cp.preloaded[id] = true
+	cp.conns, cp.preloaded = conns, make(map[vault.ConnectionKey]bool, len(keys))
+	for _, k := range keys {
+		if id, err := vault.CheckTenantID(k.TenantID); err == nil {
+			cp.preloaded[vault.ConnectionKey{TenantID: id, Provider: k.Provider}] = true
 		}
 	}
 	return &cp, nil
@@ -256,7 +255,7 @@ func (c *Clients) usable(ctx context.Context, tenantID, provider string) (vault.
 
 // connection is tenantID's connection to provider: preloaded, or read.
 func (c *Clients) connection(ctx context.Context, tenantID, provider string) (vault.Connection, error) {
-	if id, err := vault.CheckTenantID(tenantID); err == nil && c.preloaded[id] {
+	if id, err := vault.CheckTenantID(tenantID); err == nil && c.preloaded[vault.ConnectionKey{TenantID: id, Provider: provider}] {
 		if conn, ok := c.conns[vault.ConnectionKey{TenantID: id, Provider: provider}]; ok {
 			return conn, nil
 		}

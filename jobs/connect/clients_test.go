@@ -181,7 +181,8 @@ func TestClientsPreload(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := newTenant(t, pool, "Other shop")
-	pre, err := clients.Preload(ctx, []string{tenant, other})
+	pre, err := clients.Preload(ctx, []vault.ConnectionKey{{TenantID: tenant, Provider: vault.Salesforce},
+		{TenantID: other, Provider: vault.Lightspeed}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,11 +199,14 @@ func TestClientsPreload(t *testing.T) {
 	if _, err := pre.Lightspeed(ctx, other); !errors.Is(err, vault.ErrNotConnected) {
 		t.Errorf("preloaded tenant without a connection: %v; want vault.ErrNotConnected", err)
 	}
+	if _, err := pre.Lightspeed(ctx, tenant); err != nil {
+		t.Errorf("a connection not preloaded, read from the vault: %v", err)
+	}
 	third := newTenant(t, pool, "Third shop")
 	if _, err := pre.Lightspeed(ctx, third); !errors.Is(err, vault.ErrNotConnected) {
 		t.Errorf("tenant not preloaded, without a connection: %v; want vault.ErrNotConnected", err)
 	}
-	if _, err := clients.Preload(ctx, []string{"not-a-uuid"}); err == nil {
+	if _, err := clients.Preload(ctx, []vault.ConnectionKey{{TenantID: "not-a-uuid", Provider: vault.Lightspeed}}); err == nil {
 		t.Error("Preload of a tenant id that is not a UUID: no error")
 	}
 }

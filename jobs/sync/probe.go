@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	stdsync "sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/jobs/connect"
 	"github.com/tandemsync/tandem/jobs/ledger"
+	"github.com/tandemsync/tandem/tenants/vault"
 )
 
 // An idle stream is probed rather than run: a whole run reads its
@@ -149,10 +149,10 @@ type ProbeResult struct {
 	Err     error
 }
 
-// preloader is Clients that can read a batch of tenants' connections at
-// once (connect.Clients).
+// preloader is Clients that can read a batch of connections at once
+// (connect.Clients).
 type preloader interface {
-	Preload(ctx context.Context, tenantIDs []string) (*connect.Clients, error)
+	Preload(ctx context.Context, keys []vault.ConnectionKey) (*connect.Clients, error)
 }
 
 // Probe makes the probe read of each claimed stream (ledger.Claim.Probe),
@@ -165,26 +165,35 @@ func (e *Engine) Probe(ctx context.Context, claims []ledger.Claim, workers int) 
 	if e.opts.Probes != nil {
 		clients = e.opts.Probes
 	}
-	if p, ok := clients.(preloader); ok {
-		tenants := make([]string, 0, len(claims))
-		for _, c := range claims {
-			tenants = append(tenants, c.TenantID)
+	out := make([]ProbeResult, len(claims))
+	probes := make([]probe, len(claims))
+	keys := make([]vault.ConnectionKey, 0, len(claims))
+	for i, c := range claims {
+		p, err := parseProbe(c.Probe)
+		if err != nil {
+			out[i] = ProbeResult{Err: err}
+			continue
 		}
-		slices.Sort(tenants)
-		if pre, err := p.Preload(ctx, slices.Compact(tenants)); err == nil {
+		probes[i] = p
+		keys = append(keys, vault.ConnectionKey{TenantID: c.TenantID, Provider: p.provider()})
+	}
+	if p, ok := clients.(preloader); ok && len(keys) > 0 {
+		if pre, err := p.Preload(ctx, keys); err == nil {
 			clients = pre
 		} else {
 			e.log.Warn("sync: preload connections for probes; reading each", "err", err)
 		}
 	}
-	out := make([]ProbeResult, len(claims))
 	sem := make(chan struct{}, max(workers, 1))
 	var wg stdsync.WaitGroup
 	for i, c := range claims {
+		if out[i].Err != nil {
+			continue
+		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			ch, err := e.probe(ctx, clients, c.StreamKey, c.Probe)
+			ch, err := e.probe(ctx, clients, c.StreamKey, probes[i])
 			out[i] = ProbeResult{Changed: ch, Err: err}
 		})
 	}
@@ -192,12 +201,16 @@ func (e *Engine) Probe(ctx context.Context, claims []ledger.Claim, workers int) 
 	return out
 }
 
-// probe makes k's probe read, spec, through clients.
-func (e *Engine) probe(ctx context.Context, clients Clients, k ledger.StreamKey, spec string) (changed bool, err error) {
-	p, err := parseProbe(spec)
-	if err != nil {
-		return true, err
+// provider is the connection p reads through.
+func (p probe) provider() string {
+	if p.LS != "" {
+		return vault.Lightspeed
 	}
+	return vault.Salesforce
+}
+
+// probe makes k's probe read, p, through clients.
+func (e *Engine) probe(ctx context.Context, clients Clients, k ledger.StreamKey, p probe) (changed bool, err error) {
 	switch {
 	case p.LS == "Customer" || p.LS == "Sale":
 		ls, err := clients.Lightspeed(ctx, k.TenantID)
@@ -260,5 +273,5 @@ func (e *Engine) probe(ctx context.Context, clients Clients, k ledger.StreamKey,
 		}
 		return false, nil
 	}
-	return true, fmt.Errorf("%w %q", errBadProbe, spec)
+	return true, fmt.Errorf("%w %q", errBadProbe, p.encode())
 }

@@ -284,25 +284,26 @@ type ConnectionKey struct {
 	TenantID, Provider string
 }
 
-// GetAll returns the connections of the tenants, to both providers, with
-// their tokens opened, in one query: for many clients built at once (the
-// scheduler's probes). A connection that does not exist is absent.
-func (v *Vault) GetAll(ctx context.Context, tenantIDs []string) (map[ConnectionKey]Connection, error) {
-	ids := make([]string, 0, len(tenantIDs))
-	for _, t := range tenantIDs {
-		id, ok := canonicalUUID(t)
-		if !ok {
-			return nil, fmt.Errorf("vault: get connections: tenant id %q is not a UUID", truncate(t, 40))
+// GetAll returns the connections named, with their tokens opened, in one
+// query: for many clients built at once (the scheduler's probes). A
+// connection that does not exist is absent.
+func (v *Vault) GetAll(ctx context.Context, keys []ConnectionKey) (map[ConnectionKey]Connection, error) {
+	tenants := make([]string, 0, len(keys))
+	providers := make([]string, 0, len(keys))
+	for _, k := range keys {
+		id, err := checkIDs(k.TenantID, k.Provider)
+		if err != nil {
+			return nil, fmt.Errorf("vault: get connections: %w", err)
 		}
-		ids = append(ids, id)
+		tenants, providers = append(tenants, id), append(providers, k.Provider)
 	}
 	rows, err := v.pool.Query(ctx, `SELECT tenant_id, provider, `+connectionColumns+`
-		FROM connections WHERE tenant_id = ANY($1::uuid[])`, ids)
+		FROM connections WHERE (tenant_id, provider) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`, tenants, providers)
 	if err != nil {
 		return nil, fmt.Errorf("vault: get connections: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[ConnectionKey]Connection, len(ids)*2)
+	out := make(map[ConnectionKey]Connection, len(keys))
 	for rows.Next() {
 		var k ConnectionKey
 		c, err := v.scan(rows, &k.TenantID, &k.Provider, &k.TenantID, &k.Provider)

@@ -657,8 +657,8 @@ func BenchmarkRotateAll(b *testing.B) {
 	}
 }
 
-// GetAll reads a batch of tenants' connections at once, each as Get reads
-// it, and leaves out the ones that do not exist and other tenants'.
+// GetAll reads a batch of connections at once, each as Get reads it, and
+// leaves out the ones that do not exist and those not asked for.
 func TestGetAll(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -669,7 +669,8 @@ func TestGetAll(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := v.GetAll(ctx, []string{strings.ToUpper(a), b, none})
+	got, err := v.GetAll(ctx, []ConnectionKey{{strings.ToUpper(a), Lightspeed}, {a, Salesforce}, {b, Salesforce},
+		{b, Lightspeed}, {none, Salesforce}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -682,7 +683,12 @@ func TestGetAll(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("GetAll (-Get's +GetAll's):\n%s", diff)
 	}
-	if _, err := v.GetAll(ctx, []string{a, "not-a-uuid"}); err == nil {
-		t.Error("GetAll with a tenant id that is not a UUID: no error")
+	if only, err := v.GetAll(ctx, []ConnectionKey{{a, Salesforce}}); err != nil || len(only) != 1 {
+		t.Errorf("GetAll of one of a tenant's connections: %d, %v; want that one", len(only), err)
+	}
+	for _, bad := range []ConnectionKey{{"not-a-uuid", Lightspeed}, {a, "shopify"}} {
+		if _, err := v.GetAll(ctx, []ConnectionKey{{a, Lightspeed}, bad}); err == nil {
+			t.Errorf("GetAll with %+v: no error", bad)
+		}
 	}
 }
