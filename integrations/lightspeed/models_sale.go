@@ -1,6 +1,8 @@
 package lightspeed
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -320,10 +322,43 @@ type Stamp struct {
 	UpdateTime time.Time // sales only
 }
 
-// UnmarshalJSONFrom reads the two times and skips the rest.
+// UnmarshalJSONFrom reads the two times and skips the rest, token by
+// token: the struct decoder's matching of every other name cost as much
+// as the call.
 func (s *Stamp) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	return decodeFrom("record", dec, &struct {
-		TimeStamp  *flexTime `json:"timeStamp"`
-		UpdateTime *flexTime `json:"updateTime"` // "updatetime" too: names match case-insensitively
-	}{(*flexTime)(&s.TimeStamp), (*flexTime)(&s.UpdateTime)})
+	if k := dec.PeekKind(); k != '{' {
+		if err := dec.SkipValue(); err != nil {
+			return fmt.Errorf("decode record: %w", err)
+		}
+		return fmt.Errorf("decode record: want an object, got %s", kindName(k))
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return fmt.Errorf("decode record: %w", err)
+	}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return fmt.Errorf("decode record: %w", err)
+		}
+		n := name.String() // the token is voided by the next read
+		var into *time.Time
+		switch {
+		case strings.EqualFold(n, "timeStamp"):
+			into = &s.TimeStamp
+		case strings.EqualFold(n, "updateTime"): // "updatetime" too
+			into = &s.UpdateTime
+		}
+		if into == nil {
+			err = dec.SkipValue()
+		} else {
+			err = (*flexTime)(into).UnmarshalJSONFrom(dec)
+		}
+		if err != nil {
+			return fmt.Errorf("decode record: %s: %w", n, err)
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return fmt.Errorf("decode record: %w", err)
+	}
+	return nil
 }

@@ -184,19 +184,24 @@ func (e *Engine) Probe(ctx context.Context, claims []ledger.Claim, workers int) 
 			e.log.Warn("sync: preload connections for probes; reading each", "err", err)
 		}
 	}
-	sem := make(chan struct{}, max(workers, 1))
+	// A few goroutines take the probes in turn: one a probe paid for
+	// growing its stack each time (HTTP, TLS, JSON are deep).
+	next := make(chan int)
 	var wg stdsync.WaitGroup
-	for i, c := range claims {
-		if out[i].Err != nil {
-			continue
-		}
-		sem <- struct{}{}
+	for range min(max(workers, 1), len(claims)) {
 		wg.Go(func() {
-			defer func() { <-sem }()
-			ch, err := e.probe(ctx, clients, c.StreamKey, probes[i])
-			out[i] = ProbeResult{Changed: ch, Err: err}
+			for i := range next {
+				ch, err := e.probe(ctx, clients, claims[i].StreamKey, probes[i])
+				out[i] = ProbeResult{Changed: ch, Err: err}
+			}
 		})
 	}
+	for i := range claims {
+		if out[i].Err == nil {
+			next <- i
+		}
+	}
+	close(next)
 	wg.Wait()
 	return out
 }
