@@ -222,37 +222,33 @@ func (e *Engine) probe(ctx context.Context, clients Clients, k ledger.StreamKey,
 		if err != nil {
 			return true, fmt.Errorf("sync: probe %s: %w", k, err)
 		}
+		// Customers change by timeStamp; a completed sale by updatetime
+		// (its timeStamp is its completion).
+		field, what, stamps := "timeStamp", "customers", ls.Customers.Stamps
 		q := lightspeed.NewQuery().Archived(lightspeed.ArchivedInclude).Limit(1)
-		var newest time.Time
-		if p.LS == "Customer" {
-			q.Sort("timeStamp", true)
-			if !p.After.IsZero() {
-				q.Where("timeStamp", lightspeed.GreaterEq, p.After)
+		if p.LS == "Sale" {
+			field, what, stamps = "updatetime", "sales", ls.Sales.Stamps
+			q.Where("shopID", lightspeed.Eq, p.Shop).Where("completed", lightspeed.Eq, true)
+			if !p.Since.IsZero() {
+				q.Where("completeTime", lightspeed.GreaterEq, p.Since)
 			}
-			cs, _, err := ls.Customers.Stamps(ctx, q)
-			if err != nil {
-				return true, fmt.Errorf("sync: probe %s: read Lightspeed customers: %w", k, err)
-			}
-			if len(cs) > 0 {
-				newest = cs[0].TimeStamp
-			}
-			return len(cs) > 0 && (p.After.IsZero() || newest.After(p.After)), nil
 		}
-		q.Where("shopID", lightspeed.Eq, p.Shop).Where("completed", lightspeed.Eq, true).Sort("updatetime", true)
-		if !p.Since.IsZero() {
-			q.Where("completeTime", lightspeed.GreaterEq, p.Since)
-		}
+		q.Sort(field, true)
 		if !p.After.IsZero() {
-			q.Where("updatetime", lightspeed.GreaterEq, p.After)
+			q.Where(field, lightspeed.GreaterEq, p.After)
 		}
-		ss, _, err := ls.Sales.Stamps(ctx, q)
+		found, _, err := stamps(ctx, q)
 		if err != nil {
-			return true, fmt.Errorf("sync: probe %s: read Lightspeed sales: %w", k, err)
+			return true, fmt.Errorf("sync: probe %s: read Lightspeed %s: %w", k, what, err)
 		}
-		if len(ss) > 0 {
-			newest = ss[0].UpdateTime
+		if len(found) == 0 {
+			return false, nil
 		}
-		return len(ss) > 0 && (p.After.IsZero() || newest.After(p.After)), nil
+		newest := found[0].TimeStamp
+		if p.LS == "Sale" {
+			newest = found[0].UpdateTime
+		}
+		return p.After.IsZero() || newest.After(p.After), nil
 	case p.Object != "":
 		sf, err := clients.Salesforce(ctx, k.TenantID)
 		if err != nil {
