@@ -255,58 +255,55 @@ type BulkFailure struct {
 // SuccessfulResults reads the rows the job saved. Row order is not the
 // upload order.
 func (c *Client) SuccessfulResults(ctx context.Context, jobID string) ([]BulkSuccess, error) {
-	rows, err := c.resultCSV(ctx, jobID, "successfulResults")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]BulkSuccess, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, bulkSuccess(r))
-	}
-	return out, nil
+	return collect(c.SuccessfulResultsIter(ctx, jobID))
 }
 
 // FailedResults reads the rows the job rejected, with the API's error.
 func (c *Client) FailedResults(ctx context.Context, jobID string) ([]BulkFailure, error) {
-	rows, err := c.resultCSV(ctx, jobID, "failedResults")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]BulkFailure, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, bulkFailure(r))
+	return collect(c.FailedResultsIter(ctx, jobID))
+}
+
+// collect reads rows to their end, or to their first error.
+func collect[T any](rows iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for r, err := range rows {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
 
-func bulkSuccess(r map[string]string) BulkSuccess {
-	return BulkSuccess{ID: r["sf__Id"], Created: strings.EqualFold(r["sf__Created"], "true"), Fields: stripSF(r)}
-}
-
-func bulkFailure(r map[string]string) BulkFailure {
-	code, msg, ok := strings.Cut(r["sf__Error"], ":")
-	if !ok {
-		code, msg = "", r["sf__Error"]
-	}
-	return BulkFailure{ID: r["sf__Id"], Code: code, Message: msg, Fields: stripSF(r)}
-}
-
 // SuccessfulResultsIter yields the rows the job saved as SuccessfulResults
 // does, read from the response as they come (never the whole result in
-// memory). Stopping early closes the response.
-func (c *Client) SuccessfulResultsIter(ctx context.Context, jobID string) iter.Seq2[BulkSuccess, error] {
-	return mapRows(c.resultRows(ctx, jobID, "successfulResults"), bulkSuccess)
+// memory). Fields holds only cols when any are named: a caller that needs
+// one column of a wide row does not pay for a map of all of them.
+// Stopping early closes the response.
+func (c *Client) SuccessfulResultsIter(ctx context.Context, jobID string, cols ...string) iter.Seq2[BulkSuccess, error] {
+	return mapRows(c.resultRows(ctx, jobID, "successfulResults", cols), func(r resultRow) BulkSuccess {
+		return BulkSuccess{ID: r.id, Created: strings.EqualFold(r.created, "true"), Fields: r.fields}
+	})
 }
 
 // FailedResultsIter yields the rows the job rejected as FailedResults
-// does, read from the response as they come.
-func (c *Client) FailedResultsIter(ctx context.Context, jobID string) iter.Seq2[BulkFailure, error] {
-	return mapRows(c.resultRows(ctx, jobID, "failedResults"), bulkFailure)
+// does, read from the response as they come; cols limits Fields as in
+// SuccessfulResultsIter.
+func (c *Client) FailedResultsIter(ctx context.Context, jobID string, cols ...string) iter.Seq2[BulkFailure, error] {
+	return mapRows(c.resultRows(ctx, jobID, "failedResults", cols), func(r resultRow) BulkFailure {
+		// sf__Error is "REQUIRED_FIELD_MISSING:Required fields are
+		// missing: [LastName]:LastName --".
+		code, msg, ok := strings.Cut(r.err, ":")
+		if !ok {
+			code, msg = "", r.err
+		}
+		return BulkFailure{ID: r.id, Code: code, Message: msg, Fields: r.fields}
+	})
 }
 
 // mapRows yields each row of rows as f makes it, and the error that ends
 // rows.
-func mapRows[T any](rows iter.Seq2[map[string]string, error], f func(map[string]string) T) iter.Seq2[T, error] {
+func mapRows[R, T any](rows iter.Seq2[R, error], f func(R) T) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for r, err := range rows {
 			var v T
@@ -321,17 +318,25 @@ func mapRows[T any](rows iter.Seq2[map[string]string, error], f func(map[string]
 	}
 }
 
-// resultRows streams a result CSV, a row at a time.
-func (c *Client) resultRows(ctx context.Context, jobID, which string) iter.Seq2[map[string]string, error] {
-	return func(yield func(map[string]string, error) bool) {
-		fail := func(err error) { yield(nil, fmt.Errorf("salesforce: ingest job %s %s: %w", jobID, which, err)) }
+// resultRow is one row of a result CSV: its sf__ columns, and the others
+// by name.
+type resultRow struct {
+	id, created, err string
+	fields           map[string]string
+}
+
+// resultRows streams a result CSV, a row at a time, keeping of the
+// original columns only cols (all of them when cols is empty).
+func (c *Client) resultRows(ctx context.Context, jobID, which string, cols []string) iter.Seq2[resultRow, error] {
+	return func(yield func(resultRow, error) bool) {
+		fail := func(err error) { yield(resultRow{}, fmt.Errorf("salesforce: ingest job %s %s: %w", jobID, which, err)) }
 		if !ValidID(jobID) {
-			yield(nil, fmt.Errorf("salesforce: ingest job %s: %q is not a job id", which, jobID))
+			yield(resultRow{}, fmt.Errorf("salesforce: ingest job %s: %q is not a job id", which, jobID))
 			return
 		}
 		req, err := c.NewRequest(ctx, http.MethodGet, "jobs/ingest/"+jobID+"/"+which+"/", nil)
 		if err != nil {
-			yield(nil, err)
+			yield(resultRow{}, err)
 			return
 		}
 		req.Header.Set("Accept", "text/csv")
@@ -356,7 +361,31 @@ func (c *Client) resultRows(ctx context.Context, jobID, which string) iter.Seq2[
 			fail(fmt.Errorf("read CSV header: %w", err))
 			return
 		}
-		header = slices.Clone(header)
+		type column struct {
+			name string
+			i    int
+		}
+		idCol, createdCol, errCol := -1, -1, -1
+		var keep []column
+		for i, h := range header {
+			switch {
+			case h == "sf__Id":
+				idCol = i
+			case h == "sf__Created":
+				createdCol = i
+			case h == "sf__Error":
+				errCol = i
+			case strings.HasPrefix(h, "sf__"):
+			case len(cols) == 0 || slices.Contains(cols, h):
+				keep = append(keep, column{strings.Clone(h), i})
+			}
+		}
+		at := func(row []string, i int) string {
+			if i < 0 || i >= len(row) {
+				return ""
+			}
+			return row[i]
+		}
 		for {
 			row, err := r.Read()
 			if errors.Is(err, io.EOF) {
@@ -366,13 +395,14 @@ func (c *Client) resultRows(ctx context.Context, jobID, which string) iter.Seq2[
 				fail(fmt.Errorf("read CSV: %w", err))
 				return
 			}
-			m := make(map[string]string, len(header))
-			for i, h := range header {
-				if i < len(row) {
-					m[h] = row[i]
+			rr := resultRow{id: at(row, idCol), created: at(row, createdCol), err: at(row, errCol),
+				fields: make(map[string]string, len(keep))}
+			for _, k := range keep {
+				if k.i < len(row) {
+					rr.fields[k.name] = row[k.i]
 				}
 			}
-			if !yield(m, nil) {
+			if !yield(rr, nil) {
 				return
 			}
 		}
@@ -382,28 +412,7 @@ func (c *Client) resultRows(ctx context.Context, jobID, which string) iter.Seq2[
 // UnprocessedRecords reads the rows the job never processed (it failed or
 // was aborted first).
 func (c *Client) UnprocessedRecords(ctx context.Context, jobID string) ([]map[string]string, error) {
-	return c.resultCSV(ctx, jobID, "unprocessedrecords")
-}
-
-func stripSF(r map[string]string) map[string]string {
-	out := make(map[string]string, len(r))
-	for k, v := range r {
-		if !strings.HasPrefix(k, "sf__") {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-func (c *Client) resultCSV(ctx context.Context, jobID, which string) ([]map[string]string, error) {
-	var out []map[string]string
-	for r, err := range c.resultRows(ctx, jobID, which) {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return collect(mapRows(c.resultRows(ctx, jobID, "unprocessedrecords", nil), func(r resultRow) map[string]string { return r.fields }))
 }
 
 // parseCSVTable reads a result CSV into its header and one map per row.

@@ -336,6 +336,20 @@ func TestIngestStreamed(t *testing.T) {
 	if want := []string{"003RM0000068xVCYAY Smith, Jr 1", "003RM0000068xUAYAY Jones 2"}; !cmp.Equal(ids, want) {
 		t.Errorf("successful results %q, want %q", ids, want)
 	}
+	// Named columns keep only those of each row.
+	var only []map[string]string
+	for r, err := range c.SuccessfulResultsIter(t.Context(), jobID, "Ext__c") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID == "" || (r.ID == "003RM0000068xVCYAY") != r.Created {
+			t.Errorf("row %+v: sf__ columns lost", r)
+		}
+		only = append(only, r.Fields)
+	}
+	if want := []map[string]string{{"Ext__c": "1"}, {"Ext__c": "2"}, {"Ext__c": "3"}}; !cmp.Equal(only, want) {
+		t.Errorf("results with Ext__c only: %v, want %v", only, want)
+	}
 	for r, err := range c.FailedResultsIter(t.Context(), jobID) {
 		t.Errorf("failed results of a 204: %+v, %v", r, err)
 	}

@@ -497,7 +497,7 @@ func (w *saleWriter) recordResults(ctx context.Context, cur *salesCursor, failur
 	_, key := w.bulkObject(bs.Step)
 	kind := map[string]string{bulkSales: ledger.KindSale, bulkLines: ledger.KindSaleLine, bulkPayments: ledger.KindPayment}[bs.Step]
 	n := 0
-	for r, err := range w.sf.SuccessfulResultsIter(ctx, bs.Job) {
+	for r, err := range w.sf.SuccessfulResultsIter(ctx, bs.Job, key) {
 		if err != nil {
 			return err
 		}
@@ -506,9 +506,10 @@ func (w *saleWriter) recordResults(ctx context.Context, cur *salesCursor, failur
 		}
 		// A sale's link has no hash until its lines and payments are in.
 		// The ids are copied: a result's fields share its whole CSV line.
-		page.Links = append(page.Links, ledger.Link{Kind: kind, LSID: strings.Clone(r.Fields[key]), SFID: strings.Clone(r.ID)})
+		l := ledger.Link{Kind: kind, LSID: strings.Clone(r.Fields[key]), SFID: strings.Clone(r.ID)}
+		page.Links = append(page.Links, l)
 		if bs.Step == bulkSales {
-			st.Saved = append(st.Saved, ledger.StagedSale{SaleID: r.Fields[key], SFID: r.ID})
+			st.Saved = append(st.Saved, ledger.StagedSale{SaleID: l.LSID, SFID: l.SFID})
 		}
 		bs.OK = n
 		if len(page.Links) >= bulkBatch {
@@ -530,7 +531,7 @@ func (w *saleWriter) recordResults(ctx context.Context, cur *salesCursor, failur
 		return flush()
 	}
 	n = 0
-	for r, err := range w.sf.FailedResultsIter(ctx, bs.Job) {
+	for r, err := range w.sf.FailedResultsIter(ctx, bs.Job, w.failureColumn(bs.Step)) {
 		if err != nil {
 			return err
 		}
@@ -548,19 +549,24 @@ func (w *saleWriter) recordResults(ctx context.Context, cur *salesCursor, failur
 	return record()
 }
 
+// failureColumn is the column of step's rows naming their sale.
+func (w *saleWriter) failureColumn(step string) string {
+	switch step {
+	case bulkLines:
+		return relationship(w.model.lineParent) + "." + saleIDField
+	case bulkPayments:
+		return relationship(w.model.paymentParent) + "." + saleIDField
+	}
+	return saleIDField
+}
+
 // recordFailures fails the staged sales of refused rows, once each, with
 // Salesforce's own message.
 func (w *saleWriter) recordFailures(ctx context.Context, bs *bulkState, bad []salesforce.BulkFailure, page *ledger.Page, st *ledger.Stage) error {
 	if len(bad) == 0 {
 		return nil
 	}
-	col := saleIDField
-	switch bs.Step {
-	case bulkLines:
-		col = relationship(w.model.lineParent) + "." + saleIDField
-	case bulkPayments:
-		col = relationship(w.model.paymentParent) + "." + saleIDField
-	}
+	col := w.failureColumn(bs.Step)
 	var ids []string
 	for _, r := range bad {
 		ids = append(ids, r.Fields[col])
