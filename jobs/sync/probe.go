@@ -107,6 +107,9 @@ func parseProbe(s string) (probe, error) {
 
 // probeOf is the probe an idle run of rc's stream leaves, or "" when the
 // stream is not one a probe can stand for (a history import not finished).
+// It reads the cursor as it is now, not as the run last wrote it: a reset
+// of the stream while the run was going (Reset on the history page) must
+// not be left behind by a probe past it.
 func (rc *runContext) probeOf(ctx context.Context) (string, error) {
 	pos, ok, err := rc.ledger.Cursor(ctx, rc.key)
 	if err != nil {
