@@ -636,15 +636,45 @@ func customerLabel(rec mapping.Record) string {
 
 // soqlList is a SOQL IN list of string literals.
 func soqlList(values []string) string {
-	quoted := make([]string, len(values))
+	var b strings.Builder
+	b.WriteByte('(')
 	for i, v := range values {
-		quoted[i] = soqlString(v)
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		appendSOQLString(&b, v)
 	}
-	return "(" + strings.Join(quoted, ", ") + ")"
+	b.WriteByte(')')
+	return b.String()
 }
 
 // soqlString quotes s as a SOQL string literal.
 func soqlString(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
-	return "'" + r.Replace(s) + "'"
+	var b strings.Builder
+	appendSOQLString(&b, s)
+	return b.String()
+}
+
+// appendSOQLString writes s to b as a SOQL string literal. It escapes
+// byte by byte rather than with a strings.Replacer, which would be built
+// anew for every value of every batch.
+func appendSOQLString(b *strings.Builder, s string) {
+	b.Grow(len(s) + 2)
+	b.WriteByte('\'')
+	for i := range len(s) {
+		switch c := s[i]; c {
+		case '\\', '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
 }
