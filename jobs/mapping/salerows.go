@@ -33,32 +33,42 @@ const (
 
 // SaleFields is the sales catalog in the order the mapping screen lists it:
 // the sale's fields, then each line's, then each payment's.
-func SaleFields() []Field {
-	f := func(stream, key, label string, t FieldType) Field {
-		return Field{Key: key, Label: label, Type: t, Stream: stream}
+func SaleFields() []Field { return slices.Clone(saleFields) }
+
+// saleFields is SaleFields' table, read in place where a sync looks up a
+// field for every record.
+var saleFields = []Field{
+	{Stream: StreamSales, Key: SaleShop, Label: "Shop", Type: TypeText},
+	{Stream: StreamSales, Key: SaleRegister, Label: "Register", Type: TypeText},
+	{Stream: StreamSales, Key: SaleRegisterEmployee, Label: "Register employee", Type: TypeText},
+	{Stream: StreamSales, Key: SaleSalesEmployee, Label: "Sales employee", Type: TypeText},
+	{Stream: StreamSales, Key: SaleChannel, Label: "Channel", Type: TypeText},
+	{Stream: StreamSales, Key: SaleTicket, Label: "Ticket number", Type: TypeText},
+	{Stream: StreamSales, Key: SaleCompletedAt, Label: "Completed at", Type: TypeDateTime},
+	{Stream: StreamSales, Key: SaleSubtotal, Label: "Subtotal", Type: TypeMoney},
+	{Stream: StreamSales, Key: SaleDiscount, Label: "Discount", Type: TypeMoney},
+	{Stream: StreamSales, Key: SaleTax, Label: "Tax", Type: TypeMoney},
+	{Stream: StreamSales, Key: SaleTotal, Label: "Total", Type: TypeMoney},
+	{Stream: StreamSales, Key: SaleCustomer, Label: "Customer", Type: TypeText},
+	{Stream: StreamLines, Key: LineItem, Label: "Item", Type: TypeText},
+	{Stream: StreamLines, Key: LineSKU, Label: "SKU", Type: TypeText},
+	{Stream: StreamLines, Key: LineQuantity, Label: "Quantity", Type: TypeNumber},
+	{Stream: StreamLines, Key: LineUnitPrice, Label: "Unit price", Type: TypeMoney},
+	{Stream: StreamLines, Key: LineDiscount, Label: "Discount", Type: TypeMoney},
+	{Stream: StreamLines, Key: LineEmployee, Label: "Line employee", Type: TypeText},
+	{Stream: StreamPayments, Key: PaymentType, Label: "Payment type", Type: TypeText},
+	{Stream: StreamPayments, Key: PaymentAmount, Label: "Amount", Type: TypeMoney},
+}
+
+// saleFieldType is the type of a sales stream's field, or "" when the
+// stream has no such field.
+func saleFieldType(stream, key string) FieldType {
+	for _, f := range saleFields {
+		if f.Stream == stream && f.Key == key {
+			return f.Type
+		}
 	}
-	return []Field{
-		f(StreamSales, SaleShop, "Shop", TypeText),
-		f(StreamSales, SaleRegister, "Register", TypeText),
-		f(StreamSales, SaleRegisterEmployee, "Register employee", TypeText),
-		f(StreamSales, SaleSalesEmployee, "Sales employee", TypeText),
-		f(StreamSales, SaleChannel, "Channel", TypeText),
-		f(StreamSales, SaleTicket, "Ticket number", TypeText),
-		f(StreamSales, SaleCompletedAt, "Completed at", TypeDateTime),
-		f(StreamSales, SaleSubtotal, "Subtotal", TypeMoney),
-		f(StreamSales, SaleDiscount, "Discount", TypeMoney),
-		f(StreamSales, SaleTax, "Tax", TypeMoney),
-		f(StreamSales, SaleTotal, "Total", TypeMoney),
-		f(StreamSales, SaleCustomer, "Customer", TypeText),
-		f(StreamLines, LineItem, "Item", TypeText),
-		f(StreamLines, LineSKU, "SKU", TypeText),
-		f(StreamLines, LineQuantity, "Quantity", TypeNumber),
-		f(StreamLines, LineUnitPrice, "Unit price", TypeMoney),
-		f(StreamLines, LineDiscount, "Discount", TypeMoney),
-		f(StreamLines, LineEmployee, "Line employee", TypeText),
-		f(StreamPayments, PaymentType, "Payment type", TypeText),
-		f(StreamPayments, PaymentAmount, "Amount", TypeMoney),
-	}
+	return ""
 }
 
 // Catalog is every field the mapping screen lists: customers, then sales.

@@ -165,12 +165,6 @@ func ChannelLabel(raw string) string {
 // numbers; empty values as nil.
 func (m Mapping) SalesToSalesforce(stream, object string, rec Record) map[string]any {
 	out := m.ToSalesforce(stream, object, rec, nil)
-	types := map[string]FieldType{}
-	for _, f := range SaleFields() {
-		if f.Stream == stream {
-			types[f.Key] = f.Type
-		}
-	}
 	for _, r := range m.Rules {
 		if r.Stream != stream || r.Object != object || !r.Direction.ToSF() {
 			continue
@@ -179,7 +173,7 @@ func (m Mapping) SalesToSalesforce(stream, object string, rec Record) map[string
 		if !ok {
 			continue
 		}
-		if t := types[r.Source]; t == TypeMoney || t == TypeNumber {
+		if t := saleFieldType(stream, r.Source); t == TypeMoney || t == TypeNumber {
 			if _, err := decimal.NewFromString(v); err == nil {
 				out[r.Target] = json.Number(v)
 			}
