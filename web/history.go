@@ -260,7 +260,7 @@ func (s *Server) runRow(r *ledger.Run, shops map[string]string) ui.HistoryRun {
 	st := runStatusLabels[r.Status]
 	row := ui.HistoryRun{ID: strconv.FormatInt(r.ID, 10), URL: s.url(routeHistoryRun, r.ID), Stream: r.Key.Stream,
 		Label: label, Location: shop, Trigger: r.Trigger, Started: r.StartedAt.UTC().Format("2 Jan 2006 15:04:05 UTC"),
-		Duration: "running", Status: st.class, StatusLbl: st.label, Error: r.Error,
+		Duration: "running", Status: st.class, StatusLbl: st.label, Error: r.Error, Note: r.Note,
 		LightspeedCalls: r.APICalls[sync.ProviderLightspeed], SalesforceCalls: r.APICalls[sync.ProviderSalesforce]}
 	if r.FinishedAt != nil {
 		row.Duration = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
@@ -723,27 +723,33 @@ func (s *Server) resetStream(c echo.Context) error {
 }
 
 // resetTo moves k's cursor back to at and wakes the stream, with the audit
-// entry (detail added to it) in the same transaction.
+// entry (detail added to it) in the same transaction: all three happen, or
+// none. A run of the stream going now cannot move the cursor past the reset
+// afterwards (ledger.CommitPage); it stops, and the stream runs again from
+// at.
 func (s *Server) resetTo(c echo.Context, k ledger.StreamKey, at time.Time, detail map[string]any) error {
 	ctx := c.Request().Context()
-	current, _, err := s.ledger.Cursor(ctx, k)
-	if err != nil {
-		return err
-	}
-	pos, err := sync.CursorAt(k.Stream, current, at)
-	if err != nil {
-		return err
-	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// What the position keeps besides the time (a sales import's
+		// progress) is read under the reset's lock, so a page committed
+		// meanwhile is not undone.
+		current, _, err := s.ledger.CursorTx(ctx, tx, k)
+		if err != nil {
+			return err
+		}
+		pos, err := sync.CursorAt(k.Stream, current, at)
+		if err != nil {
+			return err
+		}
 		d := map[string]any{"stream": k.Stream, "location": k.Location, "from": at.Format(time.DateOnly)}
 		maps.Copy(d, detail)
 		if err := tenants.AuditTx(ctx, tx, actor(c).Entry(k.TenantID, tenants.ActionSyncReset, d)); err != nil {
 			return err
 		}
-		if err := s.ledger.ResetCursor(ctx, k, pos); err != nil {
+		if err := s.ledger.ResetCursorTx(ctx, tx, k, pos); err != nil {
 			return err
 		}
-		return s.ledger.Wake(ctx, k.TenantID, k.Stream)
+		return s.ledger.WakeStreamTx(ctx, tx, k)
 	})
 }
 

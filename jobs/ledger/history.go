@@ -120,7 +120,7 @@ func (s *Store) History(ctx context.Context, tenantID string, f RunFilter) ([]Ru
 		w.add("(started_at, id) < (?, ?)", f.After.StartedAt, f.After.ID)
 	}
 	w.args = append(w.args, limit(f.Limit))
-	rows, err := s.pool.Query(ctx, `SELECT id, location, stream, trigger, status, counts, api_calls, error, started_at, finished_at, mapping_version
+	rows, err := s.pool.Query(ctx, `SELECT id, location, stream, trigger, status, counts, api_calls, error, note, started_at, finished_at, mapping_version
 		FROM sync_runs WHERE `+w.String()+`
 		ORDER BY started_at DESC, id DESC LIMIT $`+strconv.Itoa(len(w.args)), w.args...)
 	if err != nil {
@@ -129,7 +129,7 @@ func (s *Store) History(ctx context.Context, tenantID string, f RunFilter) ([]Ru
 	runs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Run, error) {
 		r := Run{Key: StreamKey{TenantID: tenantID}}
 		err := row.Scan(&r.ID, &r.Key.Location, &r.Key.Stream, &r.Trigger, &r.Status, &r.Counts, &r.APICalls, &r.Error,
-			&r.StartedAt, &r.FinishedAt, &r.MappingVersion)
+			&r.Note, &r.StartedAt, &r.FinishedAt, &r.MappingVersion)
 		return r, err
 	})
 	if err != nil {

@@ -110,10 +110,21 @@ type querier interface {
 }
 
 // Cursor returns a stream's committed position, and false before its first
-// commit.
+// commit (or after a reset to no position).
 func (s *Store) Cursor(ctx context.Context, k StreamKey) (string, bool, error) {
+	return readCursor(ctx, s.pool, k, "")
+}
+
+// CursorTx is Cursor in the caller's transaction, the row locked until it
+// ends: for a reset made from the position (ResetCursorTx), which no page
+// of a run may move in between.
+func (s *Store) CursorTx(ctx context.Context, tx pgx.Tx, k StreamKey) (string, bool, error) {
+	return readCursor(ctx, tx, k, " FOR UPDATE")
+}
+
+func readCursor(ctx context.Context, q querier, k StreamKey, lock string) (string, bool, error) {
 	var pos string
-	err := s.pool.QueryRow(ctx, `SELECT position FROM cursors WHERE tenant_id = $1 AND location = $2 AND stream = $3`,
+	err := q.QueryRow(ctx, `SELECT position FROM cursors WHERE tenant_id = $1 AND location = $2 AND stream = $3`+lock,
 		k.TenantID, k.Location, k.Stream).Scan(&pos)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
@@ -121,25 +132,38 @@ func (s *Store) Cursor(ctx context.Context, k StreamKey) (string, bool, error) {
 	if err != nil {
 		return "", false, fmt.Errorf("ledger: read cursor of %s: %w", k, err)
 	}
-	return pos, true, nil
+	return pos, pos != "", nil
 }
 
-// ResetCursor sets (or, with an empty position, deletes) a stream's cursor,
-// so its next run starts from there.
-func (s *Store) ResetCursor(ctx context.Context, k StreamKey, position string) error {
-	var err error
-	if position == "" {
-		_, err = s.pool.Exec(ctx, `DELETE FROM cursors WHERE tenant_id = $1 AND location = $2 AND stream = $3`,
-			k.TenantID, k.Location, k.Stream)
-	} else {
-		_, err = s.pool.Exec(ctx, upsertCursor, k.TenantID, k.Location, k.Stream, position)
-	}
-	if err != nil {
+// ErrCursorReset is returned by CommitPage when the stream's cursor was
+// reset after the run started: the page's events and links are committed
+// (its writes happened), its cursor is not, and the run must stop, so the
+// next run starts from the reset position.
+var ErrCursorReset = errors.New("ledger: the stream's cursor was reset during the run")
+
+// ResetCursorTx sets a stream's cursor in the caller's transaction, so its
+// next run starts from position (empty: from the start, as before its first
+// run). It counts the reset on the cursor's row, which a run in flight
+// started with an older count of: its pages no longer move the cursor
+// (CommitPage), and its end schedules the stream again at once (FinishRun).
+// The row is kept even for an empty position, or a run's next page would
+// insert its own position as if there had been no reset.
+func (s *Store) ResetCursorTx(ctx context.Context, tx pgx.Tx, k StreamKey, position string) error {
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO cursors (tenant_id, location, stream, position, resets, updated_at) VALUES ($1, $2, $3, $4, 1, now())
+		ON CONFLICT (tenant_id, location, stream) DO UPDATE SET
+			position = EXCLUDED.position, resets = cursors.resets + 1, updated_at = now()`,
+		k.TenantID, k.Location, k.Stream, position); err != nil {
 		return fmt.Errorf("ledger: reset cursor of %s: %w", k, err)
 	}
 	return nil
 }
 
-const upsertCursor = `
+// moveCursor sets a run's stream's cursor unless it was reset since the run
+// started (Run.resets): ON CONFLICT DO UPDATE checks its condition against
+// the row's latest version, after waiting for a reset that holds it, so a
+// reset committed at any point before is seen. No row is written then.
+const moveCursor = `
 	INSERT INTO cursors (tenant_id, location, stream, position, updated_at) VALUES ($1, $2, $3, $4, now())
-	ON CONFLICT (tenant_id, location, stream) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`
+	ON CONFLICT (tenant_id, location, stream) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
+	WHERE cursors.resets = $5`

@@ -23,10 +23,16 @@ type Run struct {
 	Counts         map[string]int
 	// APICalls are the calls spent per provider ("lightspeed",
 	// "salesforce").
-	APICalls   map[string]int
-	Error      string
+	APICalls map[string]int
+	Error    string
+	// Note is what the merchant should know of the run besides its status
+	// and error: its stream's cursor was reset while it went.
+	Note       string
 	StartedAt  time.Time
 	FinishedAt *time.Time
+	// resets is the count of its stream's cursor resets when the run
+	// started: its pages move the cursor only while it is unchanged.
+	resets int
 }
 
 // Records is how many records the run touched (every event but skips).
@@ -40,14 +46,18 @@ func (r *Run) Records() int {
 	return n
 }
 
-// StartRun records the start of a run.
+// StartRun records the start of a run, and the cursor resets it starts
+// after. It is read before the run reads the cursor, so a reset the run
+// does not see in its position is one its pages see in the count.
 func (s *Store) StartRun(ctx context.Context, k StreamKey, trigger string, mappingVersion int) (*Run, error) {
 	r := &Run{Key: k, Trigger: trigger, Status: RunRunning, MappingVersion: mappingVersion,
 		Counts: map[string]int{}, APICalls: map[string]int{}}
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO sync_runs (tenant_id, location, stream, trigger, status, mapping_version)
-		VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id, started_at`,
-		k.TenantID, k.Location, k.Stream, trigger, mappingVersion).Scan(&r.ID, &r.StartedAt)
+		VALUES ($1, $2, $3, $4, 'running', $5)
+		RETURNING id, started_at, COALESCE((SELECT resets FROM cursors
+			WHERE tenant_id = $1 AND location = $2 AND stream = $3), 0)`,
+		k.TenantID, k.Location, k.Stream, trigger, mappingVersion).Scan(&r.ID, &r.StartedAt, &r.resets)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: start run of %s: %w", k, err)
 	}
@@ -101,8 +111,11 @@ type Move struct {
 type Progress struct{ Done, Total int64 }
 
 // CommitPage writes a page's events and links, moves the stream's cursor and
-// adds the page's counts to the run, all in one transaction.
+// adds the page's counts to the run, all in one transaction. When the
+// cursor was reset since the run started, the page is committed without its
+// cursor and progress, and CommitPage returns ErrCursorReset.
 func (s *Store) CommitPage(ctx context.Context, run *Run, p Page) error {
+	reset := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := upsertLinks(ctx, tx, run.Key.TenantID, p.Links); err != nil {
 			return err
@@ -133,11 +146,16 @@ func (s *Store) CommitPage(ctx context.Context, run *Run, p Page) error {
 		}
 		if p.Cursor != nil {
 			k := run.Key
-			if _, err := tx.Exec(ctx, upsertCursor, k.TenantID, k.Location, k.Stream, *p.Cursor); err != nil {
+			tag, err := tx.Exec(ctx, moveCursor, k.TenantID, k.Location, k.Stream, *p.Cursor, run.resets)
+			if err != nil {
 				return fmt.Errorf("move cursor: %w", err)
 			}
+			// The page's records were written on the other side: its
+			// events and links stand, only its position gives way.
+			reset = tag.RowsAffected() == 0
 		}
-		if p.Progress != nil {
+		// The progress is the cursor's: a reset one keeps its own.
+		if p.Progress != nil && !reset {
 			k := run.Key
 			if _, err := tx.Exec(ctx, `UPDATE sync_streams SET progress_done = $4, progress_total = $5
 				WHERE tenant_id = $1 AND location = $2 AND stream = $3`,
@@ -170,6 +188,9 @@ func (s *Store) CommitPage(ctx context.Context, run *Run, p Page) error {
 	}
 	if p.Unchanged > 0 {
 		run.Counts[ActionSkipped] += p.Unchanged
+	}
+	if reset {
+		return fmt.Errorf("ledger: commit page of run %d: %w", run.ID, ErrCursorReset)
 	}
 	return nil
 }
@@ -302,10 +323,16 @@ type Schedule struct {
 	Probe string
 }
 
+// noteCursorReset is the note of a run whose stream's cursor was reset while
+// it went.
+const noteCursorReset = "The stream was reset to an earlier date while this run was going; the next run imports again from that date."
+
 // FinishRun records the end of a run: its status (RunSucceeded, or
 // RunPartial when records failed, RunFailed with runErr), the API calls it
 // spent, and when its stream runs next. A run that touched records wakes
-// the tenant's backed-off streams.
+// the tenant's backed-off streams. A run whose stream's cursor was reset
+// after it started says so in its note, and its stream runs again at once,
+// whole: the schedule and probe it brings were made before the reset.
 func (s *Store) FinishRun(ctx context.Context, run *Run, runErr error, apiCalls map[string]int, sched Schedule) error {
 	status := RunSucceeded
 	errText := ""
@@ -324,28 +351,47 @@ func (s *Store) FinishRun(ctx context.Context, run *Run, runErr error, apiCalls 
 		return err
 	}
 	k := run.Key
+	reset := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE sync_runs SET status = $3, error = $4, api_calls = $5, records = $6, finished_at = now()
-			WHERE tenant_id = $1 AND id = $2`, k.TenantID, run.ID, status, errText, calls, run.Records()); err != nil {
+		// The stream's row is locked before its cursor is read: a reset
+		// (ResetCursorTx, then WakeStreamTx) either committed before, and
+		// its count is read below, or wakes the stream after this commits,
+		// over the schedule made here.
+		if _, err := tx.Exec(ctx, `SELECT FROM sync_streams WHERE tenant_id = $1 AND location = $2 AND stream = $3 FOR UPDATE`,
+			k.TenantID, k.Location, k.Stream); err != nil {
+			return err
+		}
+		var resets int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT resets FROM cursors
+			WHERE tenant_id = $1 AND location = $2 AND stream = $3), 0)`, k.TenantID, k.Location, k.Stream).Scan(&resets); err != nil {
+			return err
+		}
+		reset = resets != run.resets
+		note := ""
+		if reset {
+			note = noteCursorReset
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sync_runs SET status = $3, error = $4, api_calls = $5, records = $6, note = $7,
+			finished_at = now() WHERE tenant_id = $1 AND id = $2`, k.TenantID, run.ID, status, errText, calls, run.Records(), note); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
 			UPDATE sync_streams SET
 				last_run_id = $4,
 				next_run_at = CASE
-					WHEN $8 THEN now()
+					WHEN $8 OR $11 THEN now()
 					WHEN $6 THEN now() + LEAST($5::interval * power(2, LEAST(idle_runs, 20)), $9::interval)
 					ELSE now() + $5::interval END,
-				idle_runs = CASE WHEN NOT $6 THEN 0
+				idle_runs = CASE WHEN $11 OR NOT $6 THEN 0
 					WHEN probe <> '' AND probe <> $10 THEN 1
 					ELSE idle_runs + 1 END,
-				probe = CASE WHEN $6 THEN $10 ELSE '' END,
+				probe = CASE WHEN $6 AND NOT $11 THEN $10 ELSE '' END,
 				probes = 0,
 				failed_runs = CASE WHEN $7 THEN failed_runs + 1 ELSE 0 END,
 				last_success_at = CASE WHEN $7 THEN last_success_at ELSE now() END
 			WHERE tenant_id = $1 AND location = $2 AND stream = $3`,
 			k.TenantID, k.Location, k.Stream, run.ID, sched.Interval, sched.Idle, status == RunFailed, sched.More,
-			max(sched.MaxIdle, sched.Interval), sched.Probe)
+			max(sched.MaxIdle, sched.Interval), sched.Probe, reset)
 		if err != nil || run.Records() == 0 {
 			return err
 		}
@@ -365,6 +411,9 @@ func (s *Store) FinishRun(ctx context.Context, run *Run, runErr error, apiCalls 
 	})
 	if err != nil {
 		return fmt.Errorf("ledger: finish run %d: %w", run.ID, err)
+	}
+	if reset {
+		run.Note = noteCursorReset
 	}
 	return nil
 }

@@ -158,6 +158,22 @@ func (s *Store) Park(ctx context.Context, tenantID, reason string) error {
 	return nil
 }
 
+// WakeStreamTx makes one stream due now, in the caller's transaction, to
+// run whole: its idle backoff and its probe are dropped, since what made it
+// (a reset cursor) may be what the probe would read past.
+func (s *Store) WakeStreamTx(ctx context.Context, tx pgx.Tx, k StreamKey) error {
+	tag, err := tx.Exec(ctx, `UPDATE sync_streams SET next_run_at = now(), idle_runs = 0, probe = '', probes = 0,
+		hold_reason = CASE WHEN next_run_at = 'infinity' THEN '' ELSE hold_reason END
+		WHERE tenant_id = $1 AND location = $2 AND stream = $3`, k.TenantID, k.Location, k.Stream)
+	if err != nil {
+		return fmt.Errorf("ledger: wake %s: %w", k, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // Wake makes a tenant's streams due now (Sync now, a change announced, a
 // reconnect) and clears their idle backoff. An empty stream wakes them all.
 func (s *Store) Wake(ctx context.Context, tenantID, stream string) error {
@@ -257,9 +273,9 @@ func (s *Store) FinishProbes(ctx context.Context, idle []Claim, sched Schedule) 
 // Run returns one of the tenant's runs.
 func (s *Store) Run(ctx context.Context, tenantID string, id int64) (*Run, error) {
 	r := &Run{ID: id}
-	err := s.pool.QueryRow(ctx, `SELECT location, stream, trigger, status, counts, api_calls, error, started_at, finished_at, mapping_version
+	err := s.pool.QueryRow(ctx, `SELECT location, stream, trigger, status, counts, api_calls, error, note, started_at, finished_at, mapping_version
 		FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(
-		&r.Key.Location, &r.Key.Stream, &r.Trigger, &r.Status, &r.Counts, &r.APICalls, &r.Error, &r.StartedAt, &r.FinishedAt, &r.MappingVersion)
+		&r.Key.Location, &r.Key.Stream, &r.Trigger, &r.Status, &r.Counts, &r.APICalls, &r.Error, &r.Note, &r.StartedAt, &r.FinishedAt, &r.MappingVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/sync"
@@ -173,7 +175,7 @@ func TestCursorAtReadsAgain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.ledger.ResetCursor(w.ctx, k, pos); err != nil {
+		if err := pgx.BeginFunc(w.ctx, w.pool, func(tx pgx.Tx) error { return w.ledger.ResetCursorTx(w.ctx, tx, k, pos) }); err != nil {
 			t.Fatal(err)
 		}
 		res := w.run(stream)

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	sfsandbox "github.com/tandemsync/tandem/integrations/salesforce/sandbox"
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/jobs/sync"
@@ -225,7 +227,9 @@ func TestSalesBulkResumeTimesPoll(t *testing.T) {
 	delete(raw["bulk"].(map[string]any), "rows")
 	delete(raw["bulk"].(map[string]any), "closed")
 	old, _ := json.Marshal(raw)
-	if err := w.ledger.ResetCursor(w.ctx, w.shopKey(0), string(old)); err != nil {
+	if err := pgx.BeginFunc(w.ctx, w.pool, func(tx pgx.Tx) error {
+		return w.ledger.ResetCursorTx(w.ctx, tx, w.shopKey(0), string(old))
+	}); err != nil {
 		t.Fatal(err)
 	}
 	polls = w.jobPolls()
