@@ -267,6 +267,12 @@ func (e *Engine) runWith(ctx context.Context, k ledger.StreamKey, trigger string
 	rc := &runContext{Engine: e, key: k, run: run, cfg: cfg, mapping: m, started: time.Now()}
 	rc.applyDrift()
 	more, err := body(ctx, rc)
+	if errors.Is(err, ledger.ErrCursorReset) {
+		// The merchant reset the stream while this run read past the
+		// reset: the run stops there, which is no failure, and FinishRun
+		// has the stream run again at once from the reset position.
+		more, err = true, nil
+	}
 	res := Result{Run: run, More: more, Idle: err == nil && !more && rc.wait == 0 && run.Records() == 0, Wait: rc.wait}
 	if err != nil {
 		err = fmt.Errorf("sync: %s: %w", k, err)

@@ -80,6 +80,7 @@ func (rc *runContext) resendSalesforce(ctx context.Context, ids []string) error 
 		return err
 	}
 	r := &sfReader{customerWriter: w, ls: ls, setup: cur.Setup}
+	var reset error
 	for chunk := range slices.Chunk(ids, rc.opts.BatchSize) {
 		soql, err := r.selectWhere(ctx, "Id IN "+soqlList(chunk))
 		if err != nil {
@@ -92,11 +93,17 @@ func (rc *runContext) resendSalesforce(ctx context.Context, ids []string) error 
 			}
 			batch = append(batch, rec)
 		}
-		if err := r.batch(ctx, batch, cur); err != nil {
+		err = r.batch(ctx, batch, cur)
+		if errors.Is(err, ledger.ErrCursorReset) {
+			// The stream was reset during the retry: the cursor it
+			// re-commits gives way, the records asked for are still sent.
+			reset, err = err, nil
+		}
+		if err != nil {
 			return err
 		}
 	}
-	return nil
+	return reset
 }
 
 // customerSides returns the tenant's Lightspeed client and a customer
@@ -120,7 +127,7 @@ func (rc *runContext) customerSides(ctx context.Context) (*lightspeed.Client, *c
 // CursorAt is the position that makes stream's next run read again every
 // record changed at or after at, given its current position (empty before
 // its first run): what Reset a location (or the customer stream) to a date
-// stores with ledger.ResetCursor. What the position holds besides the time
+// stores with ledger.ResetCursorTx. What the position holds besides the time
 // (when customers:sf→ls started, a sales import's progress) is kept.
 func CursorAt(stream, current string, at time.Time) (string, error) {
 	at = at.UTC()
