@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -28,19 +27,8 @@ func TestSchedulerProbesIdleStreams(t *testing.T) {
 	l := ledger.New(pool)
 	engine := sync.New(l, mapping.NewStore(pool), tn.clients, jobs.SetupConfig{Setup: tn.setup}, nil,
 		sync.Options{Interval: time.Second, MaxIdle: 2 * time.Second})
-	client, err := jobs.NewClient(pool, jobs.Config{Sync: &jobs.SyncConfig{Engine: engine, Interval: time.Second,
+	tn.startWorker(t, jobs.Config{Sync: &jobs.SyncConfig{Engine: engine, Interval: time.Second,
 		Flush: tn.usage.FlushTenant, FlushAll: tn.usage.Flush}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = client.Stop(stop)
-	})
 
 	// state is the streams' fewest probes since their last run, the runs
 	// recorded, and the API calls counted against the tenant.
@@ -74,11 +62,7 @@ func TestSchedulerProbesIdleStreams(t *testing.T) {
 
 	// A customer edited in Lightspeed: its stream's probe sees it, and a
 	// run sends it to Salesforce.
-	lc, err := lightspeed.NewClient(nil, lightspeed.Options{BaseURL: tn.lsURL, AccountID: tn.lsAccount,
-		Tokens: lightspeed.StaticToken{AccessToken: tn.ls.MintToken().AccessToken, TokenType: "Bearer"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lc := tn.lightspeedClient(t)
 	cs, _, err := lc.Customers.List(ctx, lightspeed.NewQuery().Limit(1))
 	if err != nil || len(cs) == 0 {
 		t.Fatalf("a Lightspeed customer: %v %v", cs, err)

@@ -1,12 +1,15 @@
 package jobs_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	lssandbox "github.com/tandemsync/tandem/integrations/lightspeed/sandbox"
@@ -125,4 +128,36 @@ func newSandboxTenant(tb testing.TB, name string, o sandboxOptions) *sandboxTena
 	}
 	return &sandboxTenant{pool: pool, ls: ls, sf: sf, lsURL: lsSrv.URL, sfURL: sfSrv.URL, id: acct.ID, lsAccount: int64(pair.AccountID),
 		setup: st, clients: clients, usage: usage}
+}
+
+// startWorker starts a River client for cfg, as `tandem worker` does, and
+// stops it when the test ends.
+func (tn *sandboxTenant) startWorker(tb testing.TB, cfg jobs.Config) *river.Client[pgx.Tx] {
+	tb.Helper()
+	client, err := jobs.NewClient(tn.pool, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := client.Start(tb.Context()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = client.Stop(stop)
+	})
+	return client
+}
+
+// lightspeedClient is a client of the tenant's Lightspeed account with a
+// token of its own, for a test to read and change records as the
+// merchant's till would.
+func (tn *sandboxTenant) lightspeedClient(tb testing.TB) *lightspeed.Client {
+	tb.Helper()
+	c, err := lightspeed.NewClient(nil, lightspeed.Options{BaseURL: tn.lsURL, AccountID: tn.lsAccount,
+		Tokens: lightspeed.StaticToken{AccessToken: tn.ls.MintToken().AccessToken, TokenType: "Bearer"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }

@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -25,33 +24,18 @@ func TestSyncEndToEndThroughRiver(t *testing.T) {
 	ctx := t.Context()
 	tn := newSandboxTenant(t, "River Run", sandboxOptions{
 		ls: lssandbox.Options{Seed: &lssandbox.SeedOptions{Seed: 3, Shops: 1, Customers: 150, Sales: -1}}})
-	pool, ls, sf, lsURL, sfURL, clients := tn.pool, tn.ls, tn.sf, tn.lsURL, tn.sfURL, tn.clients
+	pool, ls, sf, sfURL, clients := tn.pool, tn.ls, tn.sf, tn.sfURL, tn.clients
 	engine := sync.New(ledger.New(pool), mapping.NewStore(pool), clients, jobs.SetupConfig{Setup: tn.setup}, nil,
 		sync.Options{Interval: time.Second})
-	client, err := jobs.NewClient(pool, jobs.Config{Sync: &jobs.SyncConfig{Engine: engine, Interval: time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Faults from the start: expired tokens on both sides, and one call in
 	// ten answered 503.
 	ls.SetFaults(lssandbox.FaultConfig{ExpireTokens: true, ErrorRate: 0.1, Status: 503, Seed: 5})
 	sf.SetFaults(sfsandbox.Faults{ExpireTokens: true, ErrorRate: 0.1})
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = client.Stop(stop)
-	})
+	client := tn.startWorker(t, jobs.Config{Sync: &jobs.SyncConfig{Engine: engine, Interval: time.Second}})
 
 	l := ledger.New(pool)
 	customers := map[string]bool{}
-	lc, err := lightspeed.NewClient(nil, lightspeed.Options{BaseURL: lsURL, AccountID: tn.lsAccount,
-		Tokens: lightspeed.StaticToken{AccessToken: ls.MintToken().AccessToken, TokenType: "Bearer"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lc := tn.lightspeedClient(t)
 	for c, err := range lc.Customers.ListIter(ctx, lightspeed.NewQuery().Limit(100)) {
 		if err != nil {
 			t.Fatal(err)
