@@ -2,8 +2,13 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/tenants"
@@ -59,5 +64,35 @@ func TestResetIsAtomic(t *testing.T) {
 	}
 	if audited, cursors, woken := state(); audited != 1 || cursors != 1 || woken != 1 {
 		t.Errorf("a reset left %d audit entries, %d reset cursors, %d woken streams; want one of each", audited, cursors, woken)
+	}
+}
+
+// A run whose stream was reset while it went says so on its page.
+func TestRunPageShowsResetNote(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	h := seedHistory(t, a, "Harbour Bikes", "owner@harbour.example", "Jane Doe")
+	ctx := context.Background()
+	l := ledger.New(a.pool)
+	k := ledger.StreamKey{TenantID: h.tenant.ID, Location: "1", Stream: ledger.SalesToSalesforce}
+	run, err := l.StartRun(ctx, k, ledger.TriggerSchedule, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error { return l.ResetCursorTx(ctx, tx, k, "") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.FinishRun(ctx, run, nil, nil, ledger.Schedule{Interval: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser()
+	b.logIn(h.email, "a good password")
+	p := b.get(fmt.Sprintf("/history/runs/%d", run.ID))
+	if got := p.doc.Find("[data-testid=run-note]").Text(); !strings.Contains(got, "reset to an earlier date while this run was going") {
+		t.Errorf("run note %q", got)
+	}
+	// A run no reset touched has none.
+	if got := b.get(fmt.Sprintf("/history/runs/%d", h.custRun.ID)).doc.Find("[data-testid=run-note]").Length(); got != 0 {
+		t.Errorf("%d notes on a run without a reset", got)
 	}
 }
