@@ -159,6 +159,23 @@ func (s *Store) ResetCursorTx(ctx context.Context, tx pgx.Tx, k StreamKey, posit
 	return nil
 }
 
+// ForgetTx, in the caller's transaction, forgets what ties the tenant to
+// the records of its connected accounts, when one is replaced by another
+// (or by nothing): every identity link, and every stream's position, each
+// cursor reset to the start and counted as a reset (ResetCursorTx), so
+// that a run going now cannot put its own position back with its next
+// page and skip, in the new account, everything before it.
+func ForgetTx(ctx context.Context, tx pgx.Tx, tenantID string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM links WHERE tenant_id = $1`, tenantID); err != nil {
+		return fmt.Errorf("ledger: forget links: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE cursors SET position = '', resets = resets + 1, updated_at = now() WHERE tenant_id = $1`,
+		tenantID); err != nil {
+		return fmt.Errorf("ledger: forget cursors: %w", err)
+	}
+	return nil
+}
+
 // moveCursor sets a run's stream's cursor unless it was reset since the run
 // started (Run.resets): ON CONFLICT DO UPDATE checks its condition against
 // the row's latest version, after waiting for a reset that holds it, so a

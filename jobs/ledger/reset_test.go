@@ -168,3 +168,45 @@ func TestResetBeforeIdleRunFinishes(t *testing.T) {
 		}
 	}
 }
+
+// Connecting another account forgets the tenant's links and positions. A
+// run going at that moment, for the old account, cannot put its position
+// back with its next page: the new account's first run starts from the
+// beginning, as if the tenant had just connected.
+func TestForgetDuringRun(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool, l, k := newStream(t)
+	run, err := l.StartRun(ctx, k, ledger.TriggerSchedule, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := "2026-03-01T00:00:00Z"
+	if err := l.CommitPage(ctx, run, ledger.Page{Cursor: &pos, Links: []ledger.Link{{Kind: ledger.KindCustomer, LSID: "1", SFID: "003000000000001AAA"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return ledger.ForgetTx(ctx, tx, k.TenantID) }); err != nil {
+		t.Fatal(err)
+	}
+	var links int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM links WHERE tenant_id = $1`, k.TenantID).Scan(&links); err != nil || links != 0 {
+		t.Fatalf("links after forgetting: %d, %v", links, err)
+	}
+	if p, ok, err := l.Cursor(ctx, k); err != nil || ok {
+		t.Fatalf("cursor after forgetting: %q %t %v", p, ok, err)
+	}
+
+	later := "2026-03-05T00:00:00Z"
+	if err := l.CommitPage(ctx, run, ledger.Page{Cursor: &later}); !errors.Is(err, ledger.ErrCursorReset) {
+		t.Fatalf("the old run's page after forgetting: %v, want ErrCursorReset", err)
+	}
+	if p, ok, err := l.Cursor(ctx, k); err != nil || ok {
+		t.Errorf("cursor after the old run's page: %q %t %v, want none", p, ok, err)
+	}
+	if err := l.FinishRun(ctx, run, nil, nil, ledger.Schedule{Interval: time.Minute, Idle: true, Probe: "ls=Customer after=" + later}); err != nil {
+		t.Fatal(err)
+	}
+	if s := stateOf(t, pool, k); !s.due || s.probe != "" {
+		t.Errorf("stream after the old run: %+v, want due now, not probed", s)
+	}
+}

@@ -324,8 +324,8 @@ type Schedule struct {
 }
 
 // noteCursorReset is the note of a run whose stream's cursor was reset while
-// it went.
-const noteCursorReset = "The stream was reset to an earlier date while this run was going; the next run imports again from that date."
+// it went (ResetCursorTx, ForgetTx).
+const noteCursorReset = "The stream was reset while this run was going (Reset a location, or another account connected); the next run starts again from the reset position."
 
 // FinishRun records the end of a run: its status (RunSucceeded, or
 // RunPartial when records failed, RunFailed with runErr), the API calls it

@@ -17,6 +17,7 @@ import (
 	"github.com/tandemsync/tandem/integrations/lightspeed"
 	"github.com/tandemsync/tandem/integrations/salesforce"
 	"github.com/tandemsync/tandem/jobs/connect"
+	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
@@ -454,9 +455,10 @@ func (s *Service) revokeStored(ctx context.Context, tenantID, provider string, c
 // account's shops) or, for Salesforce, the locations' Salesforce values.
 // Settings and sync history are kept.
 func resetProvider(ctx context.Context, tx pgx.Tx, tenantID, provider string) error {
+	if err := ledger.ForgetTx(ctx, tx, tenantID); err != nil {
+		return fmt.Errorf("onboard: reset %s: %w", provider, err)
+	}
 	stmts := []string{
-		`DELETE FROM links WHERE tenant_id = $1`,
-		`DELETE FROM cursors WHERE tenant_id = $1`,
 		`DELETE FROM discoveries WHERE tenant_id = $1 AND provider = $2`,
 	}
 	if provider == Lightspeed {

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/tandemsync/tandem/jobs/ledger"
 	"github.com/tandemsync/tandem/tenants"
 	"github.com/tandemsync/tandem/tenants/setup"
 	"github.com/tandemsync/tandem/tenants/vault"
@@ -45,10 +46,8 @@ func ForgetSandboxConnections(ctx context.Context, pool *pgxpool.Pool, v *vault.
 			if err := v.DisconnectTx(ctx, tx, c.tenantID, c.provider, sandboxRestartReason); err != nil {
 				return err
 			}
-			for _, q := range []string{`DELETE FROM links WHERE tenant_id = $1`, `DELETE FROM cursors WHERE tenant_id = $1`} {
-				if _, err := tx.Exec(ctx, q, c.tenantID); err != nil {
-					return err
-				}
+			if err := ledger.ForgetTx(ctx, tx, c.tenantID); err != nil {
+				return err
 			}
 			return tenants.AuditTx(ctx, tx, tenants.Entry{TenantID: c.tenantID, Action: ActionDisconnect,
 				Detail: map[string]any{"provider": c.provider, "reason": "the development sandboxes restarted"}})
