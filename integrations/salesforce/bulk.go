@@ -376,6 +376,7 @@ func (c *Client) resultRows(ctx context.Context, jobID, which string, cols []str
 			case h == "sf__Error":
 				errCol = i
 			case strings.HasPrefix(h, "sf__"):
+				// Salesforce's own column, not one of the record's.
 			case len(cols) == 0 || slices.Contains(cols, h):
 				keep = append(keep, column{strings.Clone(h), i})
 			}
