@@ -134,6 +134,10 @@ func TestBrowserFieldMapping(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(row("Birth date")), ""),
 		chromedp.SetValue(chromedp.CSS(row("Student")), "Birthdate"),
 		chromedp.Click(chromedp.CSS(`button[data-testid=save]`)),
+		// The Student row's error itself, which only the answer to the
+		// save has, not any form error: a loaded CI run once found a form
+		// error but no row error. A step that times out prints the page.
+		chromedp.WaitVisible(chromedp.CSS(`[data-row-error=f-customers-custom-2]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=form-error]`)),
 	)
 	if e := b.text(`[data-row-error=f-customers-custom-2]`); !strings.Contains(e, "Student is a checkbox (true or false); Birthdate (Birthdate) is a date field, which cannot hold it.") {
