@@ -161,10 +161,11 @@ func (s *Store) ResetCursorTx(ctx context.Context, tx pgx.Tx, k StreamKey, posit
 
 // ForgetTx, in the caller's transaction, forgets what ties the tenant to
 // the records of its connected accounts, when one is replaced by another
-// (or by nothing): every identity link, and every stream's position, each
-// cursor reset to the start and counted as a reset (ResetCursorTx), so
-// that a run going now cannot put its own position back with its next
-// page and skip, in the new account, everything before it.
+// (or by nothing): every identity link, every stream's probe, and every
+// stream's position, each cursor reset to the start and counted as a reset
+// (ResetCursorTx), so that a run going now cannot put its own position
+// back with its next page and skip, in the new account, everything before
+// it.
 func ForgetTx(ctx context.Context, tx pgx.Tx, tenantID string) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM links WHERE tenant_id = $1`, tenantID); err != nil {
 		return fmt.Errorf("ledger: forget links: %w", err)
@@ -172,6 +173,12 @@ func ForgetTx(ctx context.Context, tx pgx.Tx, tenantID string) error {
 	if _, err := tx.Exec(ctx, `UPDATE cursors SET position = '', resets = resets + 1, updated_at = now() WHERE tenant_id = $1`,
 		tenantID); err != nil {
 		return fmt.Errorf("ledger: forget cursors: %w", err)
+	}
+	// A probe reads past the forgotten position: the streams' next runs
+	// are whole, and leave probes of the new account.
+	if _, err := tx.Exec(ctx, `UPDATE sync_streams SET probe = '', probes = 0 WHERE tenant_id = $1 AND probe <> ''`,
+		tenantID); err != nil {
+		return fmt.Errorf("ledger: forget probes: %w", err)
 	}
 	return nil
 }

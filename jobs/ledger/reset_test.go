@@ -185,8 +185,16 @@ func TestForgetDuringRun(t *testing.T) {
 	if err := l.CommitPage(ctx, run, ledger.Page{Cursor: &pos, Links: []ledger.Link{{Kind: ledger.KindCustomer, LSID: "1", SFID: "003000000000001AAA"}}}); err != nil {
 		t.Fatal(err)
 	}
+	// The stream was probed, from the old account's position.
+	if _, err := pool.Exec(ctx, `UPDATE sync_streams SET probe = 'ls=Customer after=2026-03-01T00:00:00Z', idle_runs = 3
+		WHERE tenant_id = $1`, k.TenantID); err != nil {
+		t.Fatal(err)
+	}
 	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return ledger.ForgetTx(ctx, tx, k.TenantID) }); err != nil {
 		t.Fatal(err)
+	}
+	if s := stateOf(t, pool, k); s.probe != "" {
+		t.Errorf("probe after forgetting: %q, want none", s.probe)
 	}
 	var links int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM links WHERE tenant_id = $1`, k.TenantID).Scan(&links); err != nil || links != 0 {
