@@ -356,7 +356,9 @@ func (s *Store) FinishRun(ctx context.Context, run *Run, runErr error, apiCalls 
 		// The stream's row is locked before its cursor is read: a reset
 		// (ResetCursorTx, then WakeStreamTx) either committed before, and
 		// its count is read below, or wakes the stream after this commits,
-		// over the schedule made here.
+		// over the schedule made here. The count is read by a statement of
+		// its own: one taking the lock would read it from a snapshot made
+		// before a reset it waited for had committed.
 		if _, err := tx.Exec(ctx, `SELECT FROM sync_streams WHERE tenant_id = $1 AND location = $2 AND stream = $3 FOR UPDATE`,
 			k.TenantID, k.Location, k.Stream); err != nil {
 			return err
