@@ -50,9 +50,15 @@ type StagedSale struct {
 	CSV map[string]string
 }
 
-// StagedSteps are the steps (Bulk jobs) a staged sale has rows for, in
-// the order the jobs run.
-var StagedSteps = []string{"sales", "lines", "payments"}
+// The steps (Bulk jobs) a staged sale has rows for.
+const (
+	StepSales    = "sales"
+	StepLines    = "lines"
+	StepPayments = "payments"
+)
+
+// StagedSteps are the steps, in the order the jobs run.
+var StagedSteps = [...]string{StepSales, StepLines, StepPayments}
 
 func writeStage(ctx context.Context, tx pgx.Tx, k StreamKey, st *Stage) error {
 	// pgx prepares its statements, and after a few runs Postgres may
@@ -81,7 +87,7 @@ func writeStage(ctx context.Context, tx pgx.Tx, k StreamKey, st *Stage) error {
 			s := st.Sales[i]
 			raw, err := json.Marshal(s.Detail)
 			return []any{k.TenantID, k.Location, s.SaleID, s.Hash, s.Label, string(raw),
-				s.CSV["sales"], s.CSV["lines"], s.CSV["payments"]}, err
+				s.CSV[StepSales], s.CSV[StepLines], s.CSV[StepPayments]}, err
 		}))
 		if err != nil {
 			return fmt.Errorf("stage sales: %w", err)
@@ -132,7 +138,7 @@ func (s *Store) ClearStaging(ctx context.Context, k StreamKey) error {
 
 // stagedCSV is the column of a step's staged CSV records.
 func stagedCSV(step string) (string, error) {
-	if !slices.Contains(StagedSteps, step) {
+	if !slices.Contains(StagedSteps[:], step) {
 		return "", fmt.Errorf("ledger: no staging step %q", step)
 	}
 	return step + "_csv", nil

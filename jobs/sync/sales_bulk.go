@@ -52,9 +52,9 @@ import (
 // Bulk steps: staging, a job per object, and marking the sales sent.
 const (
 	bulkStage    = "stage"
-	bulkSales    = "sales"
-	bulkLines    = "lines"
-	bulkPayments = "payments"
+	bulkSales    = ledger.StepSales
+	bulkLines    = ledger.StepLines
+	bulkPayments = ledger.StepPayments
 	bulkFinal    = "final"
 )
 
