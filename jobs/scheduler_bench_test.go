@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
@@ -232,15 +233,8 @@ func benchProbes(ctx context.Context, tb testing.TB, pool *pgxpool.Pool, sb *san
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			tb.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		tb.Fatal(err)
 	}
 	expiry := time.Now().Add(sandboxTokenTTL - 5*time.Minute)
@@ -739,15 +733,8 @@ func (m *loadMonitor) sample(ctx context.Context, tb testing.TB) loadSample {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var pids []int
-	for rows.Next() {
-		var pid int
-		if err := rows.Scan(&pid); err != nil {
-			tb.Fatal(err)
-		}
-		pids = append(pids, pid)
-	}
-	if err := rows.Err(); err != nil {
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, pid := range pids {
